@@ -1,0 +1,440 @@
+/**
+ * The Attune protocol: one module imported by the server, the browser client and the headless participant.
+ * Runtime schemas (zod) are the source of truth; TypeScript types are inferred from them.
+ */
+import { z } from "zod";
+import type { ExerciseDefinition, StepActor, StepKind } from "./exercise-format.ts";
+
+// ---------------------------------------------------------------------------------------------------------
+// Seats, modes, channels, limits
+
+export const PARTNERS = ["a", "b"] as const;
+export const SEATS = ["a", "b", "therapist"] as const;
+export type Partner = (typeof PARTNERS)[number];
+export type Seat = (typeof SEATS)[number];
+/** The engine also accepts commands from the server itself (presence, timers). */
+export type Actor = Seat | "system";
+
+export const MODES = ["guided", "therapist"] as const;
+export type Mode = (typeof MODES)[number];
+export const CHANNELS = ["spoken", "typed"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const LIMITS = {
+  /** Longest text a partner or therapist may send in one command. */
+  textMax: 2000,
+  /** Longest first name. */
+  nameMax: 40,
+  /** Longest agenda. */
+  agendaMax: 20,
+  /** Client-generated command id length bounds. */
+  commandIdMin: 8,
+  commandIdMax: 64,
+  /** Time-out (break) length, minutes: at least 20, at most a day. */
+  timeOutMinMinutes: 20,
+  timeOutMaxMinutes: 24 * 60,
+  timeOutDefaultMinutes: 20,
+  /** Timer adjustments by a therapist, seconds. */
+  timerAdjustMaxSeconds: 3600,
+  /** Exercises a therapist may upload to one session. */
+  customExercisesMax: 10,
+} as const;
+
+export const PartnerSchema = z.enum(PARTNERS);
+export const SeatSchema = z.enum(SEATS);
+export const ModeSchema = z.enum(MODES);
+export const ChannelSchema = z.enum(CHANNELS);
+
+const text = z.string().max(LIMITS.textMax, `text is longer than ${LIMITS.textMax} characters`);
+const requiredText = text.refine((s) => s.trim().length > 0, "text is empty");
+
+// ---------------------------------------------------------------------------------------------------------
+// Error codes
+
+export const ErrorCode = {
+  // command envelope / input
+  INVALID_COMMAND: "INVALID_COMMAND",
+  TEXT_TOO_LONG: "TEXT_TOO_LONG",
+  TEXT_REQUIRED: "TEXT_REQUIRED",
+  TEXT_NOT_ALLOWED: "TEXT_NOT_ALLOWED",
+  STALE_VERSION: "STALE_VERSION",
+  RATE_LIMITED: "RATE_LIMITED",
+  // turn and step rules
+  NOT_YOUR_TURN: "NOT_YOUR_TURN",
+  WRONG_STEP: "WRONG_STEP",
+  NO_ACTIVE_EXERCISE: "NO_ACTIVE_EXERCISE",
+  EXERCISE_IN_PROGRESS: "EXERCISE_IN_PROGRESS",
+  UNKNOWN_EXERCISE: "UNKNOWN_EXERCISE",
+  UNKNOWN_OPTION: "UNKNOWN_OPTION",
+  INVALID_ANSWER: "INVALID_ANSWER",
+  ALREADY_ANSWERED: "ALREADY_ANSWERED",
+  DEADLINE_NOT_REACHED: "DEADLINE_NOT_REACHED",
+  NO_PREVIOUS_STEP: "NO_PREVIOUS_STEP",
+  NO_TIMER: "NO_TIMER",
+  // session phases
+  SESSION_ENDED: "SESSION_ENDED",
+  PAUSED: "PAUSED",
+  NOT_PAUSED: "NOT_PAUSED",
+  ON_TIME_OUT: "ON_TIME_OUT",
+  NOT_ON_TIME_OUT: "NOT_ON_TIME_OUT",
+  // seats and roles
+  THERAPIST_ONLY: "THERAPIST_ONLY",
+  PARTNER_ONLY: "PARTNER_ONLY",
+  NOT_IN_MODE: "NOT_IN_MODE",
+  NOT_ADMITTED: "NOT_ADMITTED",
+  ALREADY_ADMITTED: "ALREADY_ADMITTED",
+  STEPPED_OUT: "STEPPED_OUT",
+  NOT_STEPPED_OUT: "NOT_STEPPED_OUT",
+  ALREADY_STEPPED_OUT: "ALREADY_STEPPED_OUT",
+  INVALID_DEFINITION: "INVALID_DEFINITION",
+  TOO_MANY_EXERCISES: "TOO_MANY_EXERCISES",
+  // handshake and transport
+  TOKEN_MISSING: "TOKEN_MISSING",
+  TOKEN_UNKNOWN: "TOKEN_UNKNOWN",
+  TOKEN_EXPIRED: "TOKEN_EXPIRED",
+  TOKEN_REVOKED: "TOKEN_REVOKED",
+  ORIGIN_NOT_ALLOWED: "ORIGIN_NOT_ALLOWED",
+  SESSION_NOT_FOUND: "SESSION_NOT_FOUND",
+  SEAT_TAKEN_OVER: "SEAT_TAKEN_OVER",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  INTERNAL: "INTERNAL",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface CommandError {
+  code: ErrorCode;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Commands (client -> server, one `command` event with an acknowledgement)
+
+export const CheckInAnswerSchema = z.strictObject({
+  rating: z.number().int().min(0).max(100).optional(),
+  feeling: z.string().trim().min(1).max(40).optional(),
+  note: text.optional(),
+});
+export type CheckInAnswer = z.infer<typeof CheckInAnswerSchema>;
+
+export const CommandSchema = z.discriminatedUnion("type", [
+  // --- the exercise itself
+  /** Start an exercise: the next on the agenda by default. Guided: either partner; therapist mode: therapist. */
+  z.strictObject({
+    type: z.literal("start-exercise"),
+    exerciseId: z.string().min(1).max(64).optional(),
+    firstSpeaker: PartnerSchema.optional(),
+  }),
+  /** A "say" step: typed channel carries text, spoken channel carries none (the actor spoke aloud). */
+  z.strictObject({ type: z.literal("say"), text: text.optional() }),
+  /** A "choose" step: pick one of the step's options. */
+  z.strictObject({ type: z.literal("choose"), option: z.string().min(1).max(64) }),
+  /** A "private-answer" step: one partner's private answer, revealed when both have answered. */
+  z.strictObject({ type: z.literal("answer"), answer: CheckInAnswerSchema }),
+  /** A typed message during a "talk" step. */
+  z.strictObject({ type: z.literal("post"), text: requiredText }),
+  /** The speaker ends a "talk" step (or any timed turn) before its timer. */
+  z.strictObject({ type: z.literal("end-turn") }),
+  /** Time is up on a timed step: accepted only once the deadline has passed. */
+  z.strictObject({ type: z.literal("time-up") }),
+  // --- safety: a time-out (break) either partner may call at any step
+  z.strictObject({
+    type: z.literal("call-time-out"),
+    minutes: z.number().int().min(LIMITS.timeOutMinMinutes).max(LIMITS.timeOutMaxMinutes).optional(),
+  }),
+  z.strictObject({ type: z.literal("end-time-out") }),
+  // --- pacing (guided: either partner; therapist mode: the therapist)
+  z.strictObject({ type: z.literal("pause") }),
+  z.strictObject({ type: z.literal("resume") }),
+  z.strictObject({ type: z.literal("end-exercise") }),
+  z.strictObject({ type: z.literal("end-session") }),
+  // --- therapist only
+  z.strictObject({ type: z.literal("admit"), partners: z.array(PartnerSchema).min(1).max(2) }),
+  z.strictObject({ type: z.literal("skip-step") }),
+  z.strictObject({ type: z.literal("back-step") }),
+  z.strictObject({ type: z.literal("hand-floor") }),
+  z.strictObject({
+    type: z.literal("adjust-timer"),
+    seconds: z
+      .number()
+      .int()
+      .min(-LIMITS.timerAdjustMaxSeconds)
+      .max(LIMITS.timerAdjustMaxSeconds)
+      .refine((n) => n !== 0, "seconds must not be 0"),
+  }),
+  z.strictObject({ type: z.literal("nudge"), to: PartnerSchema, text: requiredText }),
+  z.strictObject({ type: z.literal("message-both"), text: requiredText }),
+  z.strictObject({ type: z.literal("note"), text: requiredText }),
+  z.strictObject({ type: z.literal("step-out"), partner: PartnerSchema }),
+  z.strictObject({ type: z.literal("bring-back") }),
+  z.strictObject({ type: z.literal("add-exercise"), definition: z.unknown() }),
+  // --- private channel while one partner is stepped out (therapist and the partner who stayed)
+  z.strictObject({ type: z.literal("private-message"), text: requiredText }),
+]);
+export type Command = z.infer<typeof CommandSchema>;
+export type CommandType = Command["type"];
+export const COMMAND_TYPES = CommandSchema.options.map((o) => o.shape.type.value) as CommandType[];
+
+/** Commands only the server issues (presence changes). */
+export type SystemCommand = { type: "presence"; seat: Seat; online: boolean } | { type: "time-up" };
+
+/** The envelope of the `command` socket event. */
+export const CommandEnvelopeSchema = z.strictObject({
+  /** Client-generated id: a retried envelope with the same id is applied once. */
+  id: z.string().min(LIMITS.commandIdMin).max(LIMITS.commandIdMax).regex(/^[A-Za-z0-9_-]+$/),
+  /** Optional: refuse with STALE_VERSION unless the session is still at this version. */
+  expectedVersion: z.number().int().min(0).optional(),
+  command: CommandSchema,
+});
+export type CommandEnvelope = z.infer<typeof CommandEnvelopeSchema>;
+
+export type CommandAck = { ok: true; version: number } | { ok: false; error: CommandError };
+
+// ---------------------------------------------------------------------------------------------------------
+// Session creation (REST)
+
+export const CreateSessionSchema = z.strictObject({
+  mode: ModeSchema,
+  channel: ChannelSchema,
+  agenda: z.array(z.string().min(1).max(64)).max(LIMITS.agendaMax).optional(),
+  names: z
+    .strictObject({
+      a: z.string().trim().min(1).max(LIMITS.nameMax).optional(),
+      b: z.string().trim().min(1).max(LIMITS.nameMax).optional(),
+    })
+    .optional(),
+});
+export type CreateSessionRequest = z.infer<typeof CreateSessionSchema>;
+
+export interface CreateSessionResponse {
+  id: string;
+  links: { a: string; b: string; therapist?: string };
+  expiresAt: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Session state (authoritative, held by the store; never sent as is)
+
+export interface TranscriptEntry {
+  /** Version at which the entry was written. */
+  v: number;
+  at: number;
+  seat: Seat;
+  /** say: a step's contribution; choice: an option picked; post: a talk message; message: therapist to both. */
+  kind: "say" | "choice" | "post" | "message";
+  exerciseId?: string;
+  stepId?: string;
+  /** Typed text (absent in spoken mode, where the entry records that the step was done aloud). */
+  text?: string;
+  /** For a choice: the option id and its label. */
+  option?: string;
+  label?: string;
+}
+
+export interface RevealedCheckIn {
+  v: number;
+  at: number;
+  exerciseId: string;
+  stepId: string;
+  answers: Record<Partner, CheckInAnswer>;
+}
+
+export interface Nudge {
+  v: number;
+  at: number;
+  to: Partner;
+  text: string;
+}
+
+export interface TherapistNote {
+  v: number;
+  at: number;
+  text: string;
+}
+
+export interface PrivateMessage {
+  v: number;
+  at: number;
+  seat: Seat;
+  /** The partner who was in the room (the other one was stepped out). */
+  with: Partner;
+  text: string;
+}
+
+/** One applied command, with everything needed to replay it. */
+export interface LogEntry {
+  v: number;
+  at: number;
+  actor: Actor;
+  command: Command | SystemCommand;
+}
+
+export interface TurnState {
+  exerciseId: string;
+  stepId: string;
+  /** Cycles completed so far in this exercise (0-based count of the current cycle). */
+  cycle: number;
+  speaker: Partner;
+  /** Index of the step within the exercise's steps, for progress. */
+  stepIndex: number;
+  stepStartedAt: number;
+  /** Timestamp (ms) when a timed step's time is up; absent for untimed steps or while paused. */
+  deadline?: number;
+  /** While paused or on a time-out: what remained of the timer. */
+  remainingMs?: number;
+  /** Private answers collected in this step (hidden from the other partner until both answered). */
+  answers: Partial<Record<Partner, CheckInAnswer>>;
+  /** Steps visited in this exercise, for back-step. */
+  history: { stepId: string; speaker: Partner; cycle: number }[];
+}
+
+export interface SessionState {
+  id: string;
+  mode: Mode;
+  channel: Channel;
+  /** Increases by exactly one per applied command. */
+  version: number;
+  createdAt: number;
+  names: Partial<Record<Partner, string>>;
+  agenda: string[];
+  /** Index in the agenda of the next exercise start-exercise picks by default. */
+  agendaNext: number;
+  /** Exercises uploaded for this session (therapist mode). */
+  custom: ExerciseDefinition[];
+  phase: "lobby" | "exercise" | "ended";
+  turn: TurnState | null;
+  /** Exercises finished in this session, in order. */
+  completed: { exerciseId: string; at: number; endedEarly: boolean }[];
+  presence: Record<Seat, boolean>;
+  /** Therapist mode: partners admitted from the waiting room (always both in guided mode). */
+  admitted: Record<Partner, boolean>;
+  paused: { at: number; by: Actor } | null;
+  timeOut: { by: Partner; at: number; returnAt: number } | null;
+  /** Therapist mode: the partner sent to the private waiting space. */
+  steppedOut: Partner | null;
+  transcript: TranscriptEntry[];
+  checkIns: RevealedCheckIn[];
+  nudges: Nudge[];
+  notes: TherapistNote[];
+  privateMessages: PrivateMessage[];
+  log: LogEntry[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Views (what one seat may see; the only form in which state leaves the server)
+
+export interface StepView {
+  id: string;
+  title: string;
+  kind: StepKind;
+  actor: StepActor;
+  /** This seat's role in the step. */
+  role: "speaker" | "listener" | "therapist";
+  /** Whether this seat is expected to act in this step. */
+  yourMove: boolean;
+  prompt: string;
+  stems: string[];
+  options?: { id: string; label: string }[];
+  answerFields?: ExerciseDefinition["steps"][number]["answer"];
+  deadline?: number;
+  remainingMs?: number;
+  durationSeconds?: number;
+  /** Private-answer steps: who has answered (never what). */
+  answered?: Partial<Record<Partner, boolean>>;
+  /** Private-answer steps: this seat's own answer, if given. */
+  yourAnswer?: CheckInAnswer;
+}
+
+export interface AllowedCommand {
+  type: CommandType;
+  allowed: boolean;
+  /** When not allowed: the error code and a sentence the client can show beside the disabled control. */
+  code?: ErrorCode;
+  reason?: string;
+}
+
+export interface SessionView {
+  id: string;
+  version: number;
+  you: { seat: Seat };
+  mode: Mode;
+  channel: Channel;
+  names: Partial<Record<Partner, string>>;
+  phase: SessionState["phase"];
+  presence: Record<Seat, boolean>;
+  admitted: Record<Partner, boolean>;
+  /** True when this seat is a partner still in the waiting room: the view then carries nothing else of the session. */
+  waiting: boolean;
+  agenda: { id: string; title: string; summary: string }[];
+  agendaNext: number;
+  completed: SessionState["completed"];
+  exercise: null | {
+    id: string;
+    title: string;
+    intro?: string;
+    stepIndex: number;
+    stepCount: number;
+    cycle: number;
+    cycles?: number;
+    speaker: Partner;
+    listener: Partner;
+    step: StepView;
+  };
+  paused: SessionState["paused"];
+  timeOut: SessionState["timeOut"];
+  /** Therapist: who is stepped out. A partner: whether they are the one stepped out (and nothing more). */
+  steppedOut: Partner | null;
+  transcript: TranscriptEntry[];
+  checkIns: RevealedCheckIn[];
+  /** A partner sees only the nudges sent to them; the therapist sees all. */
+  nudges: Nudge[];
+  /** Therapist only (always empty for partners). */
+  notes: TherapistNote[];
+  /** Therapist and the partner in the private conversation only. */
+  privateMessages: PrivateMessage[];
+  allowed: AllowedCommand[];
+}
+
+/** Events the engine reports with an applied command; the server forwards each to its audience. */
+export type EngineEvent =
+  | { type: "turn-changed"; speaker: Partner; stepId: string; exerciseId: string }
+  | { type: "step-changed"; stepId: string; exerciseId: string }
+  | { type: "exercise-started"; exerciseId: string }
+  | { type: "exercise-ended"; exerciseId: string; endedEarly: boolean }
+  | { type: "revealed"; exerciseId: string; stepId: string }
+  | { type: "paused" }
+  | { type: "resumed" }
+  | { type: "time-out-called"; by: Partner; returnAt: number }
+  | { type: "time-out-ended" }
+  | { type: "nudged"; to: Partner }
+  | { type: "admitted"; partner: Partner }
+  | { type: "stepped-out"; partner: Partner }
+  | { type: "brought-back" }
+  | { type: "session-ended" };
+
+// ---------------------------------------------------------------------------------------------------------
+// Socket.IO event maps (used as generics on Server<> and Socket<>)
+
+export interface ServerToClientEvents {
+  /** The full view for this seat; sent on connect, on request and after a gap. */
+  snapshot: (view: SessionView) => void;
+  /** After each applied command: this seat's new view and the events it may know about. */
+  update: (msg: { version: number; view: SessionView; events: EngineEvent[] }) => void;
+  /** Sent to a socket that is about to be disconnected (e.g. SEAT_TAKEN_OVER, session ended and erased). */
+  notice: (msg: { code: ErrorCode; message: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  command: (envelope: CommandEnvelope, ack: (ack: CommandAck) => void) => void;
+  /** Ask for a fresh snapshot (after a detected version gap). */
+  resync: (ack?: (view: SessionView) => void) => void;
+}
+
+/** Narrows a seat to a partner. */
+export function isPartner(seat: Seat | Actor): seat is Partner {
+  return seat === "a" || seat === "b";
+}
+
+/** The other partner. */
+export function otherPartner(p: Partner): Partner {
+  return p === "a" ? "b" : "a";
+}

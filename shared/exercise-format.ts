@@ -162,6 +162,21 @@ export const ExerciseSchema = z
       } else if (step.answer) {
         ctx.addIssue({ code: "custom", path: [...at, "answer"], message: "only 'private-answer' steps have 'answer'" });
       }
+      // Whoever must act needs words on screen: an empty prompt would leave them guessing.
+      const p = step.prompt;
+      const actorHasPrompt =
+        p.all !== undefined ||
+        (step.actor === "both" ? p.speaker !== undefined && p.listener !== undefined : p[step.actor] !== undefined);
+      if (!actorHasPrompt) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, "prompt"],
+          message:
+            step.actor === "both"
+              ? "a step acted by 'both' needs prompt 'all' (or both 'speaker' and 'listener')"
+              : `a step acted by the ${step.actor} needs prompt '${step.actor}' or 'all'`,
+        });
+      }
       if (step.kind === "talk" && step.actor !== "speaker") {
         ctx.addIssue({ code: "custom", path: [...at, "actor"], message: "a 'talk' step is held by the 'speaker'" });
       }
@@ -206,6 +221,11 @@ export function validateExercise(
   if (result.success) return { ok: true, definition: result.data };
   return {
     ok: false,
-    problems: result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    // An unknown key is reported at the key itself (steps[0].colour), not at the object holding it.
+    problems: result.error.issues.flatMap((issue) =>
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: `unknown field '${key}'` }))
+        : [{ path: formatPath(issue.path), message: issue.message }],
+    ),
   };
 }

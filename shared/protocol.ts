@@ -283,6 +283,8 @@ export interface TurnState {
   remainingMs?: number;
   /** Private answers collected in this step (hidden from the other partner until both answered). */
   answers: Partial<Record<Partner, CheckInAnswer>>;
+  /** A "say" step acted by "both": the partners who have already said their part in it. */
+  said?: Partner[];
   /** Steps visited in this exercise, for back-step. */
   history: { stepId: string; speaker: Partner; cycle: number }[];
 }

@@ -1,0 +1,784 @@
+/**
+ * The benchmark orchestrator (`npm run bench`). It starts each server as its own process, creates rooms over
+ * REST, forks the load generator (bench/load.ts) and reads the server's CPU time and RSS from /proc and Redis'
+ * INFO commandstats around a measured window. Attune and the bare relay (bench/relay-server.ts) run alternately
+ * under the same load shape, and every figure is reported as a ratio Attune / relay as well.
+ *
+ * Modes: default (all variants, 2 rounds), --quick (under a minute), --sweep (raise R until p99 peer update
+ * > 100 ms or errors), --soak[=minutes] (steady load, RSS growth). Options: --rooms=N --period=MS --window=S
+ * --warmup=S --rounds=N --variants=memory,redis,redis2 --redis-url=URL (default: a private redis-server).
+ * Everything listens on and connects to 127.0.0.1 only, and every wait is bounded.
+ */
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createNetServer, connect as netConnect } from "node:net";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient } from "redis";
+import type { LoadConfig, LoadMessage, ParentMessage, RoomSpec, WindowStats } from "./load.ts";
+import { median } from "./stats.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const HOST = "127.0.0.1";
+const CLK_TCK = 100;
+
+export type Variant = "memory" | "redis" | "redis2";
+const VARIANT_LABEL: Record<Variant, string> = {
+  memory: "Attune, MemoryStore, 1 process",
+  redis: "Attune, RedisStore, 1 process",
+  redis2: "Attune, RedisStore, 2 processes",
+};
+
+interface Options {
+  mode: "standard" | "quick" | "sweep" | "soak";
+  rooms: number;
+  periodMs: number;
+  warmupMs: number;
+  windowMs: number;
+  rounds: number;
+  variants: Variant[];
+  redisUrl?: string;
+  soakMinutes: number;
+  /** Sweep upper bound on rooms. */
+  sweepMax: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = {
+    mode: "standard",
+    rooms: 2000,
+    periodMs: 2000,
+    warmupMs: 10_000,
+    windowMs: 30_000,
+    rounds: 2,
+    variants: ["memory", "redis", "redis2"],
+    soakMinutes: 10,
+    sweepMax: 6000,
+  };
+  const set: Record<string, string> = {};
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unknown argument ${arg} (see the header of bench/run.ts)`);
+    set[m[1]!] = m[2] ?? "";
+  }
+  const num = (name: string, min: number, max: number): number | undefined => {
+    if (set[name] === undefined) return undefined;
+    const n = Number(set[name]);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number in ${min}..${max}`);
+    return n;
+  };
+  if ("quick" in set) {
+    Object.assign(opts, { mode: "quick", rooms: 50, periodMs: 500, warmupMs: 1000, windowMs: 3000, rounds: 1 });
+  }
+  if ("sweep" in set) Object.assign(opts, { mode: "sweep", variants: ["redis"], warmupMs: 5000, windowMs: 15_000 });
+  if ("soak" in set) {
+    opts.mode = "soak";
+    opts.soakMinutes = set.soak ? Number(set.soak) : 10;
+    if (!(opts.soakMinutes > 0 && opts.soakMinutes <= 240)) throw new Error("--soak=MINUTES must be in (0, 240]");
+    Object.assign(opts, { rooms: 500, variants: ["redis"], warmupMs: 10_000 });
+  }
+  opts.rooms = num("rooms", 1, 20_000) ?? opts.rooms;
+  opts.periodMs = num("period", 10, 60_000) ?? opts.periodMs;
+  opts.windowMs = (num("window", 1, 3600) ?? opts.windowMs / 1000) * 1000;
+  opts.warmupMs = (num("warmup", 0, 600) ?? opts.warmupMs / 1000) * 1000;
+  opts.rounds = num("rounds", 1, 10) ?? opts.rounds;
+  opts.sweepMax = num("sweep-max", 10, 20_000) ?? opts.sweepMax;
+  if (set.variants !== undefined) {
+    const list = set.variants.split(",").filter(Boolean);
+    for (const v of list) if (!(v in VARIANT_LABEL)) throw new Error(`unknown variant ${v}`);
+    opts.variants = list as Variant[];
+  }
+  if (set["redis-url"]) {
+    const url = new URL(set["redis-url"]);
+    if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost") throw new Error("--redis-url must be local");
+    opts.redisUrl = set["redis-url"];
+  }
+  return opts;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once("error", reject);
+    srv.listen(0, HOST, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = netConnect(port, HOST);
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listened on ${HOST}:${port} within ${timeoutMs} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Processes and /proc
+
+interface ServerProc {
+  child: ChildProcess;
+  port: number;
+  origin: string;
+  stderr: string[];
+}
+
+function keepTail(lines: string[], chunk: Buffer): void {
+  lines.push(chunk.toString());
+  if (lines.length > 50) lines.splice(0, lines.length - 50);
+}
+
+async function startProcess(script: string, env: NodeJS.ProcessEnv, readyPath?: string): Promise<ServerProc> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const stderr: string[] = [];
+  child.stdout?.on("data", () => {});
+  child.stderr?.on("data", (c: Buffer) => keepTail(stderr, c));
+  const proc = { child, port, origin: `http://${HOST}:${port}`, stderr };
+  try {
+    await waitForPort(port, 30_000, child);
+    if (readyPath) {
+      const end = Date.now() + 15_000;
+      for (;;) {
+        const res = await fetch(`${proc.origin}${readyPath}`).catch(() => null);
+        if (res?.ok) break;
+        if (Date.now() > end) throw new Error(`${readyPath} did not answer 200 within 15 s`);
+        await sleep(100);
+      }
+    }
+  } catch (err) {
+    await stopProcess(proc);
+    throw new Error(`${script}: ${(err as Error).message}\n${stderr.join("").slice(-2000)}`);
+  }
+  return proc;
+}
+
+async function stopProcess(proc: { child: ChildProcess }): Promise<void> {
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const killed = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), 5000);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!killed) {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may contain spaces) start at field 3; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Resident set size in bytes, from /proc/<pid>/status. */
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+// ---------------------------------------------------------------------------------------------------------
+// Redis
+
+interface RedisHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startPrivateRedis(): Promise<RedisHandle> {
+  const port = await freePort();
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--maxclients", "1000"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  await waitForPort(port, 10_000, child);
+  return { url: `redis://${HOST}:${port}`, stop: () => stopProcess({ child }) };
+}
+
+async function commandStats(url: string): Promise<{ calls: Record<string, number>; usedMemory: number }> {
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const stats = await client.info("commandstats");
+    const memory = await client.info("memory");
+    const calls: Record<string, number> = {};
+    for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[m[1]!] = Number(m[2]);
+    const used = /^used_memory:(\d+)/m.exec(memory);
+    return { calls, usedMemory: used ? Number(used[1]) : Number.NaN };
+  } finally {
+    await client.quit().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rooms
+
+async function createRooms(origin: string, count: number): Promise<{ a: string; b: string }[]> {
+  const links: { a: string; b: string }[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${origin}/api/sessions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            mode: "guided",
+            channel: "typed",
+            agenda: ["speaker-listener"],
+            names: { a: "Sam", b: "Alex" },
+          }),
+        });
+        if (res.status === 201) {
+          const body = (await res.json()) as { links: { a: string; b: string } };
+          links[i] = body.links;
+          break;
+        }
+        if (res.status === 429 && attempt < 20) {
+          await sleep(250);
+          continue;
+        }
+        throw new Error(`POST /api/sessions answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, count) }, worker));
+  return links;
+}
+
+/** The same link, pointed at another process of the same deployment. */
+function onOrigin(link: string, origin: string): string {
+  const url = new URL(link);
+  return `${origin}${url.pathname}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One run
+
+export interface RunResult {
+  target: "relay" | "attune";
+  variant: Variant | "relay";
+  label: string;
+  rooms: number;
+  periodMs: number;
+  processes: number;
+  stats: WindowStats;
+  server: {
+    /** Server CPU seconds in the measured window (all server processes). */
+    cpuSeconds: number;
+    /** Server CPU milliseconds per applied command (relay: per relayed event). */
+    cpuMsPerCommand: number;
+    /** Server CPU use while rooms are connected but quiet, percent of one core. */
+    idleCpuPercent: number;
+    rssBaseMB: number;
+    rssIdleMB: number;
+    rssLoadMB: number;
+    /** (RSS under load - RSS before any room) / rooms. */
+    rssPerRoomKB: number;
+    /** (RSS idle with rooms connected - RSS before any room) / rooms. */
+    rssPerIdleRoomKB: number;
+  };
+  redis?: {
+    callsPerApplied: number;
+    breakdownPerApplied: Record<string, number>;
+    usedMemoryPerRoomKB: number;
+  };
+  joinMs: number;
+  progress?: { atMs: number; rssMB: number; stats: WindowStats }[];
+}
+
+interface RunSpec {
+  target: "relay" | "attune";
+  variant: Variant | "relay";
+  rooms: number;
+  periodMs: number;
+  warmupMs: number;
+  windowMs: number;
+  redisUrl?: string;
+  progressEveryMs?: number;
+}
+
+async function withLoad(
+  config: LoadConfig,
+  hooks: {
+    onJoined(joinMs: number): Promise<void>;
+    onWindowStart(): Promise<void>;
+    onProgress?(atMs: number, stats: WindowStats): void;
+  },
+): Promise<WindowStats> {
+  const child = fork(join(ROOT, "bench/load.ts"), [], {
+    cwd: ROOT,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const post = (msg: ParentMessage) => child.send(msg);
+  const limitMs = config.warmupMs + config.durationMs + 10 * 60_000;
+  try {
+    return await new Promise<WindowStats>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("load generator did not finish in time")), limitMs);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`load generator exited (${code}) before reporting`));
+      });
+      child.on("message", (msg: LoadMessage) => {
+        const handle = async () => {
+          if (msg.type === "joined") {
+            await hooks.onJoined(msg.joinMs);
+            post({ type: "go" });
+          } else if (msg.type === "window-start") {
+            await hooks.onWindowStart();
+          } else if (msg.type === "progress") {
+            hooks.onProgress?.(msg.atMs, msg.stats);
+          } else if (msg.type === "window-end") {
+            clearTimeout(timer);
+            resolve(msg.stats);
+          } else if (msg.type === "error") {
+            clearTimeout(timer);
+            reject(new Error(`load generator: ${msg.message}`));
+          }
+        };
+        handle().catch((err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
+      });
+      post({ type: "config", config });
+    });
+  } finally {
+    if (child.connected) post({ type: "stop" });
+    if (child.exitCode === null) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise((r) => child.once("exit", r)),
+        new Promise((r) => {
+          timer = setTimeout(r, 10_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }
+}
+
+async function runOnce(spec: RunSpec): Promise<RunResult> {
+  const servers: ServerProc[] = [];
+  const prefix = `bench:${randomBytes(4).toString("hex")}:`;
+  // Server RSS before any room exists: a room's cost is what it adds to this.
+  let rssBeforeRooms = 0;
+  try {
+    let roomSpecs: RoomSpec[];
+    if (spec.target === "relay") {
+      servers.push(await startProcess("bench/relay-server.ts", {}));
+      roomSpecs = Array.from({ length: spec.rooms }, (_, i) => ({
+        kind: "relay" as const,
+        a: servers[0]!.origin,
+        b: servers[0]!.origin,
+        room: `room-${i}`,
+      }));
+    } else {
+      const env: NodeJS.ProcessEnv = {
+        LOG_LEVEL: "warn",
+        NODE_ENV: "production",
+        // The bench drives many rooms from one address: per-IP and per-socket limits are not what is measured.
+        COMMANDS_PER_10S: "1000",
+        AUTH_FAILURES_PER_MINUTE: "100000",
+      };
+      if (spec.variant !== "memory") Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
+      else env.REDIS_URL = "";
+      const count = spec.variant === "redis2" ? 2 : 1;
+      for (let i = 0; i < count; i++) servers.push(await startProcess("server/main.ts", env, "/readyz"));
+      rssBeforeRooms = sum(servers.map((s) => rssBytes(s.child.pid!)));
+      const links = await createRooms(servers[0]!.origin, spec.rooms);
+      const other = servers[servers.length - 1]!.origin;
+      roomSpecs = links.map((l) => ({ kind: "attune" as const, a: l.a, b: onOrigin(l.b, other) }));
+    }
+    const pids = servers.map((s) => s.child.pid!);
+    const cpu = () => sum(pids.map(cpuSeconds));
+    const rss = () => sum(pids.map(rssBytes));
+    if (spec.target === "relay") rssBeforeRooms = rss();
+    let rssIdle = 0;
+    let idleCpuPercent = 0;
+    let cpuStart = 0;
+    let redisStart: Awaited<ReturnType<typeof commandStats>> | null = null;
+    let joinMs = 0;
+    const progress: NonNullable<RunResult["progress"]> = [];
+    const stats = await withLoad(
+      {
+        rooms: roomSpecs,
+        periodMs: spec.periodMs,
+        warmupMs: spec.warmupMs,
+        durationMs: spec.windowMs,
+        joinConcurrency: 50,
+        progressEveryMs: spec.progressEveryMs ?? 0,
+        ackTimeoutMs: 10_000,
+      },
+      {
+        onJoined: async (ms) => {
+          joinMs = ms;
+          await sleep(500);
+          const c0 = cpu();
+          const t0 = performance.now();
+          await sleep(1000);
+          idleCpuPercent = ((cpu() - c0) / ((performance.now() - t0) / 1000)) * 100;
+          rssIdle = rss();
+        },
+        onWindowStart: async () => {
+          cpuStart = cpu();
+          if (spec.redisUrl && spec.variant !== "memory" && spec.target === "attune") {
+            redisStart = await commandStats(spec.redisUrl);
+          }
+        },
+        onProgress: (atMs, s) => progress.push({ atMs, rssMB: rss() / 2 ** 20, stats: s }),
+      },
+    );
+    const cpuSpent = cpu() - cpuStart;
+    const rssLoad = rss();
+    let redis: RunResult["redis"];
+    if (redisStart && spec.redisUrl) {
+      const before: Awaited<ReturnType<typeof commandStats>> = redisStart;
+      const after = await commandStats(spec.redisUrl);
+      const breakdown: Record<string, number> = {};
+      let total = 0;
+      for (const [cmd, calls] of Object.entries(after.calls)) {
+        // Our own INFO calls are not the server's.
+        if (cmd === "info") continue;
+        const delta = calls - (before.calls[cmd] ?? 0);
+        if (delta <= 0) continue;
+        total += delta;
+        breakdown[cmd] = delta / Math.max(1, stats.applied);
+      }
+      redis = {
+        callsPerApplied: total / Math.max(1, stats.applied),
+        breakdownPerApplied: breakdown,
+        usedMemoryPerRoomKB: after.usedMemory / 1024 / spec.rooms,
+      };
+    }
+    const base = rssBeforeRooms;
+    const result: RunResult = {
+      target: spec.target,
+      variant: spec.variant,
+      label: spec.target === "relay" ? "Bare Socket.IO relay (baseline)" : VARIANT_LABEL[spec.variant as Variant],
+      rooms: spec.rooms,
+      periodMs: spec.periodMs,
+      processes: servers.length,
+      stats,
+      server: {
+        cpuSeconds: cpuSpent,
+        cpuMsPerCommand: (cpuSpent * 1000) / Math.max(1, stats.applied),
+        idleCpuPercent,
+        rssBaseMB: base / 2 ** 20,
+        rssIdleMB: rssIdle / 2 ** 20,
+        rssLoadMB: rssLoad / 2 ** 20,
+        rssPerRoomKB: (rssLoad - base) / 1024 / spec.rooms,
+        rssPerIdleRoomKB: (rssIdle - base) / 1024 / spec.rooms,
+      },
+      joinMs,
+    };
+    if (redis) result.redis = redis;
+    if (progress.length) result.progress = progress;
+    return result;
+  } finally {
+    await Promise.all(servers.map(stopProcess));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reports
+
+function machine() {
+  return {
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+const f = (x: number | undefined, digits = 1) =>
+  x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits).replace(/\.0+$/, "");
+
+interface Pairing {
+  variant: Variant;
+  attune: RunResult[];
+  relay: RunResult[];
+}
+
+function ratios(p: Pairing) {
+  const med = (rs: RunResult[], pick: (r: RunResult) => number) => median(rs.map(pick));
+  const m = (pick: (r: RunResult) => number) => ({ attune: med(p.attune, pick), relay: med(p.relay, pick) });
+  return {
+    peerP50: m((r) => r.stats.peer.p50),
+    peerP99: m((r) => r.stats.peer.p99),
+    ackP99: m((r) => r.stats.ack.p99),
+    cpuMs: m((r) => r.server.cpuMsPerCommand),
+    perRoomKB: m((r) => r.server.rssPerRoomKB),
+    appliedPerSec: m((r) => r.stats.appliedPerSec),
+  };
+}
+
+function markdown(report: BenchReport): string {
+  const mc = report.machine;
+  const lines: string[] = [];
+  lines.push(`Bench (${report.mode}) ${report.finishedAt}: ${mc.cores} cores (${mc.cpuModel}), ${mc.memoryGB} GB, Node ${mc.node}, ${mc.platform}.`);
+  lines.push("");
+  if (report.runs.length) {
+    lines.push(
+      "| run | rooms | cmd/s | ack p50/p99 ms | peer p50/p95/p99/max ms | errors | CPU ms/cmd | RSS/room KB (idle/load) | Redis calls/cmd |",
+    );
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const r of report.runs) {
+      const s = r.stats;
+      const errors = s.timeouts + s.disconnects + sum(Object.values(s.refused));
+      lines.push(
+        `| ${r.label} | ${r.rooms} | ${f(s.appliedPerSec)} | ${f(s.ack.p50, 2)} / ${f(s.ack.p99, 2)} | ${f(s.peer.p50, 2)} / ${f(s.peer.p95, 2)} / ${f(s.peer.p99, 2)} / ${f(s.peer.max, 1)} | ${errors} | ${f(r.server.cpuMsPerCommand, 3)} | ${f(r.server.rssPerIdleRoomKB)} / ${f(r.server.rssPerRoomKB)} | ${r.redis ? f(r.redis.callsPerApplied, 2) : "–"} |`,
+      );
+    }
+    lines.push("");
+  }
+  if (report.pairings.length) {
+    lines.push("Ratios Attune / relay (medians over rounds, each Attune run next to a relay run):");
+    lines.push("");
+    lines.push("| variant | peer p50 | peer p99 | ack p99 | CPU per command | RSS per room |");
+    lines.push("|---|---:|---:|---:|---:|---:|");
+    for (const p of report.pairings) {
+      const r = ratios(p);
+      const q = (x: { attune: number; relay: number }) => `${f(x.attune / x.relay, 2)}×`;
+      lines.push(
+        `| ${VARIANT_LABEL[p.variant]} | ${q(r.peerP50)} | ${q(r.peerP99)} | ${q(r.ackP99)} | ${q(r.cpuMs)} | ${q(r.perRoomKB)} |`,
+      );
+    }
+    lines.push("");
+  }
+  if (report.targets.length) {
+    lines.push("Targets (RedisStore, one process):");
+    lines.push("");
+    for (const t of report.targets) lines.push(`- ${t.met ? "met" : "MISSED"}: ${t.name} — measured ${t.measured}`);
+    lines.push("");
+  }
+  if (report.sweep) {
+    lines.push(`Sweep (${VARIANT_LABEL[report.sweep.variant]}): largest R that held (p99 peer <= 100 ms, no errors): **${report.sweep.largestHeld ?? "none"}**`);
+    lines.push("");
+    lines.push("| rooms | peer p99 ms | errors | cmd/s |");
+    lines.push("|---:|---:|---:|---:|");
+    for (const s of report.sweep.steps) lines.push(`| ${s.rooms} | ${f(s.peerP99, 2)} | ${s.errors} | ${f(s.appliedPerSec)} |`);
+    lines.push("");
+  }
+  if (report.soak) {
+    const s = report.soak;
+    lines.push(
+      `Soak (${VARIANT_LABEL[s.variant]}, ${s.rooms} rooms, ${s.minutes} min): RSS ${f(s.rssStartMB)} MB -> ${f(s.rssEndMB)} MB (growth ${f(s.rssGrowthMB)} MB, ${f(s.rssGrowthPerRoomKB)} KB/room), errors ${s.errors}, peer p99 ${f(s.peerP99, 2)} ms.`,
+    );
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+interface BenchReport {
+  mode: Options["mode"];
+  finishedAt: string;
+  machine: ReturnType<typeof machine>;
+  options: Options;
+  runs: RunResult[];
+  pairings: Pairing[];
+  targets: { name: string; met: boolean; measured: string }[];
+  sweep?: {
+    variant: Variant;
+    largestHeld: number | null;
+    steps: { rooms: number; peerP99: number; errors: number; appliedPerSec: number }[];
+  };
+  soak?: {
+    variant: Variant;
+    rooms: number;
+    minutes: number;
+    rssStartMB: number;
+    rssEndMB: number;
+    rssGrowthMB: number;
+    rssGrowthPerRoomKB: number;
+    errors: number;
+    peerP99: number;
+  };
+}
+
+function errorsOf(s: WindowStats): number {
+  return s.timeouts + s.disconnects + sum(Object.values(s.refused));
+}
+
+function targetsFor(report: BenchReport): BenchReport["targets"] {
+  const p = report.pairings.find((x) => x.variant === "redis");
+  if (!p || p.attune.length === 0) return [];
+  const r = ratios(p);
+  const rooms = p.attune[0]!.rooms;
+  const calls = median(p.attune.map((x) => x.redis?.callsPerApplied ?? Number.NaN));
+  const fullScale = rooms >= 2000 ? "" : ` (at ${rooms} rooms, not the 2,000 of the target)`;
+  return [
+    {
+      name: "p99 peer update <= 25 ms",
+      met: r.peerP99.attune <= 25,
+      measured: `${f(r.peerP99.attune, 2)} ms${fullScale}`,
+    },
+    {
+      name: "<= 1 Redis round trip per applied command",
+      met: calls <= 1,
+      measured: `${f(calls, 2)} Redis calls per applied command (all commands, incl. fan-out)`,
+    },
+    {
+      name: "<= 50 KB server memory per room",
+      met: r.perRoomKB.attune <= 50,
+      measured: `${f(r.perRoomKB.attune)} KB per room under load${fullScale}`,
+    },
+    {
+      name: "CPU per applied command <= 2x relay per relayed event",
+      met: r.cpuMs.attune / r.cpuMs.relay <= 2,
+      measured: `${f(r.cpuMs.attune, 3)} ms vs ${f(r.cpuMs.relay, 3)} ms = ${f(r.cpuMs.attune / r.cpuMs.relay, 2)}×`,
+    },
+  ];
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+function describe(r: RunResult): string {
+  const s = r.stats;
+  return `${r.label}: ${r.rooms} rooms, ${f(s.appliedPerSec)} cmd/s, peer p99 ${f(s.peer.p99, 2)} ms, ack p99 ${f(s.ack.p99, 2)} ms, errors ${errorsOf(s)}, CPU ${f(r.server.cpuMsPerCommand, 3)} ms/cmd, ${f(r.server.rssPerRoomKB)} KB/room${r.redis ? `, Redis ${f(r.redis.callsPerApplied, 2)} calls/cmd` : ""}`;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const needsRedis = opts.variants.some((v) => v !== "memory");
+  let redis: RedisHandle | null = null;
+  if (needsRedis) {
+    redis = opts.redisUrl ? { url: opts.redisUrl, stop: async () => {} } : await startPrivateRedis();
+  }
+  const report: BenchReport = {
+    mode: opts.mode,
+    finishedAt: "",
+    machine: machine(),
+    options: { ...opts },
+    runs: [],
+    pairings: [],
+    targets: [],
+  };
+  const base = { periodMs: opts.periodMs, warmupMs: opts.warmupMs, windowMs: opts.windowMs };
+  const redisUrl = redis?.url;
+  const withRedis = (s: RunSpec): RunSpec => (redisUrl ? { ...s, redisUrl } : s);
+  try {
+    if (opts.mode === "standard" || opts.mode === "quick") {
+      for (const variant of opts.variants) report.pairings.push({ variant, attune: [], relay: [] });
+      // --variants= (empty): the relay alone, e.g. to check the harness and the machine.
+      if (opts.variants.length === 0) {
+        for (let round = 0; round < opts.rounds; round++) {
+          const relayRun = await runOnce({ ...base, target: "relay", variant: "relay", rooms: opts.rooms });
+          log(describe(relayRun));
+          report.runs.push(relayRun);
+        }
+      }
+      // Alternate: relay, Attune, relay, Attune... so drift in a noisy machine hits both sides alike.
+      for (let round = 0; round < opts.rounds; round++) {
+        for (const pairing of report.pairings) {
+          const relayRun = await runOnce({ ...base, target: "relay", variant: "relay", rooms: opts.rooms });
+          log(describe(relayRun));
+          const attuneRun = await runOnce(
+            withRedis({ ...base, target: "attune", variant: pairing.variant, rooms: opts.rooms }),
+          );
+          log(describe(attuneRun));
+          report.runs.push(relayRun, attuneRun);
+          pairing.relay.push(relayRun);
+          pairing.attune.push(attuneRun);
+        }
+      }
+      report.targets = targetsFor(report);
+    } else if (opts.mode === "sweep") {
+      const variant = opts.variants[0] ?? "redis";
+      const steps: NonNullable<BenchReport["sweep"]>["steps"] = [];
+      let largestHeld: number | null = null;
+      for (let rooms = 250; rooms <= opts.sweepMax; rooms = rooms < 1000 ? rooms * 2 : rooms + 1000) {
+        const r = await runOnce(withRedis({ ...base, target: "attune", variant, rooms }));
+        log(describe(r));
+        report.runs.push(r);
+        const errors = errorsOf(r.stats);
+        steps.push({ rooms, peerP99: r.stats.peer.p99, errors, appliedPerSec: r.stats.appliedPerSec });
+        if (errors > 0 || !(r.stats.peer.p99 <= 100)) break;
+        largestHeld = rooms;
+      }
+      report.sweep = { variant, largestHeld, steps };
+    } else {
+      const variant = opts.variants[0] ?? "redis";
+      const r = await runOnce(
+        withRedis({
+          target: "attune",
+          variant,
+          rooms: opts.rooms,
+          periodMs: opts.periodMs,
+          warmupMs: opts.warmupMs,
+          windowMs: opts.soakMinutes * 60_000,
+          progressEveryMs: Math.min(30_000, (opts.soakMinutes * 60_000) / 4),
+        }),
+      );
+      log(describe(r));
+      report.runs.push(r);
+      const samples = r.progress ?? [];
+      const first = samples[0]?.rssMB ?? r.server.rssIdleMB;
+      report.soak = {
+        variant,
+        rooms: r.rooms,
+        minutes: opts.soakMinutes,
+        rssStartMB: first,
+        rssEndMB: r.server.rssLoadMB,
+        rssGrowthMB: r.server.rssLoadMB - first,
+        rssGrowthPerRoomKB: ((r.server.rssLoadMB - first) * 1024) / r.rooms,
+        errors: errorsOf(r.stats),
+        peerP99: r.stats.peer.p99,
+      };
+    }
+  } finally {
+    await redis?.stop();
+  }
+  report.finishedAt = new Date().toISOString();
+  const outDir = join(ROOT, "bench/results");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  const md = markdown(report);
+  writeFileSync(join(outDir, "latest.md"), `${md}\n`);
+  process.stdout.write(`${md}\n`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; wrote bench/results/latest.json and latest.md`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

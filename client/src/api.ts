@@ -1,0 +1,54 @@
+/** The two REST calls the home page makes. */
+import type { CreateSessionRequest, CreateSessionResponse, Mode } from "../../shared/protocol.ts";
+
+export interface ExerciseSummary {
+  id: string;
+  title: string;
+  summary: string;
+  modes?: Mode[];
+}
+
+/** The error a REST call answered with, in words a person can act on. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly field: string | undefined;
+  constructor(code: string, message: string, field?: string) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+}
+
+async function readError(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string; field?: string } };
+    if (body.error?.message) return new ApiError(body.error.code ?? `HTTP_${res.status}`, body.error.message, body.error.field);
+  } catch {
+    // Not JSON: fall through to a generic message.
+  }
+  if (res.status === 401 || res.status === 403) return new ApiError("UNAUTHORIZED", "This server needs a therapist key for that.");
+  if (res.status === 429) return new ApiError("RATE_LIMITED", "Too many tries just now. Wait a minute and try again.");
+  return new ApiError(`HTTP_${res.status}`, "Something went wrong on the server. Please try again.");
+}
+
+/** The exercise catalogue (id, title, one-line summary). */
+export async function fetchExercises(): Promise<ExerciseSummary[]> {
+  const res = await fetch("/api/exercises", { headers: { accept: "application/json" } });
+  if (!res.ok) throw await readError(res);
+  const body = (await res.json()) as ExerciseSummary[] | { exercises: ExerciseSummary[] };
+  return Array.isArray(body) ? body : body.exercises;
+}
+
+/** Creates a session and returns its links. */
+export async function createSession(request: CreateSessionRequest, therapistKey?: string): Promise<CreateSessionResponse> {
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+  if (therapistKey) headers.authorization = `Bearer ${therapistKey}`;
+  let res: Response;
+  try {
+    res = await fetch("/api/sessions", { method: "POST", headers, body: JSON.stringify(request) });
+  } catch {
+    throw new ApiError("NETWORK", "Couldn't reach the server. Check your connection and try again.");
+  }
+  if (!res.ok) throw await readError(res);
+  return (await res.json()) as CreateSessionResponse;
+}

@@ -1,0 +1,49 @@
+/** Entry point: takes a seat token out of the address bar before anything renders, then routes home or room. */
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { Home } from "./home/Home.tsx";
+import { Room } from "./room/Room.tsx";
+import { storePending, tokenFromPath } from "./seats.ts";
+
+const ROOM_PATH = "/room";
+
+// The link's token must not linger in the address bar, history or a shared screenshot: keep it in this tab only.
+const joinToken = tokenFromPath(location.pathname);
+if (joinToken) {
+  storePending(joinToken);
+  history.replaceState(null, "", ROOM_PATH);
+}
+
+function App() {
+  const [path, setPath] = useState(location.pathname);
+  useEffect(() => {
+    const onPop = () => setPath(location.pathname);
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
+  const openRoom = () => {
+    history.pushState(null, "", ROOM_PATH);
+    setPath(ROOM_PATH);
+  };
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      {path === ROOM_PATH ? (
+        <>
+          <header class="topbar">
+            <h1>
+              <a href="/">Attune</a>
+            </h1>
+          </header>
+          <Room />
+        </>
+      ) : (
+        <Home openRoom={openRoom} />
+      )}
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app")!);

@@ -1,0 +1,342 @@
+/** The controls of the current step for one seat: what they may do now, and why not when they may not. */
+import { useId, useState } from "preact/hooks";
+import type { CheckInAnswer, Command, CommandAck, CommandType, SessionView, StepView } from "../../../shared/protocol.ts";
+import { permission, seatName } from "./words.ts";
+
+export type Send = (command: Command) => Promise<CommandAck>;
+
+const TEXT_MAX = 2000;
+
+/** Runs a command and remembers whether it is in flight and why it failed. */
+export function useAction(send: Send): {
+  busy: boolean;
+  error: string | null;
+  run: (command: Command) => Promise<boolean>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (command: Command): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    const ack = await send(command);
+    setBusy(false);
+    if (!ack.ok) setError(ack.error.message);
+    return ack.ok;
+  };
+  return { busy, error, run };
+}
+
+/** The engine's reason a control is disabled, tied to the control by id. */
+export function Reason({ id, text }: { id: string; text?: string | undefined }) {
+  if (!text) return null;
+  return (
+    <p id={id} class="reason">
+      {text}
+    </p>
+  );
+}
+
+/** An error returned by the server for the last attempt. */
+export function ActionError({ text }: { text: string | null }) {
+  if (!text) return null;
+  return (
+    <p class="action-error" role="alert">
+      {text}
+    </p>
+  );
+}
+
+/** A button for one command type, disabled with the engine's reason when that command is not allowed now. */
+export function CommandButton(props: {
+  view: SessionView;
+  type: CommandType;
+  label: string;
+  onClick: () => void;
+  busy?: boolean;
+  variant?: "primary" | "secondary" | "quiet" | "danger";
+  showReason?: boolean;
+}) {
+  const reasonId = useId();
+  const p = permission(props.view, props.type);
+  const showReason = props.showReason ?? true;
+  return (
+    <span class="command">
+      <button
+        type="button"
+        class={`btn ${props.variant ?? "secondary"}`}
+        disabled={!p.allowed || props.busy}
+        aria-describedby={!p.allowed && showReason ? reasonId : undefined}
+        onClick={props.onClick}
+      >
+        {props.label}
+      </button>
+      {!p.allowed && showReason && <Reason id={reasonId} text={p.reason} />}
+    </span>
+  );
+}
+
+function SayControl({ view, step, send }: { view: SessionView; step: StepView; send: Send }) {
+  const { busy, error, run } = useAction(send);
+  const [text, setText] = useState("");
+  const inputId = useId();
+  const reasonId = useId();
+  const p = permission(view, "say");
+  if (view.channel === "spoken") {
+    return (
+      <div class="controls">
+        <p class="hint">{step.yourMove ? "Say it aloud to your partner, then tap Done." : ""}</p>
+        <button
+          type="button"
+          class="btn primary"
+          disabled={!p.allowed || busy}
+          aria-describedby={p.allowed ? undefined : reasonId}
+          onClick={() => run({ type: "say" })}
+        >
+          Done
+        </button>
+        {!p.allowed && <Reason id={reasonId} text={p.reason} />}
+        <ActionError text={error} />
+      </div>
+    );
+  }
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!text.trim()) return;
+    if (await run({ type: "say", text })) setText("");
+  };
+  return (
+    <form class="controls" onSubmit={submit}>
+      <label for={inputId}>{step.yourMove ? "Your words" : "Your words (when it's your move)"}</label>
+      <textarea
+        id={inputId}
+        rows={4}
+        maxLength={TEXT_MAX}
+        value={text}
+        disabled={!p.allowed}
+        aria-describedby={p.allowed ? undefined : reasonId}
+        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+      />
+      {p.allowed && step.stems.length > 0 && (
+        <div class="stem-buttons">
+          {step.stems.map((stem) => (
+            <button
+              key={stem}
+              type="button"
+              class="btn quiet small"
+              onClick={() => setText((t) => (t ? `${t} ${stem}` : stem))}
+            >
+              Start with “{stem}”
+            </button>
+          ))}
+        </div>
+      )}
+      <button type="submit" class="btn primary" disabled={!p.allowed || busy || !text.trim()}>
+        Send
+      </button>
+      {!p.allowed && <Reason id={reasonId} text={p.reason} />}
+      <ActionError text={error} />
+    </form>
+  );
+}
+
+function ChooseControl({ view, step, send }: { view: SessionView; step: StepView; send: Send }) {
+  const { busy, error, run } = useAction(send);
+  const reasonId = useId();
+  const p = permission(view, "choose");
+  return (
+    <div class="controls">
+      <fieldset class="options">
+        <legend class="sr-only">{step.title}</legend>
+        {(step.options ?? []).map((option) => (
+          <button
+            key={option.id}
+            type="button"
+            class="btn option"
+            disabled={!p.allowed || busy}
+            aria-describedby={p.allowed ? undefined : reasonId}
+            onClick={() => run({ type: "choose", option: option.id })}
+          >
+            {option.label}
+          </button>
+        ))}
+      </fieldset>
+      {!p.allowed && <Reason id={reasonId} text={p.reason} />}
+      <ActionError text={error} />
+    </div>
+  );
+}
+
+function describeAnswer(answer: CheckInAnswer): string {
+  const parts: string[] = [];
+  if (answer.rating !== undefined) parts.push(`${answer.rating}`);
+  if (answer.feeling) parts.push(answer.feeling);
+  return parts.join(" · ");
+}
+
+function AnswerControl({ view, step, send }: { view: SessionView; step: StepView; send: Send }) {
+  const { busy, error, run } = useAction(send);
+  const fields = step.answerFields ?? {};
+  const [rating, setRating] = useState<number | null>(null);
+  const [feeling, setFeeling] = useState<string | null>(null);
+  const [note, setNote] = useState("");
+  const noteId = useId();
+  const reasonId = useId();
+  const p = permission(view, "answer");
+  const seat = view.you.seat;
+  if (seat === "therapist") {
+    return (
+      <p class="hint">
+        Answered so far: {(["a", "b"] as const).filter((s) => step.answered?.[s]).map((s) => seatName(view, s)).join(", ") || "no one yet"}.
+      </p>
+    );
+  }
+  const other = seat === "a" ? "b" : "a";
+  const otherAnswered = step.answered?.[other];
+  if (step.yourAnswer) {
+    return (
+      <div class="controls answered">
+        <p>
+          You answered: <strong>{describeAnswer(step.yourAnswer)}</strong>
+          {step.yourAnswer.note ? ` — “${step.yourAnswer.note}”` : ""}
+        </p>
+        <p class="hint">
+          {otherAnswered
+            ? "You've both answered."
+            : `Waiting for ${seatName(view, other)}. You'll see both answers together.`}
+        </p>
+      </div>
+    );
+  }
+  const ready = (!fields.rating || rating !== null) && (!fields.feelings || feeling !== null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!ready) return;
+    const answer: CheckInAnswer = {};
+    if (fields.rating && rating !== null) answer.rating = rating;
+    if (fields.feelings && feeling) answer.feeling = feeling;
+    if (fields.note && note.trim()) answer.note = note.trim();
+    await run({ type: "answer", answer });
+  };
+  const ratings: number[] = [];
+  if (fields.rating) for (let r = fields.rating.min; r <= fields.rating.max; r++) ratings.push(r);
+  return (
+    <form class="controls" onSubmit={submit}>
+      {fields.rating && (
+        <fieldset class="choice-group rating" disabled={!p.allowed}>
+          <legend>
+            How are you, from {fields.rating.min} (very low) to {fields.rating.max} (very good)?
+          </legend>
+          <div class="chips">
+            {ratings.map((r) => (
+              <label key={r} class={`chip${rating === r ? " selected" : ""}`}>
+                <input type="radio" name="rating" value={r} checked={rating === r} onChange={() => setRating(r)} />
+                <span>{r}</span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      )}
+      {fields.feelings && (
+        <fieldset class="choice-group" disabled={!p.allowed}>
+          <legend>Which feeling fits best?</legend>
+          <div class="chips">
+            {fields.feelings.map((f) => (
+              <label key={f} class={`chip${feeling === f ? " selected" : ""}`}>
+                <input type="radio" name="feeling" value={f} checked={feeling === f} onChange={() => setFeeling(f)} />
+                <span>{f}</span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      )}
+      {fields.note && (
+        <>
+          <label for={noteId}>A sentence, if you like (optional)</label>
+          <textarea
+            id={noteId}
+            rows={2}
+            maxLength={TEXT_MAX}
+            value={note}
+            disabled={!p.allowed}
+            onInput={(e) => setNote((e.currentTarget as HTMLTextAreaElement).value)}
+          />
+        </>
+      )}
+      <p class="hint">{otherAnswered ? `${seatName(view, other)} has answered.` : "Only you can see this until you've both answered."}</p>
+      <button
+        type="submit"
+        class="btn primary"
+        disabled={!p.allowed || busy || !ready}
+        aria-describedby={p.allowed ? undefined : reasonId}
+      >
+        Share privately
+      </button>
+      {!p.allowed && <Reason id={reasonId} text={p.reason} />}
+      <ActionError text={error} />
+    </form>
+  );
+}
+
+function TalkControl({ view, step, send }: { view: SessionView; step: StepView; send: Send }) {
+  const { busy, error, run } = useAction(send);
+  const [text, setText] = useState("");
+  const inputId = useId();
+  const postReasonId = useId();
+  const post = permission(view, "post");
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!text.trim()) return;
+    if (await run({ type: "post", text })) setText("");
+  };
+  return (
+    <div class="controls">
+      {view.channel === "typed" && (
+        <form class="post-form" onSubmit={submit}>
+          <label for={inputId}>Write a message</label>
+          <textarea
+            id={inputId}
+            rows={3}
+            maxLength={TEXT_MAX}
+            value={text}
+            disabled={!post.allowed}
+            aria-describedby={post.allowed ? undefined : postReasonId}
+            onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+          />
+          <button type="submit" class="btn secondary" disabled={!post.allowed || busy || !text.trim()}>
+            Send
+          </button>
+          {!post.allowed && <Reason id={postReasonId} text={post.reason} />}
+        </form>
+      )}
+      {step.role !== "listener" && (
+        <CommandButton
+          view={view}
+          type="end-turn"
+          label="I've finished my turn"
+          variant="primary"
+          busy={busy}
+          onClick={() => run({ type: "end-turn" })}
+        />
+      )}
+      <ActionError text={error} />
+    </div>
+  );
+}
+
+/** The controls that match the step's kind. */
+export function StepControls({ view, send }: { view: SessionView; send: Send }) {
+  const step = view.exercise?.step;
+  if (!step) return null;
+  switch (step.kind) {
+    case "say":
+      return <SayControl key={step.id} view={view} step={step} send={send} />;
+    case "choose":
+      return <ChooseControl view={view} step={step} send={send} />;
+    case "private-answer":
+      return <AnswerControl key={step.id} view={view} step={step} send={send} />;
+    case "talk":
+      return <TalkControl view={view} step={step} send={send} />;
+    default:
+      return null;
+  }
+}

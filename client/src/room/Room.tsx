@@ -1,0 +1,221 @@
+/**
+ * The room page (/room): opens one connection per seat link this tab holds. One seat renders as is; both partner
+ * seats on one device take turns on the screen, with a hand-over screen whenever the seat whose move it is changes.
+ */
+import type { ComponentChildren } from "preact";
+import { useEffect, useReducer, useRef, useState } from "preact/hooks";
+import type { Partner, SessionView } from "../../../shared/protocol.ts";
+import { forgetToken, rememberSeat, storedTokens } from "../seats.ts";
+import { type ConnectionState, explainProblem, FINAL_CODES, SeatConnection } from "./connection.ts";
+import type { Send } from "./Controls.tsx";
+import { SeatRoom } from "./SeatRoom.tsx";
+import { TimeOutBar } from "./TimeOut.tsx";
+import { seatName } from "./words.ts";
+
+/** Whether `view`'s seat is expected to act now (a private answer counts only until it is given). */
+export function needsMove(view: SessionView): boolean {
+  if (view.phase !== "exercise" || !view.exercise || view.paused || view.timeOut) return false;
+  const step = view.exercise.step;
+  if (!step.yourMove) return false;
+  if (step.kind === "private-answer") {
+    return !step.yourAnswer && !step.answered?.[view.you.seat as Partner];
+  }
+  return true;
+}
+
+/** The partner who should hold the shared device now, or null when nobody has to act. */
+export function dueSeat(a: SessionView, b: SessionView, holder: Partner): Partner | null {
+  const aMove = needsMove(a);
+  const bMove = needsMove(b);
+  if (aMove && bMove) return holder;
+  if (aMove) return "a";
+  if (bMove) return "b";
+  return null;
+}
+
+function useConnections(): SeatConnection[] {
+  const [connections, setConnections] = useState<SeatConnection[]>([]);
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    const opened = storedTokens().map((token) => new SeatConnection(token));
+    setConnections(opened);
+    return () => {
+      for (const c of opened) c.close();
+    };
+  }, []);
+  useEffect(() => {
+    const onChange = (connection: SeatConnection, state: ConnectionState) => {
+      if (state.view) {
+        const dropped = rememberSeat(state.view.id, state.view.you.seat, connection.token);
+        if (dropped.length > 0) {
+          setConnections((list) => {
+            for (const c of list) if (dropped.includes(c.token)) c.close();
+            return list.filter((c) => !dropped.includes(c.token));
+          });
+        }
+      }
+      if (state.status === "closed" && state.problem && FINAL_CODES.has(state.problem.code)) {
+        forgetToken(connection.token);
+      }
+      rerender(0);
+    };
+    const unsubscribe = connections.map((c) => c.subscribe((state) => onChange(c, state)));
+    for (const c of connections) if (c.state.view) onChange(c, c.state);
+    return () => {
+      for (const u of unsubscribe) u();
+    };
+  }, [connections]);
+  return connections;
+}
+
+function sendVia(connection: SeatConnection): Send {
+  return (command) => connection.send(command);
+}
+
+function HandOver({
+  to,
+  view,
+  onReady,
+}: {
+  to: Partner;
+  view: SessionView;
+  onReady: () => void;
+}) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => headingRef.current?.focus(), []);
+  const name = seatName(view, to);
+  const from = seatName(view, to === "a" ? "b" : "a");
+  const next = view.exercise?.step.title;
+  return (
+    <section class="handover" aria-labelledby="handover-heading" data-testid="handover" data-to={to}>
+      <h2 id="handover-heading" tabIndex={-1} ref={headingRef}>
+        Pass the device to {name}
+      </h2>
+      <p>
+        {from}, please hand the device to {name}. {name}, tap the button when you have it
+        {next ? ` — next is “${next}”.` : "."}
+      </p>
+      <p class="hint">Your screen is hidden until then, so nothing private shows while you pass it over.</p>
+      <button type="button" class="btn primary large" onClick={onReady}>
+        I'm {name} — show my screen
+      </button>
+    </section>
+  );
+}
+
+function SharedDevice({
+  a,
+  b,
+  announce,
+}: {
+  a: { view: SessionView; connection: SeatConnection };
+  b: { view: SessionView; connection: SeatConnection };
+  announce: (text: string) => void;
+}) {
+  const [holder, setHolder] = useState<Partner>(() => dueSeat(a.view, b.view, "a") ?? "a");
+  const [requested, setRequested] = useState<Partner | null>(null);
+  const due = dueSeat(a.view, b.view, holder);
+  const handTo = due !== null && due !== holder ? due : requested;
+  const seats = { a, b };
+  const current = seats[holder];
+  useEffect(() => {
+    if (handTo) announce(`Pass the device to ${seatName(current.view, handTo)}.`);
+  }, [handTo]);
+  if (handTo) {
+    const incoming = seats[handTo];
+    return (
+      <div class="shared-device">
+        <HandOver
+          to={handTo}
+          view={incoming.view}
+          onReady={() => {
+            setHolder(handTo);
+            setRequested(null);
+          }}
+        />
+        <TimeOutBar view={incoming.view} send={sendVia(incoming.connection)} />
+      </div>
+    );
+  }
+  const other: Partner = holder === "a" ? "b" : "a";
+  return (
+    <div class="shared-device">
+      <div class="device-holder">
+        <p>
+          One device · <strong>{seatName(current.view, holder)}'s screen</strong>
+        </p>
+        <button type="button" class="btn quiet small" onClick={() => setRequested(other)}>
+          Hand to {seatName(current.view, other)}
+        </button>
+      </div>
+      <SeatRoom key={holder} view={current.view} send={sendVia(current.connection)} announce={announce} />
+    </div>
+  );
+}
+
+/** The room page. */
+export function Room() {
+  const connections = useConnections();
+  const [announcement, setAnnouncement] = useState("");
+  const announce = (text: string) => setAnnouncement(text);
+  const live = connections.filter((c) => c.state.view && c.state.status !== "closed");
+  const bySeat = (seat: string) => live.find((c) => c.state.view?.you.seat === seat);
+  const a = bySeat("a");
+  const b = bySeat("b");
+  const single = a ?? b ?? bySeat("therapist");
+  const reconnecting = connections.some((c) => c.state.status === "reconnecting");
+  const problems = connections.filter((c) => c.state.status === "closed" && c.state.problem);
+  const tokensKnown = connections.length > 0 || storedTokens().length > 0;
+
+  let body: ComponentChildren;
+  if (!tokensKnown) {
+    body = (
+      <section class="notice-panel">
+        <h2>No session open here</h2>
+        <p>Open the private link you were given, or start a new session.</p>
+        <a class="btn primary" href="/">
+          Start a session
+        </a>
+      </section>
+    );
+  } else if (a?.state.view && b?.state.view && a.state.view.phase !== "ended") {
+    body = (
+      <SharedDevice
+        a={{ view: a.state.view, connection: a }}
+        b={{ view: b.state.view, connection: b }}
+        announce={announce}
+      />
+    );
+  } else if (single?.state.view) {
+    body = <SeatRoom view={single.state.view} send={sendVia(single)} announce={announce} />;
+  } else if (problems.length > 0 && problems.length === connections.length) {
+    const problem = problems[0]!.state.problem!;
+    body = (
+      <section class="notice-panel" data-testid="link-problem">
+        <h2>We couldn't open your seat</h2>
+        <p>{explainProblem(problem)}</p>
+        <a class="btn secondary" href="/">
+          Start a new session
+        </a>
+      </section>
+    );
+  } else {
+    body = (
+      <p class="joining" role="status">
+        Joining your session…
+      </p>
+    );
+  }
+
+  return (
+    <main class="room" id="main">
+      <p class="connection-banner" role="status" data-testid="connection-banner">
+        {reconnecting ? "Reconnecting… your place is kept." : ""}
+      </p>
+      {body}
+      <div class="sr-only" aria-live="polite" data-testid="announcer">
+        {announcement}
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * The room as one seat sees it. Everything here works from that seat's view alone, so a therapist console or the
+ * one-device room can reuse it.
+ */
+import { useEffect, useRef } from "preact/hooks";
+import type { SessionView } from "../../../shared/protocol.ts";
+import { ActionError, CommandButton, type Send, useAction } from "./Controls.tsx";
+import { ConfirmButton, Lobby } from "./Lobby.tsx";
+import { Presence } from "./Presence.tsx";
+import { StepPanel, TurnBanner } from "./StepPanel.tsx";
+import { Summary } from "./Summary.tsx";
+import { BreakPanel, TimeOutBar } from "./TimeOut.tsx";
+import { Transcript } from "./Transcript.tsx";
+import { moveLine, seatName, turnHeadline } from "./words.ts";
+
+/** A key that changes whenever the turn or the step changes (focus and announcements follow it). */
+export function stepKey(view: SessionView): string {
+  if (view.phase === "ended") return "ended";
+  if (view.timeOut) return `break:${view.timeOut.at}`;
+  const ex = view.exercise;
+  if (!ex) return `lobby:${view.completed.length}`;
+  return `${ex.id}:${ex.cycle}:${ex.stepIndex}:${ex.step.id}:${ex.speaker}`;
+}
+
+/** The sentence announced to screen readers when the turn changes. */
+export function turnAnnouncement(view: SessionView): string {
+  if (view.phase === "ended") return "The session is over. A summary is on screen.";
+  if (view.timeOut) return `Time-out. Back together at the agreed time.`;
+  const ex = view.exercise;
+  if (!ex) {
+    const last = view.completed.at(-1);
+    return last ? "The exercise is finished." : "Waiting to start.";
+  }
+  return `${ex.step.title}. ${turnHeadline(view) ?? ""}. ${moveLine(view) ?? ""}`;
+}
+
+function Nudges({ view }: { view: SessionView }) {
+  if (view.nudges.length === 0 || view.you.seat === "therapist") return null;
+  return (
+    <section class="nudges" aria-label="From your therapist">
+      {view.nudges.slice(-3).map((n) => (
+        <p key={n.v} class="nudge">
+          <span class="who">A quiet note from your therapist:</span> {n.text}
+        </p>
+      ))}
+    </section>
+  );
+}
+
+function Pacing({ view, send }: { view: SessionView; send: Send }) {
+  const { busy, error, run } = useAction(send);
+  if (view.phase !== "exercise") return null;
+  return (
+    <div class="pacing">
+      {view.paused ? (
+        <CommandButton view={view} type="resume" label="Resume" variant="primary" busy={busy} onClick={() => run({ type: "resume" })} />
+      ) : (
+        <CommandButton view={view} type="pause" label="Pause" variant="quiet" busy={busy} showReason={false} onClick={() => run({ type: "pause" })} />
+      )}
+      <ConfirmButton view={view} type="end-exercise" label="End exercise" question="Stop this exercise here?" send={send} />
+      <ActionError text={error} />
+    </div>
+  );
+}
+
+/** A partner still in the waiting room (therapist mode). */
+export function WaitingRoom() {
+  return (
+    <section class="waiting" aria-labelledby="waiting-heading">
+      <h2 id="waiting-heading">You're in the waiting room</h2>
+      <p>Your therapist will let you in shortly. You can leave this page open; it will change by itself.</p>
+    </section>
+  );
+}
+
+/** One seat's room: presence, banner, step or lobby or break or summary, transcript and the time-out bar. */
+export function SeatRoom({ view, send, announce }: { view: SessionView; send: Send; announce: (text: string) => void }) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const key = stepKey(view);
+  const lastKey = useRef<string | null>(null);
+  useEffect(() => {
+    const first = lastKey.current === null;
+    if (lastKey.current === key) return;
+    lastKey.current = key;
+    if (!first) announce(turnAnnouncement(view));
+    // Move focus to the new step so keyboard and screen-reader users start from it, unless they are mid-sentence.
+    const active = document.activeElement;
+    const typing = active instanceof HTMLTextAreaElement && !active.disabled && active.value.length > 0;
+    if (!typing) headingRef.current?.focus();
+  });
+  if (view.waiting) return <WaitingRoom />;
+  if (view.phase === "ended") return <Summary view={view} headingRef={headingRef} />;
+  const ex = view.exercise;
+  return (
+    <div class="seat-room" data-seat={view.you.seat}>
+      <Presence view={view} />
+      <Nudges view={view} />
+      {view.timeOut ? (
+        <BreakPanel view={view} send={send} />
+      ) : ex ? (
+        <>
+          {ex.intro && ex.stepIndex === 0 && ex.cycle === 0 && (
+            <details class="intro">
+              <summary>About {ex.title}</summary>
+              <p>{ex.intro}</p>
+            </details>
+          )}
+          <TurnBanner view={view} />
+          {view.paused && (
+            <p class="paused-note" role="status">
+              Paused. Take the time you need{view.paused.by !== "system" ? `; ${view.paused.by === view.you.seat ? "you" : seatName(view, view.paused.by)} paused` : ""}.
+            </p>
+          )}
+          <StepPanel view={view} send={send} headingRef={headingRef} />
+          {view.channel === "typed" && <Transcript view={view} exerciseId={ex.id} title="The conversation so far" />}
+          <Pacing view={view} send={send} />
+        </>
+      ) : (
+        <Lobby view={view} send={send} headingRef={headingRef} />
+      )}
+      <TimeOutBar view={view} send={send} />
+    </div>
+  );
+}

@@ -1,0 +1,89 @@
+/** The current exercise step for one seat: who speaks, where we are, what to say, and the step's controls. */
+import type { Ref } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import type { SessionView } from "../../../shared/protocol.ts";
+import { type Send, StepControls, useAction, CommandButton } from "./Controls.tsx";
+import { minutesSeconds, moveLine, turnHeadline } from "./words.ts";
+
+/** A countdown for timed steps; frozen (and says so) while the session is paused or on a break. */
+export function Countdown({ deadline, remainingMs }: { deadline?: number | undefined; remainingMs?: number | undefined }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (deadline === undefined) return;
+    const timer = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(timer);
+  }, [deadline]);
+  if (deadline === undefined && remainingMs === undefined) return null;
+  const left = deadline !== undefined ? deadline - now : (remainingMs ?? 0);
+  const frozen = deadline === undefined;
+  return (
+    <p class={`countdown${left <= 0 ? " done" : ""}`}>
+      <span class="label">{frozen ? "Timer stopped at" : "Time left"}</span>{" "}
+      <span role="timer" aria-label={left <= 0 ? "Time is up" : `${minutesSeconds(left)} left`}>
+        {left <= 0 ? "Time's up" : minutesSeconds(left)}
+      </span>
+    </p>
+  );
+}
+
+/** The "who is speaking" banner, colour-coded by role. */
+export function TurnBanner({ view }: { view: SessionView }) {
+  const ex = view.exercise;
+  if (!ex) return null;
+  const headline = turnHeadline(view);
+  const line = moveLine(view);
+  const tone = ex.step.actor === "both" ? "both" : ex.step.role;
+  return (
+    <section class={`turn-banner ${tone}${ex.step.yourMove ? " your-move" : ""}`} aria-label="Whose turn">
+      <p class="headline">{headline}</p>
+      {line && <p class="move">{line}</p>}
+    </section>
+  );
+}
+
+/** Step heading, progress, prompt, sentence stems, countdown and controls. */
+export function StepPanel({ view, send, headingRef }: { view: SessionView; send: Send; headingRef: Ref<HTMLHeadingElement> }) {
+  const ex = view.exercise;
+  const timeUp = useAction(send);
+  if (!ex) return null;
+  const step = ex.step;
+  const cycles = ex.cycles;
+  const deadlinePassed = step.deadline !== undefined && step.deadline <= Date.now();
+  return (
+    <section class="step" aria-labelledby="step-heading" data-step-id={step.id} data-your-move={String(step.yourMove)}>
+      <p class="progress-line">
+        <span>
+          {ex.title} · step {ex.stepIndex + 1} of {ex.stepCount}
+          {cycles ? ` · round ${Math.min(ex.cycle + 1, cycles)} of ${cycles}` : ""}
+        </span>
+        <progress max={ex.stepCount} value={ex.stepIndex + 1} aria-label={`Step ${ex.stepIndex + 1} of ${ex.stepCount}`} />
+      </p>
+      <h2 id="step-heading" tabIndex={-1} ref={headingRef}>
+        {step.title}
+      </h2>
+      <p class="prompt">{step.prompt}</p>
+      {step.stems.length > 0 && (
+        <div class="stems">
+          <p class="stems-label">Sentence starters</p>
+          <ul>
+            {step.stems.map((stem) => (
+              <li key={stem}>{stem}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <Countdown deadline={step.deadline} remainingMs={step.remainingMs} />
+      {deadlinePassed && (
+        <CommandButton
+          view={view}
+          type="time-up"
+          label="Time's up — move on"
+          showReason={false}
+          busy={timeUp.busy}
+          onClick={() => timeUp.run({ type: "time-up" })}
+        />
+      )}
+      <StepControls view={view} send={send} />
+    </section>
+  );
+}

@@ -1,0 +1,49 @@
+/** After the session ends: a short, calm summary of what the couple did together. */
+import type { Ref } from "preact";
+import type { Partner, SessionView } from "../../../shared/protocol.ts";
+import { CheckInReveal } from "./Lobby.tsx";
+import { Transcript } from "./Transcript.tsx";
+import { exerciseTitle, seatName } from "./words.ts";
+
+/** The end-of-session summary. */
+export function Summary({ view, headingRef }: { view: SessionView; headingRef: Ref<HTMLHeadingElement> }) {
+  const turns = (p: Partner) => view.transcript.filter((e) => e.seat === p).length;
+  const first = view.checkIns[0];
+  const lastCheckIn = view.checkIns.length > 1 ? view.checkIns.at(-1) : undefined;
+  return (
+    <section class="summary" aria-labelledby="summary-heading" data-testid="summary">
+      <h2 id="summary-heading" tabIndex={-1} ref={headingRef}>
+        Session complete
+      </h2>
+      <p>Thank you both for making the time. Here is what you did together.</p>
+      {view.completed.length > 0 ? (
+        <ol class="done-list">
+          {view.completed.map((c) => (
+            <li key={`${c.exerciseId}-${c.at}`}>
+              {exerciseTitle(view, c.exerciseId)}
+              {c.endedEarly ? " (stopped early)" : ""}
+            </li>
+          ))}
+        </ol>
+      ) : (
+        <p>You didn't finish an exercise this time, and that's all right.</p>
+      )}
+      {view.you.seat !== "therapist" || view.transcript.length > 0 ? (
+        <p>
+          Turns taken: {seatName(view, "a")} {turns("a")}, {seatName(view, "b")} {turns("b")}.
+        </p>
+      ) : null}
+      {first && <CheckInReveal view={view} checkIn={first} />}
+      {lastCheckIn && (
+        <>
+          <p class="hint">And at the end:</p>
+          <CheckInReveal view={view} checkIn={lastCheckIn} />
+        </>
+      )}
+      {view.channel === "typed" && <Transcript view={view} exerciseId={null} title="Everything you wrote" />}
+      <p class="hint">
+        The links to this session stop working when it expires. <a href="/">Start a new session</a>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,162 @@
+/**
+ * One seat's live link to the server: holds the seat's latest view, applies updates in version order, resyncs on a
+ * gap or a reconnect, and sends commands with an id that survives retries (the server applies each id once).
+ */
+import { nanoid } from "nanoid";
+import { io, type Socket } from "socket.io-client";
+import type {
+  ClientToServerEvents,
+  Command,
+  CommandAck,
+  EngineEvent,
+  ServerToClientEvents,
+  SessionView,
+} from "../../../shared/protocol.ts";
+
+export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "closed";
+
+export interface ConnectionProblem {
+  code: string;
+  message: string;
+}
+
+export interface ConnectionState {
+  status: ConnectionStatus;
+  view: SessionView | null;
+  /** Events of the last applied update (for announcements such as "the exercise ended"). */
+  lastEvents: EngineEvent[];
+  /** Why the connection ended for good (a revoked link, another device took the seat...). */
+  problem: ConnectionProblem | null;
+}
+
+type SeatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const ACK_TIMEOUT_MS = 6_000;
+const SEND_ATTEMPTS = 3;
+
+/** Refusals after which reconnecting cannot help: the link itself is no good any more. */
+export const FINAL_CODES = new Set([
+  "TOKEN_MISSING",
+  "TOKEN_UNKNOWN",
+  "TOKEN_EXPIRED",
+  "TOKEN_REVOKED",
+  "SESSION_NOT_FOUND",
+  "SEAT_TAKEN_OVER",
+  "ORIGIN_NOT_ALLOWED",
+  "UNAUTHORIZED",
+]);
+
+const FRIENDLY: Record<string, string> = {
+  TOKEN_UNKNOWN: "This link doesn't open a session. Check that you copied all of it.",
+  TOKEN_EXPIRED: "This session has ended and its links no longer work.",
+  TOKEN_REVOKED: "This link was switched off. Ask for a fresh one.",
+  SESSION_NOT_FOUND: "This session no longer exists.",
+  SEAT_TAKEN_OVER: "Your seat was opened on another device or tab, so this one stepped back.",
+  ORIGIN_NOT_ALLOWED: "This page isn't allowed to connect to the session.",
+};
+
+/** A short, human explanation of a refusal code (falls back to the server's message). */
+export function explainProblem(problem: ConnectionProblem): string {
+  return FRIENDLY[problem.code] ?? problem.message;
+}
+
+/** The live connection of one seat (one token). */
+export class SeatConnection {
+  readonly token: string;
+  #socket: SeatSocket;
+  #state: ConnectionState = { status: "connecting", view: null, lastEvents: [], problem: null };
+  #listeners = new Set<(state: ConnectionState) => void>();
+
+  constructor(token: string, origin: string = location.origin) {
+    this.token = token;
+    this.#socket = io(origin, { auth: { token }, reconnectionDelayMax: 4_000 });
+    const socket = this.#socket;
+    socket.on("connect", () => {
+      // The server sends a snapshot on every fresh connection; until it lands the old view stays on screen.
+      this.#set({ status: "online" });
+    });
+    socket.on("snapshot", (view) => {
+      this.#set({ view, lastEvents: [], status: socket.connected ? "online" : this.#state.status });
+    });
+    socket.on("update", (msg) => {
+      const current = this.#state.view?.version ?? -1;
+      if (msg.version <= current) return;
+      // Each update carries the full view, so it is safe to show; a gap still means we missed events: ask again.
+      if (current >= 0 && msg.version > current + 1) socket.emit("resync");
+      this.#set({ view: msg.view, lastEvents: msg.events });
+    });
+    socket.on("notice", (notice) => {
+      if (FINAL_CODES.has(notice.code)) this.#set({ status: "closed", problem: notice });
+    });
+    socket.on("disconnect", (reason) => {
+      if (this.#state.status === "closed") return;
+      if (reason === "io server disconnect" || reason === "io client disconnect") {
+        this.#set({
+          status: "closed",
+          problem: this.#state.problem ?? { code: "DISCONNECTED", message: "The session closed this connection." },
+        });
+      } else {
+        this.#set({ status: "reconnecting" });
+      }
+    });
+    socket.on("connect_error", (err: Error & { data?: { code?: unknown; message?: unknown } }) => {
+      // A refusal by the server (bad link) is final; a network failure is retried by Socket.IO on its own.
+      if (!socket.active) {
+        const code = typeof err.data?.code === "string" ? err.data.code : err.message;
+        const message = typeof err.data?.message === "string" ? err.data.message : err.message;
+        this.#set({ status: "closed", problem: { code, message } });
+      } else if (this.#state.view) {
+        this.#set({ status: "reconnecting" });
+      }
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Calls `listener` on every change; returns the unsubscribe function. */
+  subscribe(listener: (state: ConnectionState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Sends one command; retries with the same id when an acknowledgement is late, so it is applied at most once. */
+  async send(command: Command): Promise<CommandAck> {
+    const id = nanoid();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
+      try {
+        const ack = await this.#socket.timeout(ACK_TIMEOUT_MS).emitWithAck("command", { id, command });
+        if (!ack.ok && ack.error.code === "STALE_VERSION") this.resync();
+        return ack;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    return {
+      ok: false,
+      error: {
+        code: "INTERNAL",
+        message: lastError instanceof Error ? "No answer from the session — check your connection." : "Not sent.",
+      },
+    };
+  }
+
+  /** Asks the server for a fresh view. */
+  resync(): void {
+    this.#socket.emit("resync");
+  }
+
+  /** Closes the connection for good (leaving the room on this device). */
+  close(): void {
+    this.#set({ status: "closed" });
+    this.#listeners.clear();
+    this.#socket.disconnect();
+  }
+
+  #set(patch: Partial<ConnectionState>): void {
+    this.#state = { ...this.#state, ...patch };
+    for (const listener of this.#listeners) listener(this.#state);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Assembles one Attune process: store, service, HTTP app and Socket.IO on one port, with the Redis Streams
+ * adapter for fan-out when Redis is configured, and a graceful close.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { createClient } from "redis";
+import { Server } from "socket.io";
+import type { Config } from "./config.ts";
+import { createAuthGuard } from "./guard.ts";
+import { createHttpApp } from "./http.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { SessionService } from "./service.ts";
+import { createStore } from "./store/index.ts";
+import type { SessionStore } from "./store/types.ts";
+import { type AttuneServer, attachTransport, createOutbox, originAllowed } from "./transport.ts";
+
+export interface StartOptions {
+  config: Config;
+  /** A store to use instead of the configured one; close() leaves a given store open (its owner closes it). */
+  store?: SessionStore;
+  logger?: Logger;
+  /** Directory of the built client (default client/dist). */
+  clientDir?: string;
+}
+
+export interface RunningAttune {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  port: number;
+  store: SessionStore;
+  /** Stops accepting, drops sockets (clients reconnect elsewhere or later), closes timers, adapter and store. */
+  close(): Promise<void>;
+}
+
+/** Socket.IO message size cap; commands are small and text is capped far below this. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** Starts an Attune server and resolves once it listens. */
+export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
+  const { config } = opts;
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const ownsStore = !opts.store;
+  const store =
+    opts.store ??
+    (await createStore({
+      redisUrl: config.redisUrl,
+      redisPrefix: config.redisPrefix,
+      onRedisError: (err) => logger.warn({ err: err.message }, "redis store error"),
+    }));
+
+  let adapterClient: ReturnType<typeof createClient> | undefined;
+  let io: AttuneServer | undefined;
+  const outbox = createOutbox(() => {
+    if (!io) throw new Error("socket server not started");
+    return io;
+  });
+  const service = new SessionService({ store, outbox, logger, ttlMs: config.sessionTtlMs });
+  const guard = createAuthGuard(config.authFailuresPerMinute);
+  const app = createHttpApp({ config, service, store, guard, logger, clientDir: opts.clientDir });
+  // Behind a reverse proxy req.protocol/req.ip come from X-Forwarded-*; only trust loopback proxies by default.
+  app.set("trust proxy", "loopback");
+  const httpServer = createServer(app);
+  httpServer.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+    else socket.destroy();
+  });
+
+  try {
+    io = new Server(httpServer, {
+      maxHttpBufferSize: MAX_MESSAGE_BYTES,
+      transports: ["polling", "websocket"],
+      serveClient: false,
+      allowRequest: (req, callback) => {
+        if (originAllowed(config, req)) callback(null, true);
+        else callback("ORIGIN_NOT_ALLOWED", false);
+      },
+      cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins, credentials: false } : undefined,
+      connectionStateRecovery: {
+        maxDisconnectionDuration: 2 * 60_000,
+        // The handshake must run again on recovery: a link revoked meanwhile may not slip back in.
+        skipMiddlewares: false,
+      },
+    });
+    if (config.redisUrl) {
+      adapterClient = createClient({
+        url: config.redisUrl,
+        socket: { reconnectStrategy: (n) => Math.min(n * 100, 2000) },
+      });
+      adapterClient.on("error", (err: Error) => logger.warn({ err: err.message }, "redis adapter error"));
+      await adapterClient.connect();
+      // Stream and channel names sit outside the session key prefix so session keys alone match `${prefix}*`.
+      io.adapter(
+        createAdapter(adapterClient, {
+          streamName: `socket.io:${config.redisPrefix}`,
+          channelPrefix: `socket.io:${config.redisPrefix}`,
+          sessionKeyPrefix: `sio:session:${config.redisPrefix}`,
+          blockTimeInMs: 1000,
+          onlyPlaintext: true,
+        }),
+      );
+    }
+    io.engine.on("connection_error", (err: { code?: number; message?: string }) => {
+      logger.debug({ code: err.code, message: err.message }, "engine connection refused");
+    });
+  } catch (err) {
+    if (adapterClient?.isOpen) await adapterClient.quit().catch(() => {});
+    if (ownsStore) await store.close().catch(() => {});
+    throw err;
+  }
+
+  const transport = attachTransport({ io, service, guard, config, logger });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  httpServer.on("error", (err) => logger.error({ err: err.message }, "http server error"));
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      httpServer.close();
+      // Dropping the transport (not a server "disconnect") lets clients reconnect to another process.
+      transport.dropAll();
+      await transport.settle(3000);
+      service.close();
+      await io!.close().catch(() => {});
+      if (adapterClient?.isOpen) await adapterClient.quit().catch(() => {});
+      if (ownsStore) await store.close().catch(() => {});
+      httpServer.closeAllConnections();
+      logger.info("stopped");
+    })();
+    return closing;
+  };
+
+  logger.info({ port, redis: Boolean(config.redisUrl) }, "listening");
+  return { url, port, store, close };
+}

@@ -1,0 +1,143 @@
+/**
+ * Server configuration, read once from the environment and validated at start so a typo fails loudly
+ * instead of running with a surprising default.
+ */
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export interface Config {
+  /** PORT: TCP port (0 picks a free one). */
+  port: number;
+  /** HOST: interface to listen on. */
+  host: string;
+  /** REDIS_URL: when set, session state lives in Redis and sockets fan out across processes. */
+  redisUrl?: string;
+  /** REDIS_PREFIX: prefix of every Redis key this deployment writes. */
+  redisPrefix: string;
+  /** PUBLIC_ORIGIN: origin used in links (e.g. https://attune.example); else taken from the request. */
+  publicOrigin?: string;
+  /** ALLOWED_ORIGINS: browser origins allowed to open a socket; empty = same origin only. */
+  allowedOrigins: string[];
+  /** SESSION_TTL_HOURS: a session and its links expire this long after the last activity. */
+  sessionTtlMs: number;
+  /** THERAPIST_API_KEYS: when non-empty, creating a therapist-mode session needs one of these as a Bearer key. */
+  therapistApiKeys: string[];
+  /** COMMANDS_PER_10S: commands one socket may send per 10 seconds. */
+  commandRate: number;
+  /** AUTH_FAILURES_PER_MINUTE: failed token presentations (handshake or REST) one IP may make per minute. */
+  authFailuresPerMinute: number;
+  /** LOG_LEVEL: pino level. */
+  logLevel: LogLevel;
+}
+
+/** A configuration problem; the message names the variable and says what is expected. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw))
+    throw new ConfigError(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function list(env: NodeJS.ProcessEnv, name: string): string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function origin(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an origin like https://attune.example, got "${value}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${name} must use http or https, got "${value}"`);
+  }
+  if (url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${name} must be an origin only (scheme, host, port; no path), got "${value}"`);
+  }
+  return url.origin;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the offending variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const port = integer(env, "PORT", 3000, 0, 65535);
+  const host = env.HOST?.trim() || "0.0.0.0";
+
+  const redisRaw = env.REDIS_URL?.trim();
+  let redisUrl: string | undefined;
+  if (redisRaw) {
+    let url: URL;
+    try {
+      url = new URL(redisRaw);
+    } catch {
+      throw new ConfigError(`REDIS_URL must be a URL like redis://127.0.0.1:6379, got "${redisRaw}"`);
+    }
+    if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+      throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${url.protocol}"`);
+    }
+    redisUrl = redisRaw;
+  }
+
+  const redisPrefix = env.REDIS_PREFIX ?? "attune:";
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) {
+    throw new ConfigError("REDIS_PREFIX must be 1-64 characters of letters, digits, ':', '_', '.', '-'");
+  }
+
+  const publicRaw = env.PUBLIC_ORIGIN?.trim();
+  const publicOrigin = publicRaw ? origin("PUBLIC_ORIGIN", publicRaw) : undefined;
+  const allowedOrigins = list(env, "ALLOWED_ORIGINS").map((o) => origin("ALLOWED_ORIGINS", o));
+
+  let sessionTtlMs = 24 * 3600_000;
+  const ttlRaw = env.SESSION_TTL_HOURS?.trim();
+  if (ttlRaw) {
+    const hours = Number(ttlRaw);
+    if (!/^\d+(\.\d+)?$/.test(ttlRaw) || !Number.isFinite(hours) || hours <= 0 || hours > 24 * 30) {
+      throw new ConfigError(`SESSION_TTL_HOURS must be a number of hours above 0 and at most 720, got "${ttlRaw}"`);
+    }
+    sessionTtlMs = Math.max(1000, Math.round(hours * 3600_000));
+  }
+
+  const therapistApiKeys = list(env, "THERAPIST_API_KEYS");
+  for (const key of therapistApiKeys) {
+    // Short keys are guessable; the message must not echo the key itself.
+    if (key.length < 16) throw new ConfigError("THERAPIST_API_KEYS: every key must be at least 16 characters long");
+  }
+
+  const commandRate = integer(env, "COMMANDS_PER_10S", 40, 1, 10_000);
+  const authFailuresPerMinute = integer(env, "AUTH_FAILURES_PER_MINUTE", 30, 1, 100_000);
+
+  const level = (env.LOG_LEVEL?.trim() || "info") as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
+  }
+
+  return {
+    port,
+    host,
+    redisUrl,
+    redisPrefix,
+    publicOrigin,
+    allowedOrigins,
+    sessionTtlMs,
+    therapistApiKeys,
+    commandRate,
+    authFailuresPerMinute,
+    logLevel: level,
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * The HTTP side: REST endpoints for sessions and links, health checks, and the client pages, behind helmet
+ * with a strict Content-Security-Policy. Handlers translate requests into service calls and results into JSON.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import express, { type NextFunction, type Request, type Response } from "express";
+import helmet from "helmet";
+import { type CreateSessionResponse, ErrorCode, type Seat } from "../shared/protocol.ts";
+import type { Config } from "./config.ts";
+import type { AuthGuard } from "./guard.ts";
+import type { Logger } from "./log.ts";
+import type { InputError, Result, SeatIdentity, SessionService } from "./service.ts";
+import type { SessionStore } from "./store/types.ts";
+import { bearerToken, matchesAnyKey } from "./tokens.ts";
+
+export interface HttpOptions {
+  config: Config;
+  service: SessionService;
+  store: SessionStore;
+  guard: AuthGuard;
+  logger: Logger;
+  /** Directory of the built browser client (default client/dist). */
+  clientDir?: string;
+}
+
+const DEFAULT_CLIENT_DIR = fileURLToPath(new URL("../client/dist/", import.meta.url));
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Attune</title></head>
+<body>
+<h1>Attune</h1>
+<p>The server is running, but the browser client has not been built yet.</p>
+<p>Run <code>npm run build</code> (or <code>npm start</code>, which builds it when needed), then reload this page.</p>
+</body>
+</html>
+`;
+
+function sendError(res: Response, status: number, error: InputError): void {
+  const body: { code: string; message: string; field?: string } = { code: error.code, message: error.message };
+  if (error.field) body.field = error.field;
+  res.status(status).json({ error: body });
+}
+
+function sendResult<T>(res: Response, result: Result<T>, status: number, body: (value: T) => unknown): void {
+  if (!result.ok) sendError(res, result.status, result.error);
+  else res.status(status).json(body(result.value));
+}
+
+/** The origin links are built on: PUBLIC_ORIGIN when set, else the one the request came to. */
+function originOf(config: Config, req: Request): string {
+  return config.publicOrigin ?? `${req.protocol}://${req.get("host") ?? "localhost"}`;
+}
+
+function linkFor(origin: string, token: string): string {
+  return `${origin}/join/${encodeURIComponent(token)}`;
+}
+
+/** Builds the Express application (not yet listening). */
+export function createHttpApp({ config, service, store, guard, logger, clientDir }: HttpOptions): express.Express {
+  const app = express();
+  const dist = clientDir ?? DEFAULT_CLIENT_DIR;
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", "data:"],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      referrerPolicy: { policy: "no-referrer" },
+    }),
+  );
+
+  /** Resolves the Bearer token of a request to a seat, answering the refusal itself when there is none. */
+  async function seatOf(req: Request, res: Response): Promise<SeatIdentity | undefined> {
+    const ip = req.ip ?? "unknown";
+    if (await guard.blocked(ip)) {
+      sendError(res, 429, { code: ErrorCode.RATE_LIMITED, message: "too many invalid links; wait a minute" });
+      return undefined;
+    }
+    const token = bearerToken(req.headers.authorization);
+    if (!token) {
+      sendError(res, 401, {
+        code: ErrorCode.TOKEN_MISSING,
+        message: "send Authorization: Bearer <the token of your link>",
+      });
+      return undefined;
+    }
+    const auth = await service.authenticate(token);
+    if (!auth.ok) {
+      await guard.fail(ip);
+      sendError(res, 401, auth.error);
+      return undefined;
+    }
+    return auth.identity;
+  }
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  app.get("/readyz", async (_req, res) => {
+    const ok = await Promise.race([
+      store.ping().catch(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
+    ]);
+    res.status(ok ? 200 : 503).json({ ok });
+  });
+
+  const api = express.Router();
+  api.use(express.json({ limit: "64kb", strict: true }));
+
+  api.get("/exercises", (_req, res) => {
+    res.json(service.catalogue());
+  });
+
+  api.post("/sessions", async (req, res) => {
+    const body: unknown = req.body;
+    const mode = body && typeof body === "object" ? (body as { mode?: unknown }).mode : undefined;
+    if (mode === "therapist" && config.therapistApiKeys.length > 0) {
+      const ip = req.ip ?? "unknown";
+      if (await guard.blocked(ip)) {
+        return sendError(res, 429, { code: ErrorCode.RATE_LIMITED, message: "too many invalid keys; wait a minute" });
+      }
+      const key = bearerToken(req.headers.authorization);
+      if (!key || !matchesAnyKey(key, config.therapistApiKeys)) {
+        if (key) await guard.fail(ip);
+        return sendError(res, 401, {
+          code: ErrorCode.UNAUTHORIZED,
+          message: "a therapist-led session needs an API key: Authorization: Bearer <key>",
+        });
+      }
+    }
+    const result = await service.createSession(body);
+    const origin = originOf(config, req);
+    sendResult(res, result, 201, (created): CreateSessionResponse => {
+      const links: CreateSessionResponse["links"] = {
+        a: linkFor(origin, created.tokens.a!),
+        b: linkFor(origin, created.tokens.b!),
+      };
+      if (created.tokens.therapist) links.therapist = linkFor(origin, created.tokens.therapist);
+      return { id: created.id, links, expiresAt: created.expiresAt };
+    });
+  });
+
+  api.post("/sessions/:id/links/:seat/revoke", async (req, res) => {
+    const by = await seatOf(req, res);
+    if (!by) return;
+    const result = await service.revokeSeat(by, String(req.params.id), req.params.seat);
+    sendResult(res, result, 200, (v) => ({ ok: true, seat: v.seat }));
+  });
+
+  api.post("/sessions/:id/links/:seat", async (req, res) => {
+    const by = await seatOf(req, res);
+    if (!by) return;
+    const result = await service.reissueSeat(by, String(req.params.id), req.params.seat);
+    const origin = originOf(config, req);
+    sendResult(res, result, 201, (v) => ({ seat: v.seat as Seat, link: linkFor(origin, v.token) }));
+  });
+
+  api.delete("/sessions/:id", async (req, res) => {
+    const by = await seatOf(req, res);
+    if (!by) return;
+    const result = await service.erase(by, String(req.params.id));
+    sendResult(res, result, 200, (v) => ({ ok: true, id: v.id }));
+  });
+
+  api.use((_req, res) => {
+    sendError(res, 404, { code: ErrorCode.INVALID_COMMAND, message: "no such endpoint" });
+  });
+
+  app.use("/api", api);
+
+  const sendIndex = (_req: Request, res: Response) => {
+    res.setHeader("Cache-Control", "no-store");
+    const index = `${dist}index.html`;
+    if (existsSync(index)) res.sendFile(index);
+    else res.type("html").send(NOT_BUILT_PAGE);
+  };
+  // The token in /join/<token> is read by the client script; the page itself is the same for every seat.
+  app.get("/join/:token", sendIndex);
+  app.get(["/", "/room"], sendIndex);
+  app.use(express.static(dist, { index: false, fallthrough: true }));
+
+  app.use((_req, res) => {
+    res.status(404).type("text/plain").send("Not found");
+  });
+
+  // Express needs all four parameters to treat this as the error handler.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e?.type === "entity.too.large") {
+      return sendError(res, 413, { code: ErrorCode.INVALID_COMMAND, message: "the body is over 64 KB", field: "body" });
+    }
+    if (e?.type === "entity.parse.failed") {
+      return sendError(res, 400, {
+        code: ErrorCode.INVALID_COMMAND,
+        message: "the body is not valid JSON",
+        field: "body",
+      });
+    }
+    if (e?.status && e.status >= 400 && e.status < 500) {
+      return sendError(res, e.status, { code: ErrorCode.INVALID_COMMAND, message: "the request could not be read" });
+    }
+    logger.error({ err: e?.message }, "request failed");
+    sendError(res, 500, { code: ErrorCode.INTERNAL, message: "something went wrong on the server" });
+  });
+
+  return app;
+}

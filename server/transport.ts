@@ -1,0 +1,247 @@
+/**
+ * The Socket.IO transport: handshake, rooms, takeover and the mapping of socket events to service calls.
+ * It stays thin; every decision about a session is the service's.
+ */
+import type { IncomingMessage } from "node:http";
+import { performance } from "node:perf_hooks";
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import type { Server, Socket } from "socket.io";
+import {
+  type CommandAck,
+  type CommandError,
+  ErrorCode,
+  type Seat,
+  type ServerToClientEvents,
+} from "../shared/protocol.ts";
+import type { Config } from "./config.ts";
+import type { Logger } from "./log.ts";
+import type { AuthGuard } from "./guard.ts";
+import type { CommandOutcome, Outbox, SessionService } from "./service.ts";
+
+/** What the client may send. Handlers receive unknown arguments: anything can arrive on the wire. */
+export interface InboundEvents {
+  command: (...args: unknown[]) => void;
+  resync: (...args: unknown[]) => void;
+}
+
+export interface SocketData {
+  sessionId: string;
+  seat: Seat;
+  /** When this socket took its seat: the newest socket of a seat wins. */
+  joinedAt: number;
+}
+
+export type AttuneServer = Server<InboundEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type AttuneSocket = Socket<InboundEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Room of every socket of a session. */
+export const sessionRoom = (sessionId: string): string => `s:${sessionId}`;
+/** Room of one seat's socket(s). */
+export const seatRoom = (sessionId: string, seat: Seat): string => `s:${sessionId}:${seat}`;
+
+/** An Error whose message is the code and whose `data` carries {code, message}: what connect_error shows. */
+function handshakeError(error: CommandError): Error & { data: CommandError } {
+  const err = new Error(error.code) as Error & { data: CommandError };
+  err.data = { code: error.code, message: error.message };
+  return err;
+}
+
+/** The outbox the service uses: room emits that reach sockets on every process through the adapter. */
+export function createOutbox(getIo: () => AttuneServer): Outbox {
+  return {
+    toSeat(sessionId, seat, event, payload) {
+      // biome-ignore lint/suspicious/noExplicitAny: the event/payload pairing is checked by Outbox's signature.
+      (getIo().to(seatRoom(sessionId, seat)) as any).emit(event, payload);
+    },
+    dismiss(sessionId, seat, notice) {
+      const room = seat ? seatRoom(sessionId, seat) : sessionRoom(sessionId);
+      const io = getIo();
+      io.to(room).emit("notice", notice);
+      io.in(room).disconnectSockets(true);
+    },
+    async seatConnected(sessionId, seat) {
+      const sockets = await getIo().in(seatRoom(sessionId, seat)).fetchSockets();
+      return sockets.length > 0;
+    },
+  };
+}
+
+/** True when a browser at `origin` may open a socket (no Origin header: a non-browser client, allowed). */
+export function originAllowed(config: Config, req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (typeof origin !== "string") return false;
+  if (config.allowedOrigins.includes(origin)) return true;
+  if (config.publicOrigin === origin) return true;
+  if (config.allowedOrigins.length > 0) return false;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export interface TransportOptions {
+  io: AttuneServer;
+  service: SessionService;
+  guard: AuthGuard;
+  config: Config;
+  logger: Logger;
+}
+
+export interface Transport {
+  /** Seats whose presence is still being settled (awaited on shutdown). */
+  settle(timeoutMs: number): Promise<void>;
+  /** Drops every local socket without telling it to stay away, so clients reconnect (elsewhere or later). */
+  dropAll(): void;
+}
+
+/** Wires handshake, connection and event handlers onto `io`. */
+export function attachTransport({ io, service, guard, config, logger }: TransportOptions): Transport {
+  const limiter = new RateLimiterMemory({ points: config.commandRate, duration: 10 });
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    const tracked = p.catch((err: unknown) => logger.warn({ err: (err as Error).message }, "background task failed"));
+    pending.add(tracked);
+    void tracked.finally(() => pending.delete(tracked));
+  };
+
+  io.use((socket, next) => {
+    const ip = socket.handshake.address;
+    const auth = socket.handshake.auth as unknown;
+    const token = auth && typeof auth === "object" ? (auth as { token?: unknown }).token : undefined;
+    (async () => {
+      if (await guard.blocked(ip)) {
+        return next(handshakeError({ code: ErrorCode.RATE_LIMITED, message: "too many invalid links; wait a minute" }));
+      }
+      const result = await service.authenticate(token);
+      if (!result.ok) {
+        if (result.error.code !== ErrorCode.TOKEN_MISSING) await guard.fail(ip);
+        logger.info({ code: result.error.code }, "handshake refused");
+        return next(handshakeError(result.error));
+      }
+      socket.data.sessionId = result.identity.sessionId;
+      socket.data.seat = result.identity.seat;
+      next();
+    })().catch((err: unknown) => {
+      logger.error({ err: (err as Error).message }, "handshake failed");
+      next(handshakeError({ code: ErrorCode.INTERNAL, message: "the server could not check this link" }));
+    });
+  });
+
+  io.on("connection", (socket: AttuneSocket) => {
+    const { sessionId, seat } = socket.data;
+    socket.data.joinedAt = Date.now();
+    service.attach(sessionId);
+    socket.on("error", (err) => logger.warn({ session: sessionId, seat, err: err.message }, "socket error"));
+
+    socket.on("command", (envelope: unknown, ack: unknown) => {
+      // Without an acknowledgement the client cannot learn the outcome; applying it blind would help no one.
+      if (typeof ack !== "function") return;
+      const reply = ack as (a: CommandAck) => void;
+      const started = performance.now();
+      limiter
+        .consume(socket.id)
+        .then(
+          () => service.handleCommand(sessionId, seat, envelope),
+          (): CommandOutcome => ({
+            ack: { ok: false, error: { code: ErrorCode.RATE_LIMITED, message: "too many commands; slow down" } },
+            resync: false,
+          }),
+        )
+        .then(
+          async (outcome) => {
+            reply(outcome.ack);
+            if (outcome.resync) {
+              const view = await service.snapshot(sessionId, seat);
+              if (view) socket.emit("snapshot", view);
+            }
+            const ackCode = outcome.ack.ok ? "OK" : outcome.ack.error.code;
+            logger.info(
+              {
+                session: sessionId,
+                seat,
+                type: outcome.type,
+                code: ackCode,
+                version: outcome.ack.ok ? outcome.ack.version : undefined,
+                ms: Math.round((performance.now() - started) * 10) / 10,
+              },
+              "command",
+            );
+          },
+          (err: unknown) => {
+            logger.error({ session: sessionId, seat, err: (err as Error).message }, "command failed");
+            reply({ ok: false, error: { code: ErrorCode.INTERNAL, message: "the server could not apply this" } });
+          },
+        )
+        .catch((err: unknown) => logger.error({ err: (err as Error).message }, "command reply failed"));
+    });
+
+    socket.on("resync", (ack: unknown) => {
+      limiter.consume(socket.id).then(
+        () =>
+          service.snapshot(sessionId, seat).then(
+            (view) => {
+              if (!view) return;
+              if (typeof ack === "function") (ack as (v: typeof view) => void)(view);
+              else socket.emit("snapshot", view);
+            },
+            (err: unknown) => logger.warn({ session: sessionId, seat, err: (err as Error).message }, "resync failed"),
+          ),
+        () => {},
+      );
+    });
+
+    socket.on("disconnect", (reason) => {
+      service.detach(sessionId);
+      void limiter.delete(socket.id).catch(() => {});
+      logger.info({ session: sessionId, seat, reason }, "leave");
+      track(service.reconcilePresence(sessionId, seat));
+    });
+
+    track(
+      (async () => {
+        const room = seatRoom(sessionId, seat);
+        await socket.join([sessionRoom(sessionId), room]);
+        // A seat has one live socket: older ones (on any process) are told why and dropped.
+        const others = await io.in(room).fetchSockets();
+        let tookOver = false;
+        for (const other of others) {
+          if (other.id === socket.id) continue;
+          const theirs = other.data.joinedAt ?? 0;
+          if (theirs < socket.data.joinedAt || (theirs === socket.data.joinedAt && other.id < socket.id)) {
+            other.emit("notice", {
+              code: ErrorCode.SEAT_TAKEN_OVER,
+              message: "this seat was opened on another device",
+            });
+            other.disconnect(true);
+            tookOver = true;
+          }
+        }
+        if (tookOver) logger.info({ session: sessionId, seat }, "takeover");
+        if (!socket.connected) return;
+        const view = await service.snapshot(sessionId, seat);
+        if (!view) {
+          socket.emit("notice", { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" });
+          socket.disconnect(true);
+          return;
+        }
+        socket.emit("snapshot", view);
+        logger.info({ session: sessionId, seat, recovered: socket.recovered }, "join");
+        await service.reconcilePresence(sessionId, seat);
+      })(),
+    );
+  });
+
+  return {
+    async settle(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (pending.size > 0 && Date.now() < deadline) {
+        await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 50))]);
+      }
+    },
+    dropAll() {
+      for (const socket of io.of("/").sockets.values()) socket.conn.close();
+    },
+  };
+}

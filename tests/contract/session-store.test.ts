@@ -1,0 +1,507 @@
+/**
+ * One contract for every SessionStore: the same tests run against MemoryStore and RedisStore.
+ * Redis runs use a unique key prefix and remove their own keys; the shared Redis is never flushed.
+ */
+import { randomBytes } from "node:crypto";
+import { createClient } from "redis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { SessionState } from "../../shared/protocol.ts";
+import { MemoryStore } from "../../server/store/memory.ts";
+import { RedisStore } from "../../server/store/redis.ts";
+import type { SeatLink, SessionRecord, SessionStore } from "../../server/store/types.ts";
+import { REDIS_URL, redisAvailable, requireService } from "../support/env.ts";
+import { freePort, startRedisServer } from "../support/redis-server.ts";
+
+const redisUp = requireService("Redis (RedisStore contract suite)", await redisAvailable());
+const RUN = randomBytes(4).toString("hex");
+const TTL_OUTAGE = 60_000;
+
+function uid(label: string): string {
+  return `${label}-${randomBytes(6).toString("hex")}`;
+}
+
+/** A complete, plain session state (built by hand: the store must not depend on the engine). */
+function stateOf(id: string, version = 0): SessionState {
+  return {
+    id,
+    mode: "guided",
+    channel: "typed",
+    version,
+    createdAt: 1_700_000_000_000,
+    names: { a: "Robin", b: "Sam" },
+    agenda: ["intentional-dialogue"],
+    agendaNext: 0,
+    custom: [],
+    phase: "lobby",
+    turn: null,
+    completed: [],
+    presence: { a: false, b: false, therapist: false },
+    admitted: { a: true, b: true },
+    paused: null,
+    timeOut: null,
+    steppedOut: null,
+    transcript: [],
+    checkIns: [],
+    nudges: [],
+    notes: [],
+    privateMessages: [],
+    log: [],
+  };
+}
+
+function recordOf(id: string, version = 0): SessionRecord {
+  return { state: stateOf(id, version), recentCommands: [] };
+}
+
+/** The record at `version + 1` with one more transcript line, as an applied `say` would leave it. */
+function nextRecord(prev: SessionRecord, text: string): SessionRecord {
+  const next = structuredClone(prev);
+  next.state.version += 1;
+  next.state.transcript.push({ v: next.state.version, at: 1_700_000_000_000, seat: "a", kind: "say", text });
+  next.recentCommands.push({ id: `cmd-${next.state.version}-${text}`, ack: { ok: true, version: next.state.version } });
+  return next;
+}
+
+function linksFor(id: string): SeatLink[] {
+  return [
+    { seat: "a", tokenHash: `${id}-hash-a` },
+    { seat: "b", tokenHash: `${id}-hash-b` },
+  ];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Harness {
+  /** A store; for Redis every call opens a separate client, so two stores race like two processes. */
+  open(): Promise<SessionStore>;
+  /** Redis only: every key the store holds for this harness, with its PTTL. */
+  keys?(): Promise<Map<string, number>>;
+  cleanup(): Promise<void>;
+}
+
+function memoryHarness(): Harness {
+  // One process has one memory store: "another client" is the same instance.
+  let store: MemoryStore | undefined;
+  return {
+    async open() {
+      store ??= new MemoryStore({ sweepIntervalMs: 50 });
+      return store;
+    },
+    async cleanup() {
+      await store?.close();
+    },
+  };
+}
+
+function redisHarness(): Harness {
+  const prefix = `attune-test:${RUN}:contract:`;
+  const admin = createClient({ url: REDIS_URL });
+  admin.on("error", () => {});
+  const opened: SessionStore[] = [];
+  const scan = async (): Promise<string[]> => {
+    if (!admin.isOpen) await admin.connect();
+    const found: string[] = [];
+    for await (const batch of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 200 })) found.push(...batch);
+    return found;
+  };
+  return {
+    async open() {
+      const store = await RedisStore.connect({ url: REDIS_URL, prefix });
+      opened.push(store);
+      return store;
+    },
+    async keys() {
+      const result = new Map<string, number>();
+      for (const key of await scan()) result.set(key, await admin.pTTL(key));
+      return result;
+    },
+    async cleanup() {
+      for (const store of opened) await store.close();
+      const left = await scan();
+      if (left.length > 0) await admin.del(left);
+      await admin.close();
+    },
+  };
+}
+
+const harnesses: { name: string; make: () => Harness; enabled: boolean }[] = [
+  { name: "MemoryStore", make: memoryHarness, enabled: true },
+  { name: "RedisStore", make: redisHarness, enabled: redisUp },
+];
+
+describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => {
+  let harness: Harness;
+  let store: SessionStore;
+  const TTL = 60_000;
+
+  beforeAll(async () => {
+    if (!enabled) return;
+    harness = make();
+    store = await harness.open();
+  });
+  afterAll(async () => {
+    if (enabled) await harness.cleanup();
+  });
+
+  /** Keys belonging to one session (Redis), with their PTTLs. */
+  async function sessionKeys(id: string): Promise<Map<string, number>> {
+    const all = (await harness.keys?.()) ?? new Map<string, number>();
+    return new Map([...all].filter(([key]) => key.includes(id)));
+  }
+
+  it.skipIf(!enabled)("create then load returns an equal record", async () => {
+    const id = uid("round");
+    const record = nextRecord(recordOf(id), "hello");
+    await store.create(record, linksFor(id), TTL);
+    expect(await store.load(id)).toEqual(record);
+  });
+
+  it.skipIf(!enabled)("unknown ids and tokens are absent, not errors", async () => {
+    expect(await store.load(uid("nobody"))).toBeNull();
+    expect(await store.findSeat(uid("no-token"))).toBeNull();
+    expect(await store.ttl(uid("nobody"))).toBeNull();
+    expect(await store.revokeSeat(uid("nobody"), "a")).toBe(false);
+    await expect(store.delete(uid("nobody"))).resolves.toBeUndefined();
+  });
+
+  it.skipIf(!enabled)("create refuses an id that is already live and leaves it as it was", async () => {
+    const id = uid("dup");
+    const record = recordOf(id);
+    await store.create(record, linksFor(id), TTL);
+    const other = nextRecord(recordOf(id), "intruder");
+    await expect(store.create(other, [{ seat: "a", tokenHash: uid("other") }], TTL)).rejects.toThrow(/exists/);
+    expect(await store.load(id)).toEqual(record);
+  });
+
+  it.skipIf(!enabled)("create refuses a non-positive ttl and stores nothing", async () => {
+    const id = uid("bad-ttl");
+    await expect(store.create(recordOf(id), linksFor(id), 0)).rejects.toThrow(RangeError);
+    await expect(store.create(recordOf(id), linksFor(id), Number.NaN)).rejects.toThrow(RangeError);
+    expect(await store.load(id)).toBeNull();
+    expect(await store.findSeat(`${id}-hash-a`)).toBeNull();
+  });
+
+  it.skipIf(!enabled)("update with the stored version writes the record", async () => {
+    const id = uid("cas-ok");
+    const first = recordOf(id);
+    await store.create(first, linksFor(id), TTL);
+    const second = nextRecord(first, "one");
+    expect(await store.update(id, 0, second, TTL)).toBe("ok");
+    expect(await store.load(id)).toEqual(second);
+    const third = nextRecord(second, "two");
+    expect(await store.update(id, 1, third, TTL)).toBe("ok");
+    expect((await store.load(id))?.state.version).toBe(2);
+  });
+
+  it.skipIf(!enabled)("update with a stale version is a conflict and writes nothing", async () => {
+    const id = uid("cas-stale");
+    const first = recordOf(id);
+    await store.create(first, linksFor(id), TTL);
+    const second = nextRecord(first, "one");
+    expect(await store.update(id, 0, second, TTL)).toBe("ok");
+    expect(await store.update(id, 0, nextRecord(first, "late"), TTL)).toBe("conflict");
+    expect(await store.update(id, 7, nextRecord(first, "future"), TTL)).toBe("conflict");
+    expect(await store.load(id)).toEqual(second);
+  });
+
+  it.skipIf(!enabled)("update of an unknown session is missing and creates nothing", async () => {
+    const id = uid("cas-missing");
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "x"), TTL)).toBe("missing");
+    expect(await store.load(id)).toBeNull();
+    expect(await store.ttl(id)).toBeNull();
+    if (harness.keys) expect((await sessionKeys(id)).size).toBe(0);
+  });
+
+  it.skipIf(!enabled)("updates racing from one version: exactly one wins", async () => {
+    const id = uid("race");
+    const base = recordOf(id);
+    await store.create(base, linksFor(id), TTL);
+    const other = await harness.open();
+    const racers = Array.from({ length: 24 }, (_, i) => {
+      const via = i % 2 === 0 ? store : other;
+      return via.update(id, 0, nextRecord(base, `racer-${i}`), TTL);
+    });
+    const results = await Promise.all(racers);
+    expect(results.filter((r) => r === "ok")).toHaveLength(1);
+    expect(results.filter((r) => r === "conflict")).toHaveLength(23);
+    const winner = results.indexOf("ok");
+    const stored = await store.load(id);
+    expect(stored?.state.version).toBe(1);
+    expect(stored?.state.transcript.map((t) => t.text)).toEqual([`racer-${winner}`]);
+  });
+
+  it.skipIf(!enabled)("writers that reload and retry on conflict lose no update", async () => {
+    const id = uid("retry");
+    await store.create(recordOf(id), linksFor(id), TTL);
+    const other = await harness.open();
+    const writers = 6;
+    const perWriter = 5;
+    const writer = async (w: number, via: SessionStore) => {
+      for (let n = 0; n < perWriter; n++) {
+        for (;;) {
+          const current = await via.load(id);
+          if (!current) throw new Error("session vanished");
+          const result = await via.update(id, current.state.version, nextRecord(current, `w${w}-${n}`), TTL);
+          if (result === "ok") break;
+          expect(result).toBe("conflict");
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: writers }, (_, w) => writer(w, w % 2 === 0 ? store : other)));
+    const final = await store.load(id);
+    expect(final?.state.version).toBe(writers * perWriter);
+    // Versions are contiguous and every write landed exactly once.
+    expect(final?.state.transcript.map((t) => t.v)).toEqual(
+      Array.from({ length: writers * perWriter }, (_, i) => i + 1),
+    );
+    const texts = final?.state.transcript.map((t) => t.text).sort();
+    const expected = Array.from({ length: writers }, (_, w) =>
+      Array.from({ length: perWriter }, (_, n) => `w${w}-${n}`),
+    );
+    expect(texts).toEqual(expected.flat().sort());
+  });
+
+  it.skipIf(!enabled)("findSeat resolves each link; revokeSeat revokes one seat only", async () => {
+    const id = uid("seats");
+    const therapistHash = `${id}-hash-t`;
+    await store.create(recordOf(id), [...linksFor(id), { seat: "therapist", tokenHash: therapistHash }], TTL);
+    expect(await store.findSeat(`${id}-hash-a`)).toEqual({ sessionId: id, seat: "a", revoked: false });
+    expect(await store.findSeat(`${id}-hash-b`)).toEqual({ sessionId: id, seat: "b", revoked: false });
+    expect(await store.findSeat(therapistHash)).toEqual({ sessionId: id, seat: "therapist", revoked: false });
+
+    expect(await store.revokeSeat(id, "b")).toBe(true);
+    expect(await store.findSeat(`${id}-hash-b`)).toEqual({ sessionId: id, seat: "b", revoked: true });
+    expect(await store.findSeat(`${id}-hash-a`)).toEqual({ sessionId: id, seat: "a", revoked: false });
+    expect(await store.findSeat(therapistHash)).toEqual({ sessionId: id, seat: "therapist", revoked: false });
+    // Revoking twice is harmless; the session itself is untouched.
+    expect(await store.revokeSeat(id, "b")).toBe(true);
+    expect(await store.load(id)).toEqual(recordOf(id));
+  });
+
+  it.skipIf(!enabled)("revokeSeat of a seat without a link changes nothing", async () => {
+    const id = uid("no-therapist");
+    await store.create(recordOf(id), linksFor(id), TTL);
+    expect(await store.revokeSeat(id, "therapist")).toBe(false);
+    expect(await store.findSeat(`${id}-hash-a`)).toEqual({ sessionId: id, seat: "a", revoked: false });
+  });
+
+  it.skipIf(!enabled)("a revoked link survives updates and keeps its TTL", async () => {
+    const id = uid("revoked-ttl");
+    await store.create(recordOf(id), linksFor(id), TTL);
+    await store.revokeSeat(id, "a");
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "after"), TTL)).toBe("ok");
+    expect(await store.findSeat(`${id}-hash-a`)).toEqual({ sessionId: id, seat: "a", revoked: true });
+    if (harness.keys) {
+      for (const [key, pttl] of await sessionKeys(id)) expect(pttl, key).toBeGreaterThan(0);
+    }
+  });
+
+  it.skipIf(!enabled)("reissueSeat gives a seat a fresh link; every older link of it reports revoked", async () => {
+    const id = uid("reissue");
+    await store.create(recordOf(id), linksFor(id), 5_000);
+    expect(store.reissueSeat).toBeTypeOf("function");
+    // Reissuing without a prior revoke still retires the old link.
+    expect(await store.reissueSeat!(id, "a", `${id}-hash-a2`)).toBe(true);
+    expect(await store.findSeat(`${id}-hash-a`)).toEqual({ sessionId: id, seat: "a", revoked: true });
+    expect(await store.findSeat(`${id}-hash-a2`)).toEqual({ sessionId: id, seat: "a", revoked: false });
+    // Revoke, then reissue again: the newest works, both older ones stay revoked.
+    expect(await store.revokeSeat(id, "a")).toBe(true);
+    expect(await store.findSeat(`${id}-hash-a2`)).toEqual({ sessionId: id, seat: "a", revoked: true });
+    expect(await store.reissueSeat!(id, "a", `${id}-hash-a3`)).toBe(true);
+    expect(await store.findSeat(`${id}-hash-a3`)).toEqual({ sessionId: id, seat: "a", revoked: false });
+    expect(await store.findSeat(`${id}-hash-a`)).toEqual({ sessionId: id, seat: "a", revoked: true });
+    expect(await store.findSeat(`${id}-hash-a2`)).toEqual({ sessionId: id, seat: "a", revoked: true });
+    expect(await store.findSeat(`${id}-hash-b`)).toEqual({ sessionId: id, seat: "b", revoked: false });
+    // A hash already in use is refused and changes nothing.
+    await expect(store.reissueSeat!(id, "a", `${id}-hash-b`)).rejects.toThrow(/in use/);
+    expect(await store.findSeat(`${id}-hash-a3`)).toEqual({ sessionId: id, seat: "a", revoked: false });
+    expect(await store.findSeat(`${id}-hash-b`)).toEqual({ sessionId: id, seat: "b", revoked: false });
+    // Unknown session, or a seat that never had a link: nothing to reissue.
+    expect(await store.reissueSeat!(uid("nobody"), "a", uid("h"))).toBe(false);
+    expect(await store.reissueSeat!(id, "therapist", `${id}-hash-t`)).toBe(false);
+    expect(await store.findSeat(`${id}-hash-t`)).toBeNull();
+
+    if (harness.keys) {
+      // state, links, b, and three generations of a: all with a TTL within the session's
+      const keys = await sessionKeys(id);
+      expect(keys.size).toBe(6);
+      for (const [key, pttl] of keys) {
+        expect(pttl, key).toBeGreaterThan(0);
+        expect(pttl, key).toBeLessThanOrEqual(5_000);
+      }
+    }
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "renew"), 120_000)).toBe("ok");
+    if (harness.keys) {
+      for (const [key, pttl] of await sessionKeys(id)) expect(pttl, key).toBeGreaterThan(100_000);
+    }
+    await store.delete(id);
+    for (const suffix of ["a", "a2", "a3", "b"]) expect(await store.findSeat(`${id}-hash-${suffix}`)).toBeNull();
+    if (harness.keys) expect([...(await sessionKeys(id)).keys()]).toEqual([]);
+  });
+
+  it.skipIf(!enabled)("reissued links expire with the session", async () => {
+    const id = uid("reissue-expire");
+    await store.create(recordOf(id), linksFor(id), 250);
+    expect(await store.reissueSeat!(id, "b", `${id}-hash-b2`)).toBe(true);
+    await sleep(350);
+    expect(await store.findSeat(`${id}-hash-b2`)).toBeNull();
+    expect(await store.findSeat(`${id}-hash-b`)).toBeNull();
+    if (harness.keys) expect([...(await sessionKeys(id)).keys()]).toEqual([]);
+  });
+
+  it.skipIf(!enabled)("delete erases the session and every token lookup", async () => {
+    const id = uid("erase");
+    await store.create(recordOf(id), linksFor(id), TTL);
+    await store.revokeSeat(id, "a");
+    await store.delete(id);
+    expect(await store.load(id)).toBeNull();
+    expect(await store.findSeat(`${id}-hash-a`)).toBeNull();
+    expect(await store.findSeat(`${id}-hash-b`)).toBeNull();
+    expect(await store.ttl(id)).toBeNull();
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "ghost"), TTL)).toBe("missing");
+    expect(await store.revokeSeat(id, "b")).toBe(false);
+    if (harness.keys) expect([...(await sessionKeys(id)).keys()]).toEqual([]);
+  });
+
+  it.skipIf(!enabled)("every key of a session has a TTL, and update renews them all together", async () => {
+    const id = uid("ttl");
+    await store.create(recordOf(id), linksFor(id), 5_000);
+    const ttl = await store.ttl(id);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(5_000);
+    if (harness.keys) {
+      const keys = await sessionKeys(id);
+      // state, links and one token key per seat
+      expect(keys.size).toBe(4);
+      for (const [key, pttl] of keys) {
+        expect(pttl, key).toBeGreaterThan(0);
+        expect(pttl, key).toBeLessThanOrEqual(5_000);
+      }
+    }
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "renew"), 120_000)).toBe("ok");
+    expect(await store.ttl(id)).toBeGreaterThan(100_000);
+    if (harness.keys) {
+      const keys = await sessionKeys(id);
+      expect(keys.size).toBe(4);
+      for (const [key, pttl] of keys) expect(pttl, key).toBeGreaterThan(100_000);
+    }
+  });
+
+  it.skipIf(!enabled)("a conflicting update does not renew the TTL", async () => {
+    const id = uid("ttl-conflict");
+    await store.create(recordOf(id), linksFor(id), 5_000);
+    expect(await store.update(id, 3, nextRecord(recordOf(id), "stale"), 120_000)).toBe("conflict");
+    expect(await store.ttl(id)).toBeLessThanOrEqual(5_000);
+  });
+
+  it.skipIf(!enabled)("an expired session is gone: load, tokens, update, ttl", async () => {
+    const id = uid("expire");
+    await store.create(recordOf(id), linksFor(id), 200);
+    expect(await store.findSeat(`${id}-hash-a`)).not.toBeNull();
+    await sleep(300);
+    expect(await store.load(id)).toBeNull();
+    expect(await store.findSeat(`${id}-hash-a`)).toBeNull();
+    expect(await store.findSeat(`${id}-hash-b`)).toBeNull();
+    expect(await store.ttl(id)).toBeNull();
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "late"), TTL)).toBe("missing");
+    if (harness.keys) expect([...(await sessionKeys(id)).keys()]).toEqual([]);
+    // The id is free again, with fresh links.
+    await store.create(recordOf(id), [{ seat: "a", tokenHash: `${id}-new-a` }], TTL);
+    expect(await store.findSeat(`${id}-new-a`)).toEqual({ sessionId: id, seat: "a", revoked: false });
+    expect(await store.findSeat(`${id}-hash-a`)).toBeNull();
+  });
+
+  it.skipIf(!enabled)("an update keeps a session alive past its first ttl", async () => {
+    const id = uid("keepalive");
+    await store.create(recordOf(id), linksFor(id), 300);
+    await sleep(150);
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "still here"), 600)).toBe("ok");
+    await sleep(250);
+    expect((await store.load(id))?.state.version).toBe(1);
+    expect(await store.findSeat(`${id}-hash-b`)).toEqual({ sessionId: id, seat: "b", revoked: false });
+  });
+
+  it.skipIf(!enabled)("records are copies: mutating what went in or came out changes nothing stored", async () => {
+    const id = uid("copies");
+    const record = recordOf(id);
+    await store.create(record, linksFor(id), TTL);
+    record.state.phase = "ended";
+    record.state.names.a = "changed";
+    const loaded = await store.load(id);
+    expect(loaded?.state.phase).toBe("lobby");
+    loaded!.state.transcript.push({ v: 9, at: 0, seat: "b", kind: "say", text: "sneaky" });
+    expect((await store.load(id))?.state.transcript).toEqual([]);
+
+    const next = nextRecord(recordOf(id), "kept");
+    expect(await store.update(id, 0, next, TTL)).toBe("ok");
+    next.state.transcript[0]!.text = "rewritten";
+    expect((await store.load(id))?.state.transcript[0]?.text).toBe("kept");
+  });
+
+  it.skipIf(!enabled)("ping answers true while the backing service is up", async () => {
+    expect(await store.ping()).toBe(true);
+  });
+});
+
+describe("RedisStore key prefixes", () => {
+  it.skipIf(!redisUp)("stores with different prefixes never see each other", async () => {
+    const id = uid("isolated");
+    const store = await RedisStore.connect({ url: REDIS_URL, prefix: `attune-test:${RUN}:here:` });
+    const elsewhere = await RedisStore.connect({ url: REDIS_URL, prefix: `attune-test:${RUN}:elsewhere:` });
+    try {
+      await elsewhere.create(recordOf(id), linksFor(id), 2_000);
+      expect(await store.load(id)).toBeNull();
+      expect(await store.findSeat(`${id}-hash-a`)).toBeNull();
+    } finally {
+      await elsewhere.delete(id);
+      await elsewhere.close();
+      await store.close();
+    }
+  });
+});
+
+describe("RedisStore when Redis is unreachable", () => {
+  let redis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
+  let store: RedisStore | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    await redis?.dispose();
+    redis = undefined;
+  });
+
+  it("connect rejects with a clear error when nothing listens", async () => {
+    const port = await freePort();
+    await expect(RedisStore.connect({ url: `redis://127.0.0.1:${port}`, prefix: "attune-test:" })).rejects.toThrow(
+      /unreachable/,
+    );
+  });
+
+  it.skipIf(!redisUp)("operations reject while Redis is down and work again once it is back", async () => {
+    redis = await startRedisServer({ persist: true });
+    const errors: Error[] = [];
+    store = await RedisStore.connect({ url: redis.url, prefix: "attune-test:", onError: (e) => errors.push(e) });
+    const id = uid("outage");
+    await store.create(recordOf(id), linksFor(id), TTL_OUTAGE);
+
+    await redis.stop("SIGKILL");
+    const started = Date.now();
+    await expect(store.load(id)).rejects.toThrow();
+    await expect(store.update(id, 0, nextRecord(recordOf(id), "lost?"), TTL_OUTAGE)).rejects.toThrow();
+    await expect(store.findSeat(`${id}-hash-a`)).rejects.toThrow();
+    await expect(store.create(recordOf(uid("x")), [], TTL_OUTAGE)).rejects.toThrow();
+    expect(await store.ping()).toBe(false);
+    // Rejections are prompt (no offline queue), and the connection loss was reported, not thrown.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(errors.length).toBeGreaterThan(0);
+
+    await redis.restart();
+    const deadline = Date.now() + 10_000;
+    while (!(await store.ping())) {
+      if (Date.now() > deadline) throw new Error("store did not reconnect");
+      await sleep(50);
+    }
+    expect(await store.load(id)).toEqual(recordOf(id));
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "after"), TTL_OUTAGE)).toBe("ok");
+  });
+});

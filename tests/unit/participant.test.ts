@@ -1,0 +1,273 @@
+/**
+ * The headless participant against a real Socket.IO server on port 0 that speaks the Attune protocol with
+ * scripted views (no engine): join and refusals, version ordering, gap resync, retries with one id, notices,
+ * reconnection. The full server is exercised by the integration suites; here the client's own rules are pinned.
+ */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server, type Socket } from "socket.io";
+import { afterEach, describe, expect, it } from "vitest";
+import { Participant, parseJoinLink } from "../../client/headless/participant.ts";
+import type {
+  ClientToServerEvents,
+  CommandEnvelope,
+  EngineEvent,
+  ServerToClientEvents,
+  SessionView,
+} from "../../shared/protocol.ts";
+
+type ServerSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+function viewAt(version: number, seat: "a" | "b" = "a"): SessionView {
+  return {
+    id: "s1",
+    version,
+    you: { seat },
+    mode: "guided",
+    channel: "typed",
+    names: { a: "Sam", b: "Alex" },
+    phase: "lobby",
+    presence: { a: true, b: false, therapist: false },
+    admitted: { a: true, b: true },
+    waiting: false,
+    agenda: [],
+    agendaNext: 0,
+    completed: [],
+    exercise: null,
+    paused: null,
+    timeOut: null,
+    steppedOut: null,
+    transcript: [],
+    checkIns: [],
+    nudges: [],
+    notes: [],
+    privateMessages: [],
+    allowed: [],
+  };
+}
+
+const stepChanged = (stepId: string): EngineEvent => ({ type: "step-changed", stepId, exerciseId: "x" });
+
+interface Harness {
+  io: Server<ClientToServerEvents, ServerToClientEvents>;
+  http: HttpServer;
+  origin: string;
+  /** Version the next connection's snapshot carries. */
+  version: number;
+  sockets: ServerSocket[];
+  resyncs: number;
+}
+
+const harnesses: Harness[] = [];
+const participants: Participant[] = [];
+
+async function startHarness(onConnection?: (socket: ServerSocket, h: Harness) => void): Promise<Harness> {
+  const http = createServer();
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http);
+  const h: Harness = { io, http, origin: "", version: 0, sockets: [], resyncs: 0 };
+  io.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown }).token;
+    if (token === "good-token-a") return next();
+    const err = new Error("this link is not known") as Error & { data?: unknown };
+    err.data = { code: "TOKEN_UNKNOWN" };
+    next(err);
+  });
+  io.on("connection", (socket) => {
+    h.sockets.push(socket);
+    socket.on("resync", (ack) => {
+      h.resyncs++;
+      ack?.(viewAt(h.version));
+    });
+    onConnection?.(socket, h);
+    socket.emit("snapshot", viewAt(h.version));
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  h.origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  harnesses.push(h);
+  return h;
+}
+
+async function join(h: Harness, token = "good-token-a"): Promise<Participant> {
+  const p = await Participant.join(`${h.origin}/join/${token}`, { timeoutMs: 3000 });
+  participants.push(p);
+  return p;
+}
+
+afterEach(async () => {
+  for (const p of participants.splice(0)) p.close();
+  for (const h of harnesses.splice(0)) {
+    h.io.close();
+    await new Promise<void>((resolve) => h.http.close(() => resolve()));
+  }
+});
+
+describe("parseJoinLink", () => {
+  it("splits a link into origin and token", () => {
+    expect(parseJoinLink("http://127.0.0.1:4000/join/abc_DEF-123")).toEqual({
+      origin: "http://127.0.0.1:4000",
+      token: "abc_DEF-123",
+    });
+  });
+  it("refuses what is not a join link", () => {
+    expect(() => parseJoinLink("not a url")).toThrow(/join link/);
+    expect(() => parseJoinLink("http://127.0.0.1/room/abc")).toThrow(/join link/);
+    expect(() => parseJoinLink("http://127.0.0.1/join/")).toThrow(/join link/);
+  });
+});
+
+describe("Participant.join", () => {
+  it("resolves on the first snapshot with the seat and version", async () => {
+    const h = await startHarness();
+    h.version = 7;
+    const p = await join(h);
+    expect(p.seat).toBe("a");
+    expect(p.version).toBe(7);
+    expect(p.view.names.b).toBe("Alex");
+    expect(p.connected).toBe(true);
+  });
+
+  it("rejects with the server's refusal code", async () => {
+    const h = await startHarness();
+    await expect(join(h, "wrong-token")).rejects.toThrow(/^TOKEN_UNKNOWN: this link is not known$/);
+  });
+
+  it("rejects when no server answers in time", async () => {
+    const h = await startHarness();
+    const origin = h.origin;
+    h.io.close();
+    await new Promise<void>((resolve) => h.http.close(() => resolve()));
+    harnesses.splice(harnesses.indexOf(h), 1);
+    await expect(Participant.join(`${origin}/join/good-token-a`, { timeoutMs: 300 })).rejects.toThrow();
+  });
+});
+
+describe("updates", () => {
+  it("applies updates in version order, holding early ones and ignoring old ones", async () => {
+    let socket: ServerSocket | undefined;
+    const h = await startHarness((s) => {
+      socket = s;
+    });
+    h.version = 1;
+    const p = await join(h);
+    const seen: number[] = [];
+    const eventSteps: string[] = [];
+    p.on("view", (v) => seen.push(v.version));
+    p.on("events", (events) => {
+      for (const e of events) if (e.type === "step-changed") eventSteps.push(e.stepId);
+    });
+    socket!.emit("update", { version: 3, view: viewAt(3), events: [stepChanged("three")] });
+    socket!.emit("update", { version: 2, view: viewAt(2), events: [stepChanged("two")] });
+    socket!.emit("update", { version: 2, view: viewAt(2), events: [stepChanged("again")] });
+    socket!.emit("update", { version: 4, view: viewAt(4), events: [stepChanged("four")] });
+    await p.waitForVersion(4, 2000);
+    expect(seen).toEqual([2, 3, 4]);
+    expect(eventSteps).toEqual(["two", "three", "four"]);
+    expect(p.events.map((e) => (e.type === "step-changed" ? e.stepId : e.type))).toEqual(["two", "three", "four"]);
+  });
+
+  it("asks for a resync on a gap and adopts the snapshot", async () => {
+    let socket: ServerSocket | undefined;
+    const h = await startHarness((s) => {
+      socket = s;
+    });
+    h.version = 1;
+    const p = await join(h);
+    h.version = 5;
+    // Version 2 never comes: the participant must fetch the state rather than wait forever.
+    socket!.emit("update", { version: 3, view: viewAt(3), events: [] });
+    await p.waitForVersion(5, 2000);
+    expect(h.resyncs).toBe(1);
+    // An update the snapshot already covers changes nothing; the next one applies.
+    socket!.emit("update", { version: 4, view: viewAt(4), events: [] });
+    socket!.emit("update", { version: 6, view: viewAt(6), events: [] });
+    await p.waitForVersion(6, 2000);
+    expect(p.version).toBe(6);
+    expect(h.resyncs).toBe(1);
+  });
+
+  it("waitFor rejects on time-out and resolves on a matching view", async () => {
+    let socket: ServerSocket | undefined;
+    const h = await startHarness((s) => {
+      socket = s;
+    });
+    const p = await join(h);
+    await expect(p.waitFor((v) => v.phase === "ended", 50)).rejects.toThrow(/not met within 50 ms/);
+    const waiting = p.waitFor((v) => v.phase === "ended", 2000);
+    socket!.emit("update", { version: 1, view: { ...viewAt(1), phase: "ended" }, events: [] });
+    await expect(waiting).resolves.toMatchObject({ phase: "ended", version: 1 });
+  });
+});
+
+describe("send", () => {
+  it("retries an unacknowledged command with the same id", async () => {
+    const received: CommandEnvelope[] = [];
+    const h = await startHarness((s) => {
+      s.on("command", (envelope, ack) => {
+        received.push(envelope);
+        // The first delivery "gets lost": no ack. The retry is acknowledged.
+        if (received.length >= 2) ack({ ok: true, version: 1 });
+      });
+    });
+    const p = await join(h);
+    const ack = await p.send({ type: "say", text: "hello" }, { timeoutMs: 100, expectedVersion: 0 });
+    expect(ack).toEqual({ ok: true, version: 1 });
+    expect(received).toHaveLength(2);
+    expect(received[0]!.id).toBe(received[1]!.id);
+    expect(received[0]!.id.length).toBeGreaterThanOrEqual(8);
+    expect(received[0]).toEqual({ id: received[0]!.id, expectedVersion: 0, command: { type: "say", text: "hello" } });
+  });
+
+  it("passes a refusal through and gives up after its attempts", async () => {
+    const received: CommandEnvelope[] = [];
+    const h = await startHarness((s) => {
+      s.on("command", (envelope, ack) => {
+        received.push(envelope);
+        if (envelope.command.type === "end-turn") ack({ ok: false, error: { code: "NOT_YOUR_TURN", message: "no" } });
+      });
+    });
+    const p = await join(h);
+    await expect(p.send({ type: "end-turn" })).resolves.toEqual({
+      ok: false,
+      error: { code: "NOT_YOUR_TURN", message: "no" },
+    });
+    await expect(p.send({ type: "pause" }, { timeoutMs: 40, attempts: 3, id: "fixed-id-123" })).rejects.toThrow(
+      /no acknowledgement after 3/,
+    );
+    const pauses = received.filter((e) => e.command.type === "pause");
+    expect(pauses.map((e) => e.id)).toEqual(["fixed-id-123", "fixed-id-123", "fixed-id-123"]);
+  });
+});
+
+describe("connection", () => {
+  it("reports a notice and fails waits when the server disconnects it", async () => {
+    let socket: ServerSocket | undefined;
+    const h = await startHarness((s) => {
+      socket = s;
+    });
+    const p = await join(h);
+    const notices: string[] = [];
+    p.on("notice", (n) => notices.push(n.code));
+    const waiting = p.waitFor(() => false, 5000);
+    socket!.emit("notice", { code: "SEAT_TAKEN_OVER", message: "opened elsewhere" });
+    socket!.disconnect(true);
+    await expect(waiting).rejects.toThrow("SEAT_TAKEN_OVER");
+    expect(notices).toEqual(["SEAT_TAKEN_OVER"]);
+    expect(p.lastNotice?.code).toBe("SEAT_TAKEN_OVER");
+  });
+
+  it("takes the server's snapshot after a dropped connection", async () => {
+    const h = await startHarness();
+    h.version = 4;
+    const p = await join(h);
+    let reconnected = false;
+    p.on("connect", () => {
+      reconnected = true;
+    });
+    // The server moved on while the link was down; a lower version (e.g. a restored store) must be adopted too.
+    h.version = 2;
+    h.sockets[0]!.conn.close();
+    await p.waitFor((v) => v.version === 2, 3000);
+    expect(reconnected).toBe(true);
+    expect(h.sockets).toHaveLength(2);
+  });
+});

@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer, connect as netConnect } from "node:net";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -43,6 +43,8 @@ interface Options {
   soakMinutes: number;
   /** Sweep upper bound on rooms. */
   sweepMax: number;
+  /** Start the Attune processes with --cpu-prof and summarise where their CPU time went. */
+  profile: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -56,6 +58,7 @@ function parseArgs(argv: string[]): Options {
     variants: ["memory", "redis", "redis2"],
     soakMinutes: 10,
     sweepMax: 6000,
+    profile: false,
   };
   const set: Record<string, string> = {};
   for (const arg of argv) {
@@ -85,6 +88,7 @@ function parseArgs(argv: string[]): Options {
   opts.warmupMs = (num("warmup", 0, 600) ?? opts.warmupMs / 1000) * 1000;
   opts.rounds = num("rounds", 1, 10) ?? opts.rounds;
   opts.sweepMax = num("sweep-max", 10, 20_000) ?? opts.sweepMax;
+  opts.profile = "profile" in set;
   if (set.variants !== undefined) {
     const list = set.variants.split(",").filter(Boolean);
     for (const v of list) if (!(v in VARIANT_LABEL)) throw new Error(`unknown variant ${v}`);
@@ -144,9 +148,14 @@ function keepTail(lines: string[], chunk: Buffer): void {
   if (lines.length > 50) lines.splice(0, lines.length - 50);
 }
 
-async function startProcess(script: string, env: NodeJS.ProcessEnv, readyPath?: string): Promise<ServerProc> {
+async function startProcess(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  readyPath?: string,
+  nodeArgs: string[] = [],
+): Promise<ServerProc> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST },
     stdio: ["ignore", "pipe", "pipe"],
@@ -244,6 +253,39 @@ async function commandStats(url: string): Promise<{ calls: Record<string, number
   }
 }
 
+/** Commands of the Socket.IO adapter (fan-out between processes), as opposed to the session store's. */
+const FANOUT_COMMANDS = new Set(["xadd", "xread", "xrange", "publish", "pubsub|numsub", "subscribe", "psubscribe"]);
+
+interface MonitorSample {
+  /** Per command: calls a client sent (a round trip each) and calls made inside a Lua script (no round trip). */
+  client: Record<string, number>;
+  script: Record<string, number>;
+}
+
+/**
+ * Watches MONITOR for `ms` to tell round trips from commands run inside Lua scripts, which commandstats
+ * counts alike. MONITOR slows Redis a little, so it covers only the first part of the window.
+ */
+async function monitorSample(url: string, ms: number): Promise<MonitorSample> {
+  const sample: MonitorSample = { client: {}, script: {} };
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    await client.monitor((line: string) => {
+      const m = /^\S+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+      if (!m) return;
+      const bucket = m[1] === "lua" ? sample.script : sample.client;
+      const cmd = m[2]!.toLowerCase();
+      bucket[cmd] = (bucket[cmd] ?? 0) + 1;
+    });
+    await sleep(ms);
+  } finally {
+    client.destroy();
+  }
+  return sample;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Rooms
 
@@ -314,12 +356,19 @@ export interface RunResult {
     rssPerIdleRoomKB: number;
   };
   redis?: {
+    /** Every command Redis executed (commandstats), per applied command, including those inside Lua scripts. */
     callsPerApplied: number;
+    /** Commands sent by a client (each a network round trip), per applied command: all, and the store's alone. */
+    roundTripsPerApplied: number;
+    storeRoundTripsPerApplied: number;
+    fanoutRoundTripsPerApplied: number;
     breakdownPerApplied: Record<string, number>;
     usedMemoryPerRoomKB: number;
   };
   joinMs: number;
   progress?: { atMs: number; rssMB: number; stats: WindowStats }[];
+  /** With --profile: where the server's CPU time went (self time), by area and by function. */
+  profile?: ProfileSummary;
 }
 
 interface RunSpec {
@@ -331,6 +380,10 @@ interface RunSpec {
   windowMs: number;
   redisUrl?: string;
   progressEveryMs?: number;
+  /** How long the idle CPU is sampled with rooms connected and quiet (ms). */
+  idleSampleMs: number;
+  /** When set, Attune runs with --cpu-prof writing here. */
+  profileDir?: string;
 }
 
 async function withLoad(
@@ -392,7 +445,78 @@ async function withLoad(
   }
 }
 
+export interface ProfileSummary {
+  files: string[];
+  byArea: { area: string; percent: number }[];
+  byFunction: { fn: string; percent: number }[];
+}
+
+interface CpuProfile {
+  nodes: { id: number; hitCount?: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+}
+
+/** Where a script lives, in words: a package, one of our folders, Node itself, or V8's own bookkeeping. */
+function areaOf(url: string, fn: string): string {
+  if (!url) return fn.startsWith("(") ? fn : "(native)";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  if (url.startsWith("node:")) return "node internals";
+  const ours = /\/(server|shared|client)\/(.*)$/.exec(url);
+  if (ours) return `${ours[1]}/${ours[2]!.split("/")[0]}`;
+  return url;
+}
+
+/** Self-time summary of the .cpuprofile files Attune wrote into `dir`. */
+function summariseProfiles(dir: string): ProfileSummary | undefined {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  } catch {
+    return undefined;
+  }
+  if (files.length === 0) return undefined;
+  const area = new Map<string, number>();
+  const fns = new Map<string, number>();
+  let total = 0;
+  for (const file of files) {
+    const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
+    for (const node of profile.nodes) {
+      const hits = node.hitCount ?? 0;
+      if (!hits) continue;
+      const { functionName, url, lineNumber } = node.callFrame;
+      if (functionName === "(idle)") continue;
+      total += hits;
+      const a = areaOf(url, functionName);
+      area.set(a, (area.get(a) ?? 0) + hits);
+      const where = url
+        ? `${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/(server|shared|client)\//, "$1/")}:${lineNumber + 1}`
+        : "";
+      const key = `${functionName || "(anonymous)"} ${where}`.trim();
+      fns.set(key, (fns.get(key) ?? 0) + hits);
+    }
+  }
+  const top = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, n)
+      .map(([k, v]) => ({ k, percent: Math.round((v / Math.max(1, total)) * 1000) / 10 }));
+  return {
+    files: files.map((f) => join(dir, f)),
+    byArea: top(area, 12).map(({ k, percent }) => ({ area: k, percent })),
+    byFunction: top(fns, 20).map(({ k, percent }) => ({ fn: k, percent })),
+  };
+}
+
 async function runOnce(spec: RunSpec): Promise<RunResult> {
+  const result = await runOnceInner(spec);
+  if (spec.profileDir && spec.target === "attune") {
+    const profile = summariseProfiles(spec.profileDir);
+    if (profile) result.profile = profile;
+  }
+  return result;
+}
+
+async function runOnceInner(spec: RunSpec): Promise<RunResult> {
   const servers: ServerProc[] = [];
   const prefix = `bench:${randomBytes(4).toString("hex")}:`;
   // Server RSS before any room exists: a room's cost is what it adds to this.
@@ -411,14 +535,14 @@ async function runOnce(spec: RunSpec): Promise<RunResult> {
       const env: NodeJS.ProcessEnv = {
         LOG_LEVEL: "warn",
         NODE_ENV: "production",
-        // The bench drives many rooms from one address: per-IP and per-socket limits are not what is measured.
-        COMMANDS_PER_10S: "1000",
-        AUTH_FAILURES_PER_MINUTE: "100000",
+        // The per-socket rate limit stays at its default unless a short --period would trip it.
+        COMMANDS_PER_10S: String(Math.max(40, Math.ceil(20_000 / spec.periodMs))),
       };
       if (spec.variant !== "memory") Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
       else env.REDIS_URL = "";
       const count = spec.variant === "redis2" ? 2 : 1;
-      for (let i = 0; i < count; i++) servers.push(await startProcess("server/main.ts", env, "/readyz"));
+      const nodeArgs = spec.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${spec.profileDir}`] : [];
+      for (let i = 0; i < count; i++) servers.push(await startProcess("server/main.ts", env, "/readyz", nodeArgs));
       rssBeforeRooms = sum(servers.map((s) => rssBytes(s.child.pid!)));
       const links = await createRooms(servers[0]!.origin, spec.rooms);
       const other = servers[servers.length - 1]!.origin;
@@ -432,6 +556,7 @@ async function runOnce(spec: RunSpec): Promise<RunResult> {
     let idleCpuPercent = 0;
     let cpuStart = 0;
     let redisStart: Awaited<ReturnType<typeof commandStats>> | null = null;
+    let monitoring: Promise<MonitorSample> | null = null;
     let joinMs = 0;
     const progress: NonNullable<RunResult["progress"]> = [];
     const stats = await withLoad(
@@ -447,10 +572,11 @@ async function runOnce(spec: RunSpec): Promise<RunResult> {
       {
         onJoined: async (ms) => {
           joinMs = ms;
-          await sleep(500);
+          // Let the joins settle (presence updates) before calling the server idle.
+          await sleep(spec.idleSampleMs / 2);
           const c0 = cpu();
           const t0 = performance.now();
-          await sleep(1000);
+          await sleep(spec.idleSampleMs);
           idleCpuPercent = ((cpu() - c0) / ((performance.now() - t0) / 1000)) * 100;
           rssIdle = rss();
         },
@@ -458,6 +584,7 @@ async function runOnce(spec: RunSpec): Promise<RunResult> {
           cpuStart = cpu();
           if (spec.redisUrl && spec.variant !== "memory" && spec.target === "attune") {
             redisStart = await commandStats(spec.redisUrl);
+            monitoring = monitorSample(spec.redisUrl, Math.min(3000, spec.windowMs / 2));
           }
         },
         onProgress: (atMs, s) => progress.push({ atMs, rssMB: rss() / 2 ** 20, stats: s }),
@@ -469,18 +596,32 @@ async function runOnce(spec: RunSpec): Promise<RunResult> {
     if (redisStart && spec.redisUrl) {
       const before: Awaited<ReturnType<typeof commandStats>> = redisStart;
       const after = await commandStats(spec.redisUrl);
+      const sample: MonitorSample = monitoring
+        ? await (monitoring as Promise<MonitorSample>)
+        : { client: {}, script: {} };
+      const applied = Math.max(1, stats.applied);
       const breakdown: Record<string, number> = {};
       let total = 0;
+      let store = 0;
+      let fanout = 0;
       for (const [cmd, calls] of Object.entries(after.calls)) {
-        // Our own INFO calls are not the server's.
-        if (cmd === "info") continue;
+        // Our own INFO and MONITOR calls are not the server's.
+        if (cmd === "info" || cmd === "monitor") continue;
         const delta = calls - (before.calls[cmd] ?? 0);
         if (delta <= 0) continue;
         total += delta;
-        breakdown[cmd] = delta / Math.max(1, stats.applied);
+        breakdown[cmd] = delta / applied;
+        const fromClient = sample.client[cmd] ?? 0;
+        const fromScript = sample.script[cmd] ?? 0;
+        const share = fromClient + fromScript > 0 ? fromClient / (fromClient + fromScript) : 1;
+        if (FANOUT_COMMANDS.has(cmd)) fanout += delta * share;
+        else store += delta * share;
       }
       redis = {
-        callsPerApplied: total / Math.max(1, stats.applied),
+        callsPerApplied: total / applied,
+        roundTripsPerApplied: (store + fanout) / applied,
+        storeRoundTripsPerApplied: store / applied,
+        fanoutRoundTripsPerApplied: fanout / applied,
         breakdownPerApplied: breakdown,
         usedMemoryPerRoomKB: after.usedMemory / 1024 / spec.rooms,
       };
@@ -552,18 +693,20 @@ function ratios(p: Pairing) {
 function markdown(report: BenchReport): string {
   const mc = report.machine;
   const lines: string[] = [];
-  lines.push(`Bench (${report.mode}) ${report.finishedAt}: ${mc.cores} cores (${mc.cpuModel}), ${mc.memoryGB} GB, Node ${mc.node}, ${mc.platform}.`);
+  lines.push(
+    `Bench (${report.mode}) ${report.finishedAt}: ${mc.cores} cores (${mc.cpuModel}), ${mc.memoryGB} GB, Node ${mc.node}, ${mc.platform}.`,
+  );
   lines.push("");
   if (report.runs.length) {
     lines.push(
-      "| run | rooms | cmd/s | ack p50/p99 ms | peer p50/p95/p99/max ms | errors | CPU ms/cmd | RSS/room KB (idle/load) | Redis calls/cmd |",
+      "| run | rooms | cmd/s | ack p50/p99 ms | peer p50/p95/p99/max ms | errors | CPU ms/cmd | RSS/room KB (idle/load) | Redis round trips/cmd: store + fan-out (all calls) |",
     );
     lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of report.runs) {
       const s = r.stats;
       const errors = s.timeouts + s.disconnects + sum(Object.values(s.refused));
       lines.push(
-        `| ${r.label} | ${r.rooms} | ${f(s.appliedPerSec)} | ${f(s.ack.p50, 2)} / ${f(s.ack.p99, 2)} | ${f(s.peer.p50, 2)} / ${f(s.peer.p95, 2)} / ${f(s.peer.p99, 2)} / ${f(s.peer.max, 1)} | ${errors} | ${f(r.server.cpuMsPerCommand, 3)} | ${f(r.server.rssPerIdleRoomKB)} / ${f(r.server.rssPerRoomKB)} | ${r.redis ? f(r.redis.callsPerApplied, 2) : "–"} |`,
+        `| ${r.label} | ${r.rooms} | ${f(s.appliedPerSec)} | ${f(s.ack.p50, 2)} / ${f(s.ack.p99, 2)} | ${f(s.peer.p50, 2)} / ${f(s.peer.p95, 2)} / ${f(s.peer.p99, 2)} / ${f(s.peer.max, 1)} | ${errors} | ${f(r.server.cpuMsPerCommand, 3)} | ${f(r.server.rssPerIdleRoomKB)} / ${f(r.server.rssPerRoomKB)} | ${r.redis ? `${f(r.redis.storeRoundTripsPerApplied, 2)} + ${f(r.redis.fanoutRoundTripsPerApplied, 2)} (${f(r.redis.callsPerApplied, 1)})` : "–"} |`,
       );
     }
     lines.push("");
@@ -588,18 +731,34 @@ function markdown(report: BenchReport): string {
     for (const t of report.targets) lines.push(`- ${t.met ? "met" : "MISSED"}: ${t.name} — measured ${t.measured}`);
     lines.push("");
   }
+  for (const r of report.runs) {
+    if (!r.profile) continue;
+    lines.push(`Profile of ${r.label}, ${r.rooms} rooms (self time, whole process life):`);
+    lines.push("");
+    lines.push(`- by area: ${r.profile.byArea.map((a) => `${a.area} ${a.percent}%`).join(", ")}`);
+    lines.push(
+      `- top functions: ${r.profile.byFunction
+        .slice(0, 10)
+        .map((x) => `${x.fn} ${x.percent}%`)
+        .join("; ")}`,
+    );
+    lines.push("");
+  }
   if (report.sweep) {
-    lines.push(`Sweep (${VARIANT_LABEL[report.sweep.variant]}): largest R that held (p99 peer <= 100 ms, no errors): **${report.sweep.largestHeld ?? "none"}**`);
+    lines.push(
+      `Sweep (${VARIANT_LABEL[report.sweep.variant]}): largest R that held (p99 peer <= 100 ms, no errors): **${report.sweep.largestHeld ?? "none"}**`,
+    );
     lines.push("");
     lines.push("| rooms | peer p99 ms | errors | cmd/s |");
     lines.push("|---:|---:|---:|---:|");
-    for (const s of report.sweep.steps) lines.push(`| ${s.rooms} | ${f(s.peerP99, 2)} | ${s.errors} | ${f(s.appliedPerSec)} |`);
+    for (const s of report.sweep.steps)
+      lines.push(`| ${s.rooms} | ${f(s.peerP99, 2)} | ${s.errors} | ${f(s.appliedPerSec)} |`);
     lines.push("");
   }
   if (report.soak) {
     const s = report.soak;
     lines.push(
-      `Soak (${VARIANT_LABEL[s.variant]}, ${s.rooms} rooms, ${s.minutes} min): RSS ${f(s.rssStartMB)} MB -> ${f(s.rssEndMB)} MB (growth ${f(s.rssGrowthMB)} MB, ${f(s.rssGrowthPerRoomKB)} KB/room), errors ${s.errors}, peer p99 ${f(s.peerP99, 2)} ms.`,
+      `Soak (${VARIANT_LABEL[s.variant]}, ${s.rooms} rooms, ${s.minutes} min): RSS ${f(s.rssStartMB)} MB -> ${f(s.rssEndMB)} MB (growth ${f(s.rssGrowthMB)} MB, ${f(s.rssGrowthPerRoomKB)} KB/room; trend ${f(s.rssSlopeMBPerMin, 2)} MB/min), errors ${s.errors}, peer p99 ${f(s.peerP99, 2)} ms.`,
     );
     lines.push("");
   }
@@ -627,6 +786,8 @@ interface BenchReport {
     rssEndMB: number;
     rssGrowthMB: number;
     rssGrowthPerRoomKB: number;
+    /** Trend of RSS over the soak samples (least squares), MB per minute. */
+    rssSlopeMBPerMin: number;
     errors: number;
     peerP99: number;
   };
@@ -641,7 +802,8 @@ function targetsFor(report: BenchReport): BenchReport["targets"] {
   if (!p || p.attune.length === 0) return [];
   const r = ratios(p);
   const rooms = p.attune[0]!.rooms;
-  const calls = median(p.attune.map((x) => x.redis?.callsPerApplied ?? Number.NaN));
+  const calls = median(p.attune.map((x) => x.redis?.storeRoundTripsPerApplied ?? Number.NaN));
+  const fanout = median(p.attune.map((x) => x.redis?.fanoutRoundTripsPerApplied ?? Number.NaN));
   const fullScale = rooms >= 2000 ? "" : ` (at ${rooms} rooms, not the 2,000 of the target)`;
   return [
     {
@@ -652,7 +814,7 @@ function targetsFor(report: BenchReport): BenchReport["targets"] {
     {
       name: "<= 1 Redis round trip per applied command",
       met: calls <= 1,
-      measured: `${f(calls, 2)} Redis calls per applied command (all commands, incl. fan-out)`,
+      measured: `${f(calls, 2)} store round trips per applied command, plus ${f(fanout, 2)} for the Socket.IO adapter's fan-out`,
     },
     {
       name: "<= 50 KB server memory per room",
@@ -673,11 +835,40 @@ function log(line: string): void {
 
 function describe(r: RunResult): string {
   const s = r.stats;
-  return `${r.label}: ${r.rooms} rooms, ${f(s.appliedPerSec)} cmd/s, peer p99 ${f(s.peer.p99, 2)} ms, ack p99 ${f(s.ack.p99, 2)} ms, errors ${errorsOf(s)}, CPU ${f(r.server.cpuMsPerCommand, 3)} ms/cmd, ${f(r.server.rssPerRoomKB)} KB/room${r.redis ? `, Redis ${f(r.redis.callsPerApplied, 2)} calls/cmd` : ""}`;
+  return `${r.label}: ${r.rooms} rooms, ${f(s.appliedPerSec)} cmd/s, peer p99 ${f(s.peer.p99, 2)} ms, ack p99 ${f(s.ack.p99, 2)} ms, errors ${errorsOf(s)}, CPU ${f(r.server.cpuMsPerCommand, 3)} ms/cmd, ${f(r.server.rssPerRoomKB)} KB/room${r.redis ? `, Redis ${f(r.redis.storeRoundTripsPerApplied, 2)} store + ${f(r.redis.fanoutRoundTripsPerApplied, 2)} fan-out round trips/cmd` : ""}`;
+}
+
+/** The soft limit on open files of this process (inherited by its children), from /proc. */
+function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return m ? Number(m[1]) : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = sum(points.map((p) => p.x)) / n;
+  const my = sum(points.map((p) => p.y)) / n;
+  const num = sum(points.map((p) => (p.x - mx) * (p.y - my)));
+  const den = sum(points.map((p) => (p.x - mx) ** 2));
+  return den === 0 ? Number.NaN : num / den;
 }
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  // Each partner socket is a file descriptor in the load process and another in the server.
+  const maxRooms = opts.mode === "sweep" ? opts.sweepMax : opts.rooms;
+  const limit = openFileLimit();
+  if (limit < maxRooms * 2 + 256) {
+    throw new Error(
+      `open-file limit ${limit} is too low for ${maxRooms} rooms: run \`ulimit -n ${maxRooms * 2 + 1024}\` first`,
+    );
+  }
   const started = Date.now();
   const needsRedis = opts.variants.some((v) => v !== "memory");
   let redis: RedisHandle | null = null;
@@ -693,9 +884,23 @@ async function main(): Promise<void> {
     pairings: [],
     targets: [],
   };
-  const base = { periodMs: opts.periodMs, warmupMs: opts.warmupMs, windowMs: opts.windowMs };
+  const base = {
+    periodMs: opts.periodMs,
+    warmupMs: opts.warmupMs,
+    windowMs: opts.windowMs,
+    idleSampleMs: opts.mode === "quick" ? 500 : 2000,
+  };
   const redisUrl = redis?.url;
-  const withRedis = (s: RunSpec): RunSpec => (redisUrl ? { ...s, redisUrl } : s);
+  let profileRuns = 0;
+  const profileRoot = join(os.tmpdir(), `attune-bench-profiles-${Date.now()}`);
+  const withRedis = (s: RunSpec): RunSpec => {
+    const out: RunSpec = redisUrl ? { ...s, redisUrl } : { ...s };
+    if (opts.profile) {
+      // Profiles are large: they go to the temporary directory, not into the repository.
+      out.profileDir = join(profileRoot, `${++profileRuns}-${s.variant}-${s.rooms}`);
+    }
+    return out;
+  };
   try {
     if (opts.mode === "standard" || opts.mode === "quick") {
       for (const variant of opts.variants) report.pairings.push({ variant, attune: [], relay: [] });
@@ -746,6 +951,7 @@ async function main(): Promise<void> {
           periodMs: opts.periodMs,
           warmupMs: opts.warmupMs,
           windowMs: opts.soakMinutes * 60_000,
+          idleSampleMs: 2000,
           progressEveryMs: Math.min(30_000, (opts.soakMinutes * 60_000) / 4),
         }),
       );
@@ -761,6 +967,7 @@ async function main(): Promise<void> {
         rssEndMB: r.server.rssLoadMB,
         rssGrowthMB: r.server.rssLoadMB - first,
         rssGrowthPerRoomKB: ((r.server.rssLoadMB - first) * 1024) / r.rooms,
+        rssSlopeMBPerMin: slope(samples.map((p) => ({ x: p.atMs / 60_000, y: p.rssMB }))),
         errors: errorsOf(r.stats),
         peerP99: r.stats.peer.p99,
       };

@@ -55,7 +55,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
   const outbox = createOutbox(() => {
     if (!io) throw new Error("socket server not started");
     return io;
-  });
+  }, Boolean(config.redisUrl));
   const service = new SessionService({ store, outbox, logger, ttlMs: config.sessionTtlMs });
   const guard = createAuthGuard(config.authFailuresPerMinute);
   const app = createHttpApp({ config, service, store, guard, logger, clientDir: opts.clientDir });
@@ -110,7 +110,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     throw err;
   }
 
-  const transport = attachTransport({ io, service, guard, config, logger });
+  const transport = attachTransport({ io, clustered: Boolean(config.redisUrl), service, guard, config, logger });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

@@ -31,8 +31,13 @@ export interface SocketData {
   joinedAt: number;
 }
 
-export type AttuneServer = Server<InboundEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type AttuneSocket = Socket<InboundEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** Messages between Attune processes (through the adapter). */
+export interface InterServerEvents {
+  dismiss: (room: string, notice: CommandError) => void;
+}
+
+export type AttuneServer = Server<InboundEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type AttuneSocket = Socket<InboundEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /** Room of every socket of a session. */
 export const sessionRoom = (sessionId: string): string => `s:${sessionId}`;
@@ -46,18 +51,30 @@ function handshakeError(error: CommandError): Error & { data: CommandError } {
   return err;
 }
 
+/**
+ * Tells every socket in `room` why, then disconnects it. Done by each process for its own sockets: a cluster
+ * broadcast is delivered locally only after it is written to Redis, so emit-then-disconnectSockets through the
+ * adapter would drop the local sockets before their notice reached them.
+ */
+export function dismissRoom(io: AttuneServer, clustered: boolean, room: string, notice: CommandError): void {
+  dismissLocal(io, room, notice);
+  if (clustered) io.serverSideEmit("dismiss", room, notice);
+}
+
+function dismissLocal(io: AttuneServer, room: string, notice: CommandError): void {
+  io.local.to(room).emit("notice", notice);
+  io.local.in(room).disconnectSockets(true);
+}
+
 /** The outbox the service uses: room emits that reach sockets on every process through the adapter. */
-export function createOutbox(getIo: () => AttuneServer): Outbox {
+export function createOutbox(getIo: () => AttuneServer, clustered: boolean): Outbox {
   return {
     toSeat(sessionId, seat, event, payload) {
       // biome-ignore lint/suspicious/noExplicitAny: the event/payload pairing is checked by Outbox's signature.
       (getIo().to(seatRoom(sessionId, seat)) as any).emit(event, payload);
     },
     dismiss(sessionId, seat, notice) {
-      const room = seat ? seatRoom(sessionId, seat) : sessionRoom(sessionId);
-      const io = getIo();
-      io.to(room).emit("notice", notice);
-      io.in(room).disconnectSockets(true);
+      dismissRoom(getIo(), clustered, seat ? seatRoom(sessionId, seat) : sessionRoom(sessionId), notice);
     },
     async seatConnected(sessionId, seat) {
       const sockets = await getIo().in(seatRoom(sessionId, seat)).fetchSockets();
@@ -83,6 +100,8 @@ export function originAllowed(config: Config, req: IncomingMessage): boolean {
 
 export interface TransportOptions {
   io: AttuneServer;
+  /** Whether other processes share the sockets' rooms (Redis adapter). */
+  clustered: boolean;
   service: SessionService;
   guard: AuthGuard;
   config: Config;
@@ -97,7 +116,7 @@ export interface Transport {
 }
 
 /** Wires handshake, connection and event handlers onto `io`. */
-export function attachTransport({ io, service, guard, config, logger }: TransportOptions): Transport {
+export function attachTransport({ io, clustered, service, guard, config, logger }: TransportOptions): Transport {
   const limiter = new RateLimiterMemory({ points: config.commandRate, duration: 10 });
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -105,6 +124,10 @@ export function attachTransport({ io, service, guard, config, logger }: Transpor
     pending.add(tracked);
     void tracked.finally(() => pending.delete(tracked));
   };
+
+  io.on("dismiss", (room, notice) => {
+    if (typeof room === "string" && notice && typeof notice === "object") dismissLocal(io, room, notice);
+  });
 
   io.use((socket, next) => {
     const ip = socket.handshake.address;
@@ -210,11 +233,11 @@ export function attachTransport({ io, service, guard, config, logger }: Transpor
           if (other.id === socket.id) continue;
           const theirs = other.data.joinedAt ?? 0;
           if (theirs < socket.data.joinedAt || (theirs === socket.data.joinedAt && other.id < socket.id)) {
-            other.emit("notice", {
+            // Every socket is alone in the room named by its id.
+            dismissRoom(io, clustered, other.id, {
               code: ErrorCode.SEAT_TAKEN_OVER,
               message: "this seat was opened on another device",
             });
-            other.disconnect(true);
             tookOver = true;
           }
         }

@@ -96,7 +96,7 @@ function applyChecked(
   if (refusal) return { ok: false, error: refusal };
   const next = draft(state);
   const events: EngineEvent[] = [];
-  const v = state.version + 1;
+  const v = state.version + (state.version === 9 ? 2 : 1);
   const error = handle({ s: next, actor: parsed.actor, now, v, events }, parsed.command);
   if (error) return { ok: false, error };
   next.version = v;

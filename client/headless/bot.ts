@@ -26,6 +26,8 @@ export interface TurnReport {
   exerciseId: string;
   cycle: number;
   step: StepView;
+  /** The view the move was made from. */
+  view: SessionView;
   command: Command;
   ack: CommandAck;
   /** For a choose step: the label of the picked option. */
@@ -81,13 +83,14 @@ export const firstOption: ChoosePolicy = (step) => {
 };
 
 /**
- * Picks from a per-step script: the n-th visit to a step takes the n-th option id listed for it (when the step
- * offers it); visits past the script, and unscripted steps, take `fallback`.
+ * Picks from a per-step script: the n-th time this policy is asked about a step id (over the whole session)
+ * it takes the n-th option id listed for it, when the step offers it; later visits and unscripted steps take
+ * `fallback`. One policy shared by both seats' bots scripts the session as a whole.
  */
 export function scriptedChoices(script: Record<string, string[]>, fallback: ChoosePolicy = firstOption): ChoosePolicy {
   const visits = new Map<string, number>();
   return (step, view) => {
-    const key = `${view.exercise?.id ?? ""}:${view.exercise?.cycle ?? 0}:${step.id}`;
+    const key = `${view.exercise?.id ?? ""}:${step.id}`;
     const n = visits.get(key) ?? 0;
     visits.set(key, n + 1);
     const wanted = script[step.id]?.[n];
@@ -231,6 +234,7 @@ export function playSeat(participant: Participant, opts: PlayOptions = {}): Seat
             exerciseId: view.exercise.id,
             cycle: view.exercise.cycle,
             step,
+            view,
             command,
             ack,
           };

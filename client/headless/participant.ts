@@ -27,6 +27,8 @@ export interface JoinOptions {
   transports?: string[];
   /** Whether the socket reconnects by itself after a dropped connection (default true). */
   reconnection?: boolean;
+  /** How long a missing version may be late before the participant asks for a snapshot (ms, default 100). */
+  gapGraceMs?: number;
 }
 
 export interface SendOptions {
@@ -69,6 +71,7 @@ const DEFAULT_WAIT_MS = 5_000;
 const EVENTS_KEPT = 10_000;
 /** After a reconnect the server offers a snapshot; if none comes within this time, ask for one. */
 const RECONNECT_SNAPSHOT_GRACE_MS = 1_000;
+const DEFAULT_GAP_GRACE_MS = 100;
 
 /** Splits a join link (`<origin>/join/<token>`) into the origin to connect to and the seat's token. */
 export function parseJoinLink(link: string): { origin: string; token: string } {
@@ -114,9 +117,12 @@ export class Participant {
   #closed = false;
   #awaitSnapshot = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #gapTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #gapGraceMs: number;
 
-  private constructor(socket: ParticipantSocket, first: SessionView) {
+  private constructor(socket: ParticipantSocket, first: SessionView, gapGraceMs: number) {
     this.socket = socket;
+    this.#gapGraceMs = gapGraceMs;
     this.#view = first;
     socket.on("snapshot", (view) => this.#onSnapshot(view));
     socket.on("update", (msg) => this.#onUpdate(msg));
@@ -170,7 +176,7 @@ export class Participant {
       };
       const onSnapshot = (view: SessionView) => {
         cleanup();
-        resolve(new Participant(socket, view));
+        resolve(new Participant(socket, view, opts.gapGraceMs ?? DEFAULT_GAP_GRACE_MS));
       };
       const onError = (err: Error) => fail(connectErrorMessage(err));
       const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms waiting for the first snapshot`), timeoutMs);
@@ -299,6 +305,7 @@ export class Participant {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#gapTimer);
     this.socket.disconnect();
     this.#failWaiters(new Error("participant is closed"));
     this.#pending.clear();
@@ -307,22 +314,36 @@ export class Participant {
   #onSnapshot(view: SessionView): void {
     // After a fresh (re)connect the snapshot is authoritative; otherwise an older one (a late resync) is ignored.
     if (!this.#awaitSnapshot && view.version < this.#view.version) return;
+    // Updates held from before a reconnect belong to the old connection's picture: the snapshot replaces them.
+    if (this.#awaitSnapshot) this.#pending.clear();
     this.#awaitSnapshot = false;
     clearTimeout(this.#reconnectTimer);
     for (const v of this.#pending.keys()) if (v <= view.version) this.#pending.delete(v);
     this.#setView(view);
     this.#drainPending();
+    this.#watchGap();
   }
 
   #onUpdate(msg: UpdateMessage): void {
     if (msg.version <= this.#view.version) return;
     this.#pending.set(msg.version, msg);
-    const before = this.#view.version;
     this.#drainPending();
-    if (this.#pending.size > 0 && this.#view.version === before && !this.#awaitSnapshot) {
-      // A version is missing: updates over one socket arrive in order, so it is lost, not late.
-      this.resync().catch(() => {});
-    }
+    this.#watchGap();
+  }
+
+  /** Held updates mean a version is missing: ask for a snapshot unless it turns up shortly. */
+  #watchGap(): void {
+    if (this.#pending.size === 0 || this.#awaitSnapshot || this.#gapTimer || this.#closed) return;
+    // Behind several processes one update may overtake another, so the missing one gets a moment to arrive.
+    this.#gapTimer = setTimeout(() => {
+      this.#gapTimer = undefined;
+      if (this.#pending.size > 0 && !this.#closed) {
+        this.resync().then(
+          () => this.#watchGap(),
+          () => this.#watchGap(),
+        );
+      }
+    }, this.#gapGraceMs);
   }
 
   #drainPending(): void {
@@ -330,12 +351,13 @@ export class Participant {
       const next = this.#pending.get(this.#view.version + 1);
       if (!next) return;
       this.#pending.delete(next.version);
+      // The view first, so that an events listener reading participant.view sees the state the events led to.
+      this.#setView(next.view);
       if (next.events.length > 0) {
         this.events.push(...next.events);
         if (this.events.length > EVENTS_KEPT) this.events.splice(0, this.events.length - EVENTS_KEPT);
         this.#emit("events", next.events, next.version);
       }
-      this.#setView(next.view);
     }
   }
 

@@ -20,7 +20,7 @@ function storage(): Storage | null {
 
 /** Reads the token out of a `/join/<token>` path, or null. */
 export function tokenFromPath(pathname: string): string | null {
-  const match = /^\/join\/([A-Za-z0-9_-]{10,64})\/?$/.exec(pathname);
+  const match = /^\/join\/([A-Za-z0-9_.~-]{10,128})\/?$/.exec(pathname);
   return match?.[1] ?? null;
 }
 

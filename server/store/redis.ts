@@ -86,8 +86,9 @@ return 1
 `;
 
 /**
- * KEYS: state, links; ARGV: seat, new token hash, token key prefix, session id. The seat's previous token is revoked (it keeps
- * answering TOKEN_REVOKED); the new one gets the session's remaining TTL so everything still expires together.
+ * KEYS: state, links; ARGV: seat, new token hash, token key prefix, session id. The seat's previous token is
+ * revoked (it keeps answering TOKEN_REVOKED); the new one gets the session's remaining TTL so everything still
+ * expires together.
  */
 const REISSUE = `
 local ttl = redis.call('PTTL', KEYS[1])

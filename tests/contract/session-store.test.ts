@@ -173,6 +173,17 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
     expect(await store.load(id)).toEqual(record);
   });
 
+  it.skipIf(!enabled)("create refuses a token hash another live session holds, and stores nothing", async () => {
+    const owner = uid("owner");
+    const intruder = uid("intruder");
+    await store.create(recordOf(owner), linksFor(owner), TTL);
+    await expect(store.create(recordOf(intruder), [{ seat: "a", tokenHash: `${owner}-hash-b` }], TTL)).rejects.toThrow(
+      /in use/,
+    );
+    expect(await store.load(intruder)).toBeNull();
+    expect(await store.findSeat(`${owner}-hash-b`)).toEqual({ sessionId: owner, seat: "b", revoked: false });
+  });
+
   it.skipIf(!enabled)("create refuses a non-positive ttl and stores nothing", async () => {
     const id = uid("bad-ttl");
     await expect(store.create(recordOf(id), linksFor(id), 0)).rejects.toThrow(RangeError);
@@ -503,5 +514,35 @@ describe("RedisStore when Redis is unreachable", () => {
     }
     expect(await store.load(id)).toEqual(recordOf(id));
     expect(await store.update(id, 0, nextRecord(recordOf(id), "after"), TTL_OUTAGE)).toBe("ok");
+  });
+
+  it.skipIf(!redisUp)("a Redis that stops answering makes commands time out instead of hanging", async () => {
+    redis = await startRedisServer();
+    store = await RedisStore.connect({ url: redis.url, prefix: "attune-test:", commandTimeoutMs: 300 });
+    const id = uid("hang");
+    await store.create(recordOf(id), linksFor(id), TTL_OUTAGE);
+    redis.signal("SIGSTOP");
+    try {
+      const started = Date.now();
+      await expect(store.load(id)).rejects.toThrow();
+      expect(await store.ping()).toBe(false);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      redis.signal("SIGCONT");
+    }
+    // Once it answers again, so does the store (the version check still holds).
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "later"), TTL_OUTAGE)).toBe("ok");
+    expect(await store.update(id, 0, nextRecord(recordOf(id), "stale"), TTL_OUTAGE)).toBe("conflict");
+  });
+
+  it.skipIf(!redisUp)("close() returns promptly while Redis is down, and the closed store refuses work", async () => {
+    redis = await startRedisServer();
+    const down = await RedisStore.connect({ url: redis.url, prefix: "attune-test:" });
+    await redis.stop("SIGKILL");
+    const started = Date.now();
+    await down.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await expect(down.load(uid("closed"))).rejects.toThrow();
+    expect(await down.ping()).toBe(false);
   });
 });

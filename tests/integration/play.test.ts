@@ -74,7 +74,11 @@ describe.each(variants)("playing over sockets ($name store)", (variant) => {
 
   it("spoken: an appreciation exchange completes with no text sent", async () => {
     const server = await startTestServer(variant.options());
-    const created = await createTestSession(server.url, { mode: "guided", channel: "spoken", agenda: ["appreciation"] });
+    const created = await createTestSession(server.url, {
+      mode: "guided",
+      channel: "spoken",
+      agenda: ["appreciation"],
+    });
     const a = await join(created.links.a);
     const b = await join(created.links.b);
     expect((await b.send({ type: "start-exercise", firstSpeaker: "b" })).ok).toBe(true);
@@ -84,7 +88,7 @@ describe.each(variants)("playing over sockets ($name store)", (variant) => {
     const withText = await b.send({ type: "say", text: "typed anyway" });
     expect(withText).toMatchObject({ ok: false, error: { code: "TEXT_NOT_ALLOWED" } });
     const moves = await playToEnd(a, b, {
-      choose: (step, visit) => (step === "more" && visit === 1 ? "another" : undefined),
+      choose: (step, visit) => (step === "more" ? (visit === 1 ? "another" : "done") : undefined),
     });
     expect(moves.every((m) => m.command.type !== "say" || m.command.text === undefined)).toBe(true);
     expect(moves[0]?.seat).toBe("b");
@@ -110,7 +114,10 @@ describe.each(variants)("playing over sockets ($name store)", (variant) => {
     expect(b.view.exercise?.step.answered).toEqual({ a: true, b: false });
     expect(JSON.stringify(b.view)).not.toContain(secret);
     expect(a.view.exercise?.step.yourAnswer?.note).toBe(secret);
-    const second = await b.send({ type: "answer", answer: { rating: fields.rating!.max, feeling: fields.feelings![1]! } });
+    const second = await b.send({
+      type: "answer",
+      answer: { rating: fields.rating!.max, feeling: fields.feelings![1]! },
+    });
     expect(second.ok).toBe(true);
     await Promise.all([a.waitFor((v) => v.checkIns.length === 1), b.waitFor((v) => v.checkIns.length === 1)]);
     expect(b.view.checkIns[0]?.answers.a.note).toBe(secret);

@@ -1,11 +1,13 @@
 /**
- * A private redis-server for tests that must stop, restart or lose Redis without disturbing the shared one.
+ * Private processes for tests: a redis-server that can be stopped, restarted or lost without disturbing the
+ * shared one, and an Attune server running as a separate OS process (to prove multi-process and restart behaviour).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { redisAvailable } from "./env.ts";
 
 export interface PrivateRedis {
@@ -13,6 +15,8 @@ export interface PrivateRedis {
   url: string;
   /** Stops the server (SIGTERM, or SIGKILL to simulate a crash) and waits for it to exit. */
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Sends a signal to the running server (e.g. SIGSTOP/SIGCONT to make it hang and come back). */
+  signal(signal: NodeJS.Signals): void;
   /** Starts it again on the same port (and, when persistent, with the same data). */
   restart(): Promise<void>;
   /** Stops it and removes its data directory. */
@@ -94,6 +98,9 @@ export async function startRedisServer(options: PrivateRedisOptions = {}): Promi
     port,
     url,
     stop,
+    signal: (signal) => {
+      child?.kill(signal);
+    },
     restart: async () => {
       await stop();
       await launch();
@@ -101,6 +108,73 @@ export async function startRedisServer(options: PrivateRedisOptions = {}): Promi
     dispose: async () => {
       await stop();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface AttuneProcess {
+  port: number;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  pid: number;
+  /** Everything the process wrote (structured logs), for assertions and for failure messages. */
+  output(): string;
+  /** Sends `signal` (SIGTERM: graceful shutdown; SIGKILL: a crash) and waits for the process to exit. */
+  stop(signal?: "SIGTERM" | "SIGKILL"): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+/**
+ * Starts `server/main.ts` in a child Node process (through tsx, without npx in between so signals reach the
+ * server itself) with the given environment on top of ours, and resolves once GET /readyz answers 200.
+ */
+export async function startAttuneProcess(
+  env: Record<string, string>,
+  options: { port?: number; startTimeoutMs?: number } = {},
+): Promise<AttuneProcess> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: "info", ...env, PORT: String(port), HOST: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once("exit", (code, signal) => done({ code, signal })),
+  );
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`Attune process exited during start-up:\n${output}`);
+    }
+    const ready = await fetch(`${url}/readyz`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`Attune process on port ${port} was not ready in time:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    port,
+    url,
+    pid: child.pid ?? -1,
+    output: () => output,
+    stop: async (signal = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
     },
   };
 }

@@ -75,17 +75,20 @@ export async function storeVariants(): Promise<StoreVariant[]> {
   if (requireService("Redis", await redisAvailable())) {
     variants.push({
       name: "redis",
-      options: () => {
-        const prefix = `attune-test:${Math.random().toString(36).slice(2, 10)}:`;
-        prefixes.add(prefix);
-        return { redisUrl: REDIS_URL, redisPrefix: prefix };
-      },
+      options: () => ({ redisUrl: REDIS_URL, redisPrefix: redisTestPrefix() }),
     });
   }
   return variants;
 }
 
 const prefixes = new Set<string>();
+
+/** A fresh Redis key prefix whose keys (sessions, adapter stream) are deleted after the file's tests. */
+export function redisTestPrefix(label = "attune-test"): string {
+  const prefix = `${label}:${Math.random().toString(36).slice(2, 10)}:`;
+  prefixes.add(prefix);
+  return prefix;
+}
 
 afterAll(async () => {
   if (prefixes.size === 0) return;
@@ -169,7 +172,8 @@ export async function playToEnd(
         command = { type: "end-turn" };
       }
       const ack = await p.send(command);
-      if (!ack.ok) throw new Error(`${seat} ${command.type} at ${step.id} refused: ${ack.error.code} ${ack.error.message}`);
+      if (!ack.ok)
+        throw new Error(`${seat} ${command.type} at ${step.id} refused: ${ack.error.code} ${ack.error.message}`);
       moves.push({ seat, stepId: step.id, role: step.role, command, version: ack.version });
       await Promise.all([a.waitForVersion(ack.version), b.waitForVersion(ack.version)]);
     }

@@ -7,14 +7,18 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, type Socket } from "socket.io";
 import { afterEach, describe, expect, it } from "vitest";
+import { notQuiteOnce, playSeat, scriptedChoices, type TurnReport } from "../../client/headless/bot.ts";
 import { Participant, parseJoinLink } from "../../client/headless/participant.ts";
 import type {
+  Channel,
   ClientToServerEvents,
+  Command,
   CommandEnvelope,
   EngineEvent,
   ServerToClientEvents,
   SessionView,
 } from "../../shared/protocol.ts";
+import { createTestSession, startTestServer } from "../support/server.ts";
 
 type ServerSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -161,6 +165,8 @@ describe("updates", () => {
     socket!.emit("update", { version: 4, view: viewAt(4), events: [stepChanged("four")] });
     await p.waitForVersion(4, 2000);
     expect(seen).toEqual([2, 3, 4]);
+    // The late version arrived within the grace period: no snapshot was needed.
+    expect(h.resyncs).toBe(0);
     expect(eventSteps).toEqual(["two", "three", "four"]);
     expect(p.events.map((e) => (e.type === "step-changed" ? e.stepId : e.type))).toEqual(["two", "three", "four"]);
   });
@@ -269,5 +275,96 @@ describe("connection", () => {
     await p.waitFor((v) => v.version === 2, 3000);
     expect(reconnected).toBe(true);
     expect(h.sockets).toHaveLength(2);
+  });
+});
+
+describe("bots on a real Attune server", () => {
+  async function session(channel: Channel, agenda: string[]) {
+    const server = await startTestServer();
+    const created = await createTestSession(server.url, {
+      mode: "guided",
+      channel,
+      agenda,
+      names: { a: "Sam", b: "Alex" },
+    });
+    const a = await Participant.join(created.links.a);
+    const b = await Participant.join(created.links.b);
+    participants.push(a, b);
+    return { a, b };
+  }
+
+  it("play a whole typed intentional dialogue, with one 'not quite' loop and one 'there's more'", async () => {
+    const { a, b } = await session("typed", ["intentional-dialogue"]);
+    const reports: TurnReport[] = [];
+    const choose = scriptedChoices({ check: ["not-quite", "more"] });
+    const common = { choose, onTurn: (r: TurnReport) => reports.push(r), idleTimeoutMs: 5000 };
+    const plays = [playSeat(a, { ...common, startExercises: true }), playSeat(b, common)];
+    await Promise.all(plays.map((p) => p.done));
+
+    expect(reports.every((r) => r.ack.ok)).toBe(true);
+    // Each report is a move by the seat the step asked, in its role.
+    for (const r of reports) {
+      expect(r.step.yourMove).toBe(true);
+      const speaker = r.view.exercise!.speaker;
+      expect(r.role === "speaker" ? speaker : r.role === "listener" ? r.view.exercise!.listener : null).toBe(r.seat);
+    }
+    const versions = reports.map((r) => (r.ack.ok ? r.ack.version : -1));
+    expect([...versions].sort((x, y) => x - y)).toEqual(versions);
+    // Cycle 1: invite, ready, send, mirror, not-quite, clarify, mirror, more, send, mirror, got-it, summary,
+    // complete, validate, empathize, yes = 16 moves; cycle 2 without the loops = 10; plus start-exercise.
+    expect(reports.filter((r) => r.cycle === 0)).toHaveLength(16);
+    expect(reports.filter((r) => r.cycle === 1)).toHaveLength(10);
+    expect(plays[0]!.moves + plays[1]!.moves).toBe(16 + 10 + 1);
+    const picked = reports.filter((r) => r.command.type === "choose").map((r) => r.optionLabel);
+    expect(picked.filter((l) => l === "Not quite")).toHaveLength(1);
+    expect(picked.filter((l) => l === "There's more")).toHaveLength(1);
+    for (const r of reports) if (r.command.type === "say") expect(r.command.text?.length).toBeGreaterThan(0);
+
+    const view = a.view;
+    expect(view.exercise).toBeNull();
+    expect(view.completed).toEqual([
+      expect.objectContaining({ exerciseId: "intentional-dialogue", endedEarly: false }),
+    ]);
+    await b.waitForVersion(view.version);
+    expect(b.view.transcript).toEqual(view.transcript);
+    expect(view.transcript.filter((t) => t.kind === "say").every((t) => (t.text ?? "").length > 0)).toBe(true);
+    expect(a.events.some((e) => e.type === "exercise-ended")).toBe(true);
+  });
+
+  it("play a spoken check-in and a stress-reducing conversation: answers, silent says and ended turns", async () => {
+    const { a, b } = await session("spoken", ["check-in", "stress-reducing", "speaker-listener"]);
+    const reports: TurnReport[] = [];
+    // Stop once the third exercise has begun, after its first "not quite" has looped back.
+    const until = (v: SessionView) =>
+      v.completed.length >= 2 && v.transcript.filter((t) => t.kind === "choice").length >= 2;
+    const common = {
+      onTurn: (r: TurnReport) => reports.push(r),
+      idleTimeoutMs: 5000,
+      until,
+      choose: notQuiteOnce(),
+    };
+    const plays = [playSeat(a, { ...common, startExercises: true }), playSeat(b, common)];
+    await Promise.all(plays.map((p) => p.done));
+    for (const p of plays) p.stop();
+
+    expect(reports.every((r) => r.ack.ok)).toBe(true);
+    const answers = reports.filter((r) => r.command.type === "answer");
+    expect(answers.map((r) => r.seat).sort()).toEqual(["a", "b"]);
+    for (const r of answers) {
+      const answer = (r.command as Extract<Command, { type: "answer" }>).answer;
+      expect(answer.rating).toBeGreaterThanOrEqual(1);
+      expect(answer.rating).toBeLessThanOrEqual(10);
+      expect(r.step.answerFields?.feelings).toContain(answer.feeling);
+    }
+    expect(a.view.checkIns).toHaveLength(1);
+    const endTurns = reports.filter((r) => r.command.type === "end-turn");
+    expect(endTurns.map((r) => r.seat)).toEqual(["a", "b"]);
+    const says = reports.filter((r) => r.command.type === "say");
+    expect(says.length).toBeGreaterThan(0);
+    for (const r of says) expect(r.command).toEqual({ type: "say" });
+    const choices = reports
+      .filter((r) => r.command.type === "choose")
+      .map((r) => (r.command as { option: string }).option);
+    expect(choices.slice(0, 2)).toEqual(["not-quite", "more"]);
   });
 });

@@ -29,8 +29,9 @@ export function CopyButton({ text, inputId, label }: { text: string; inputId: st
   };
   return (
     <span class="copy">
-      <button type="button" class="btn secondary" onClick={onClick} aria-label={label}>
+      <button type="button" class="btn secondary" onClick={onClick}>
         {state === "copied" ? "Copied" : "Copy link"}
+        <span class="sr-only"> ({label})</span>
       </button>
       <span class="copy-status" role="status">
         {state === "copied" ? "Link copied." : state === "failed" ? "Couldn't copy — the link is selected, copy it by hand." : ""}

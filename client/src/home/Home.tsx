@@ -175,7 +175,7 @@ function LinkCard({ title, who, link, qrLabel }: { title: string; who: string; l
         {title}
       </label>
       <input id={inputId} class="link-input" type="text" readOnly value={link} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
-      <CopyButton text={link} inputId={inputId} label={`Copy ${title}`} />
+      <CopyButton text={link} inputId={inputId} label={title} />
       <details class="qr-details">
         <summary>Show QR code</summary>
         <QrCode text={link} label={qrLabel} />

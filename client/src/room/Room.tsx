@@ -87,7 +87,7 @@ function HandOver({
   const from = seatName(view, to === "a" ? "b" : "a");
   const next = view.exercise?.step.title;
   return (
-    <section class="handover" aria-labelledby="handover-heading" data-testid="handover" data-to={to}>
+    <section class="handover" aria-labelledby="handover-heading" data-testid="handover" data-to={to} data-version={view.version}>
       <h2 id="handover-heading" tabIndex={-1} ref={headingRef}>
         Pass the device to {name}
       </h2>

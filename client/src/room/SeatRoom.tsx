@@ -12,6 +12,10 @@ import { Summary } from "./Summary.tsx";
 import { BreakPanel, TimeOutBar } from "./TimeOut.tsx";
 import { Transcript } from "./Transcript.tsx";
 import { moveLine, seatName, turnHeadline } from "./words.ts";
+// --- therapist-led sessions (issue 5): the console and the partner-side screens live in ../console
+import { PartnerPrivateChannel, SteppedOutScreen, TherapistMessages } from "../console/PartnerScreens.tsx";
+import { TherapistConsole } from "../console/TherapistConsole.tsx";
+// --- end issue 5
 
 /** A key that changes whenever the turn or the step changes (focus and announcements follow it). */
 export function stepKey(view: SessionView): string {
@@ -31,7 +35,10 @@ export function turnAnnouncement(view: SessionView): string {
     const last = view.completed.at(-1);
     return last ? "The exercise is finished." : "Waiting to start.";
   }
-  return `${ex.step.title}. ${turnHeadline(view) ?? ""}. ${moveLine(view) ?? ""}`;
+  return [ex.step.title, turnHeadline(view), moveLine(view)]
+    .filter((part): part is string => Boolean(part))
+    .map((part) => (/[.!?]$/.test(part) ? part : `${part}.`))
+    .join(" ");
 }
 
 function Nudges({ view }: { view: SessionView }) {
@@ -88,13 +95,20 @@ export function SeatRoom({ view, send, announce }: { view: SessionView; send: Se
     const typing = active instanceof HTMLTextAreaElement && !active.disabled && active.value.length > 0;
     if (!typing) headingRef.current?.focus();
   });
+  // --- issue 5: the therapist seat gets its console; a stepped-out partner sees only the waiting space
+  if (view.you.seat === "therapist") return <TherapistConsole view={view} send={send} announce={announce} />;
+  if (view.steppedOut !== null && view.steppedOut === view.you.seat && view.phase !== "ended") return <SteppedOutScreen />;
+  // --- end issue 5
   if (view.waiting) return <WaitingRoom />;
   if (view.phase === "ended") return <Summary view={view} headingRef={headingRef} />;
   const ex = view.exercise;
   return (
-    <div class="seat-room" data-seat={view.you.seat}>
+    <div class="seat-room" data-seat={view.you.seat} data-version={view.version}>
       <Presence view={view} />
       <Nudges view={view} />
+      {/* issue 5: the therapist's messages to both, and the private channel for the partner who stayed */}
+      <TherapistMessages view={view} />
+      <PartnerPrivateChannel view={view} send={send} />
       {view.timeOut ? (
         <BreakPanel view={view} send={send} />
       ) : ex ? (

@@ -50,7 +50,13 @@ export function StepPanel({ view, send, headingRef }: { view: SessionView; send:
   const cycles = ex.cycles;
   const deadlinePassed = step.deadline !== undefined && step.deadline <= Date.now();
   return (
-    <section class="step" aria-labelledby="step-heading" data-step-id={step.id} data-your-move={String(step.yourMove)}>
+    <section
+      class="step"
+      aria-labelledby="step-heading"
+      data-step-id={step.id}
+      data-step-kind={step.kind}
+      data-your-move={String(step.yourMove)}
+    >
       <p class="progress-line">
         <span>
           {ex.title} · step {ex.stepIndex + 1} of {ex.stepCount}

@@ -11,7 +11,7 @@ export function Summary({ view, headingRef }: { view: SessionView; headingRef: R
   const first = view.checkIns[0];
   const lastCheckIn = view.checkIns.length > 1 ? view.checkIns.at(-1) : undefined;
   return (
-    <section class="summary" aria-labelledby="summary-heading" data-testid="summary">
+    <section class="summary" aria-labelledby="summary-heading" data-testid="summary" data-version={view.version}>
       <h2 id="summary-heading" tabIndex={-1} ref={headingRef}>
         Session complete
       </h2>

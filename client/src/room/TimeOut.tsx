@@ -6,16 +6,32 @@ import { clockTime, seatName } from "./words.ts";
 
 const MINUTE_CHOICES = [20, 30, 45, 60, 120];
 
-/** The always-visible time-out control (shown to partners; hidden during a break, which has its own screen). */
+/**
+ * The always-visible time-out control (partners only; a break has its own screen). It takes little room until
+ * used, then asks how long the break should be, so nobody calls one by a stray tap.
+ */
 export function TimeOutBar({ view, send }: { view: SessionView; send: Send }) {
   const { busy, error, run } = useAction(send);
+  const [open, setOpen] = useState(false);
   const [minutes, setMinutes] = useState(20);
   const selectId = useId();
   if (view.timeOut || view.phase === "ended" || view.you.seat === "therapist") return null;
+  if (!open) {
+    return (
+      <aside class="timeout-bar compact" aria-label="Take a break">
+        <span class="hint">Feeling flooded? You can stop at any moment.</span>
+        <CommandButton view={view} type="call-time-out" label="Time-out" variant="danger" onClick={() => setOpen(true)} />
+      </aside>
+    );
+  }
   return (
     <aside class="timeout-bar" aria-label="Take a break">
-      <label for={selectId}>Break for</label>
-      <select id={selectId} value={minutes} onChange={(e) => setMinutes(Number((e.currentTarget as HTMLSelectElement).value))}>
+      <label for={selectId}>Agree on a return time: break for</label>
+      <select
+        id={selectId}
+        value={minutes}
+        onChange={(e) => setMinutes(Number((e.currentTarget as HTMLSelectElement).value))}
+      >
         {MINUTE_CHOICES.map((m) => (
           <option key={m} value={m}>
             {m < 60 ? `${m} minutes` : `${m / 60} hour${m > 60 ? "s" : ""}`}
@@ -25,11 +41,14 @@ export function TimeOutBar({ view, send }: { view: SessionView; send: Send }) {
       <CommandButton
         view={view}
         type="call-time-out"
-        label="Time-out"
+        label="Start the break"
         variant="danger"
         busy={busy}
         onClick={() => run({ type: "call-time-out", minutes })}
       />
+      <button type="button" class="btn quiet" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
       <ActionError text={error} />
     </aside>
   );

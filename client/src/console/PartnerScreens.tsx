@@ -1,0 +1,72 @@
+/**
+ * Partner-side screens of a therapist-led session: the private waiting space for a partner the therapist stepped
+ * out, the private conversation for the partner who stayed, and the therapist's messages to both.
+ */
+import "./console.css";
+import { useEffect, useRef } from "preact/hooks";
+import type { Partner, SessionView } from "../../../shared/protocol.ts";
+import type { Send } from "../room/Controls.tsx";
+import { seatName } from "../room/words.ts";
+import { MessageList, TextCommandForm } from "./Coaching.tsx";
+
+/** The screen of the partner sent out: calm, and carrying nothing of the private conversation. */
+export function SteppedOutScreen() {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => headingRef.current?.focus(), []);
+  return (
+    <section class="waiting stepped-out" aria-labelledby="stepped-out-heading" data-testid="stepped-out">
+      <h2 id="stepped-out-heading" tabIndex={-1} ref={headingRef}>
+        A short pause for you
+      </h2>
+      <p>Your therapist is taking a few minutes with your partner on their own. This is a normal part of a session.</p>
+      <p>
+        You'll both be back together in the shared room at the step where you left off. This page changes by itself; you
+        can keep it open.
+      </p>
+      <p class="hint">While you wait: a few slow breaths, a glass of water, a stretch.</p>
+    </section>
+  );
+}
+
+/** The private conversation with the therapist, shown to the partner who stayed in the room. */
+export function PartnerPrivateChannel({ view, send }: { view: SessionView; send: Send }) {
+  const out = view.steppedOut;
+  if (!out || out === view.you.seat) return null;
+  const mine = view.privateMessages.filter((m) => m.with === (view.you.seat as Partner));
+  return (
+    <section class="console-panel private-channel partner-side" aria-labelledby="partner-private-heading">
+      <h2 id="partner-private-heading">Just you and your therapist</h2>
+      <p class="hint">
+        {seatName(view, out)} has stepped out for a moment and can't see this conversation. The exercise waits until
+        you're both back.
+      </p>
+      <MessageList view={view} messages={mine} />
+      <TextCommandForm
+        view={view}
+        send={send}
+        type="private-message"
+        label="Message to your therapist"
+        button="Send"
+        build={(text) => ({ type: "private-message", text })}
+      />
+    </section>
+  );
+}
+
+/** The therapist's recent messages to both partners (kept visible in the spoken channel and in the lobby too). */
+export function TherapistMessages({ view }: { view: SessionView }) {
+  const ex = view.exercise;
+  // The typed transcript of the running exercise already shows its messages; repeating them would be noise.
+  const inTranscript = (exerciseId?: string) => view.channel === "typed" && ex !== null && exerciseId === ex.id;
+  const messages = view.transcript.filter((e) => e.kind === "message" && !inTranscript(e.exerciseId)).slice(-3);
+  if (messages.length === 0 || view.you.seat === "therapist") return null;
+  return (
+    <section class="therapist-messages" aria-label="Messages from your therapist">
+      {messages.map((m) => (
+        <p key={m.v} class="nudge message">
+          <span class="who">Your therapist, to you both:</span> {m.text}
+        </p>
+      ))}
+    </section>
+  );
+}

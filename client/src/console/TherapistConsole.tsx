@@ -1,0 +1,159 @@
+/**
+ * The therapist console: what the therapist's link opens. It works from the therapist's view alone; every control
+ * is enabled or disabled (with the reason) from view.allowed, so the console never second-guesses the engine.
+ */
+import "./console.css";
+import { useEffect, useRef } from "preact/hooks";
+import type { Partner, SessionView } from "../../../shared/protocol.ts";
+import type { Send } from "../room/Controls.tsx";
+import { ConfirmButton } from "../room/Lobby.tsx";
+import { Transcript } from "../room/Transcript.tsx";
+import { clockTime, exerciseTitle, seatName } from "../room/words.ts";
+import { CoachingPanel, NotesPanel, PrivateChannelPanel } from "./Coaching.tsx";
+import { CustomExercisePanel } from "./CustomExercise.tsx";
+import { ExercisePanel, StartPanel } from "./Pacing.tsx";
+import { PartnersPanel } from "./Partners.tsx";
+
+/** Each partner's check-in answers, as they were revealed (both at once). */
+export function CheckInsPanel({ view }: { view: SessionView }) {
+  return (
+    <section class="console-panel check-ins" aria-labelledby="checkins-heading">
+      <h3 id="checkins-heading">Check-ins</h3>
+      {view.checkIns.length === 0 ? (
+        <p class="hint">Answers appear here once both partners have answered.</p>
+      ) : (
+        <ol class="checkin-list">
+          {view.checkIns.map((c) => (
+            <li key={c.v}>
+              <p class="when">
+                {exerciseTitle(view, c.exerciseId)} · {clockTime(c.at)}
+              </p>
+              <ul>
+                {(["a", "b"] as Partner[]).map((p) => {
+                  const answer = c.answers[p];
+                  return (
+                    <li key={p}>
+                      <strong>{seatName(view, p)}</strong>
+                      {answer.rating !== undefined ? ` · ${answer.rating}` : ""}
+                      {answer.feeling ? ` · ${answer.feeling}` : ""}
+                      {answer.note ? ` — “${answer.note}”` : ""}
+                    </li>
+                  );
+                })}
+              </ul>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function TranscriptPanel({ view }: { view: SessionView }) {
+  if (view.transcript.length > 0) {
+    return (
+      <div class="console-panel transcript-panel">
+        <Transcript view={view} exerciseId={null} title="Transcript" />
+      </div>
+    );
+  }
+  return (
+    <section class="console-panel transcript-panel" aria-labelledby="transcript-heading">
+      <h3 id="transcript-heading">Transcript</h3>
+      <p class="hint">
+        {view.channel === "typed"
+          ? "What the partners type, and your messages to both, appear here."
+          : "This session is spoken: steps done aloud and your messages to both appear here."}
+      </p>
+    </section>
+  );
+}
+
+/** The calm headline of where the session is. */
+function sessionLine(view: SessionView): string {
+  if (view.phase === "ended") return "The session has ended.";
+  const waiting = (["a", "b"] as Partner[]).filter((p) => !view.admitted[p] && view.presence[p]);
+  if (waiting.length > 0) return `${waiting.map((p) => seatName(view, p)).join(" and ")} waiting to be admitted.`;
+  if (view.steppedOut) return `${seatName(view, view.steppedOut)} is stepped out.`;
+  if (view.paused) return "The exercise is paused.";
+  if (view.exercise) return `${view.exercise.title} is running.`;
+  return "No exercise is running.";
+}
+
+/** The therapist's whole console. */
+export function TherapistConsole({
+  view,
+  send,
+  announce,
+}: {
+  view: SessionView;
+  send: Send;
+  announce: (text: string) => void;
+}) {
+  const line = sessionLine(view);
+  const lastLine = useRef(line);
+  useEffect(() => {
+    // Arrivals in the waiting room and other turns of the session are announced, not just drawn.
+    if (lastLine.current !== line) announce(line);
+    lastLine.current = line;
+  }, [line]);
+  const ended = view.phase === "ended";
+  return (
+    <div class="console" data-seat="therapist" data-version={view.version}>
+      <header class="console-head">
+        <h2 class="console-title">Therapist console</h2>
+        <p class="session-line" data-testid="session-line">
+          {line}
+        </p>
+      </header>
+      <div class="console-grid">
+        <div class="console-main">
+          <PartnersPanel view={view} send={send} />
+          {/* While a partner is out, the private conversation is what the therapist is doing: keep it on top. */}
+          <PrivateChannelPanel view={view} send={send} />
+          {ended ? (
+            <section class="console-panel" aria-labelledby="ended-heading">
+              <h3 id="ended-heading">Session ended</h3>
+              {view.completed.length > 0 ? (
+                <ol class="done-list">
+                  {view.completed.map((c) => (
+                    <li key={`${c.exerciseId}-${c.at}`}>
+                      {exerciseTitle(view, c.exerciseId)}
+                      {c.endedEarly ? " (ended early)" : ""}
+                    </li>
+                  ))}
+                </ol>
+              ) : (
+                <p>No exercise was completed.</p>
+              )}
+            </section>
+          ) : view.exercise ? (
+            <ExercisePanel view={view} send={send} />
+          ) : (
+            <StartPanel view={view} send={send} />
+          )}
+          <CheckInsPanel view={view} />
+          <TranscriptPanel view={view} />
+        </div>
+        <div class="console-side">
+          {!ended && <CoachingPanel view={view} send={send} />}
+          <NotesPanel view={view} send={send} />
+          {!ended && <CustomExercisePanel view={view} send={send} />}
+          {!ended && (
+            <section class="console-panel end" aria-labelledby="end-heading">
+              <h3 id="end-heading">End the session</h3>
+              <p class="hint">Both partners see a short summary; the session cannot be resumed.</p>
+              <ConfirmButton
+                view={view}
+                type="end-session"
+                label="End session"
+                question="End the session for everyone?"
+                send={send}
+              />
+            </section>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

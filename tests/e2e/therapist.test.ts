@@ -1,0 +1,228 @@
+/**
+ * A therapist-led session in three browser contexts (therapist on a laptop-sized window, two partners on phones):
+ * the partners wait, the therapist admits them, starts an exercise with a chosen first speaker, adjusts the timer,
+ * nudges one partner, pauses and resumes, steps one partner out for a private word with the other, brings both
+ * back and ends the session. Every step is checked on all three screens; screenshots go to
+ * test-output/therapist-*.png.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningAttune } from "../../server/app.ts";
+import {
+  buildClient,
+  chromiumAvailable,
+  launchBrowser,
+  openPhone,
+  PHONE,
+  seriousAxeViolations,
+  type TestPage,
+} from "../support/browser.ts";
+import { requireService } from "../support/env.ts";
+import { createTestSession, startTestServer } from "../support/server.ts";
+import { waitForVersion } from "./driver.ts";
+
+const OUTPUT = join(process.cwd(), "test-output");
+const runs = requireService("chromium", chromiumAvailable());
+
+let shot = 0;
+async function snap(page: Page, name: string): Promise<void> {
+  mkdirSync(OUTPUT, { recursive: true });
+  await page.screenshot({
+    path: join(OUTPUT, `therapist-${String(++shot).padStart(2, "0")}-${name}.png`),
+    fullPage: true,
+  });
+}
+
+/** All text in the page, visible or not (screen-reader-only text included), for privacy checks. */
+async function bodyText(page: Page): Promise<string> {
+  return (await page.locator("body").textContent()) ?? "";
+}
+
+describe.runIf(runs)("therapist console with two partners in three browsers", () => {
+  let server: RunningAttune;
+  let browser: Browser;
+  let therapist: TestPage;
+  let robin: TestPage;
+  let kai: TestPage;
+  let links: { a: string; b: string; therapist: string };
+
+  beforeAll(async () => {
+    buildClient();
+    server = await startTestServer();
+    browser = await launchBrowser();
+    const created = await createTestSession(server.url, {
+      mode: "therapist",
+      channel: "typed",
+      agenda: ["check-in", "stress-reducing"],
+      names: { a: "Robin", b: "Kai" },
+    });
+    links = { a: created.links.a, b: created.links.b, therapist: created.links.therapist! };
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
+    page.on("console", (msg) => {
+      if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
+    });
+    therapist = { context, page, errors };
+    robin = await openPhone(browser);
+    kai = await openPhone(browser);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("partners wait in the waiting room until the therapist admits them", async () => {
+    await robin.page.goto(links.a);
+    await kai.page.goto(links.b);
+    for (const p of [robin, kai]) {
+      await p.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
+      await p.page.getByText("Your therapist will let you in shortly").waitFor();
+    }
+    // Nothing of the session shows: not even the other partner's name or the agenda.
+    const waitingText = await bodyText(robin.page);
+    expect(waitingText).not.toContain("Kai");
+    expect(waitingText).not.toContain("Emotional check-in");
+    await snap(robin.page, "partner-waiting");
+
+    const t = therapist.page;
+    await t.goto(links.therapist);
+    await t.getByRole("heading", { name: "Therapist console" }).waitFor();
+    await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("waiting");
+    await expect
+      .poll(() => t.getByTestId("session-line").textContent())
+      .toContain("Robin and Kai waiting to be admitted");
+    // Controls that do not fit yet are disabled with the engine's reason beside them.
+    const start = t.getByRole("button", { name: "Start exercise" });
+    expect(await start.isEnabled()).toBe(true);
+    expect(await t.getByRole("button", { name: "Extend 1 min" }).count()).toBe(0);
+    await snap(t, "console-waiting");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+
+    await t.getByRole("button", { name: "Admit Robin" }).click();
+    await robin.page.getByRole("heading", { name: "Welcome. Settle in together." }).waitFor();
+    expect(await kai.page.getByRole("heading", { name: "You're in the waiting room" }).count()).toBe(1);
+    // Keyboard: focus the next admit button and press Enter.
+    await t.getByRole("button", { name: "Admit Kai" }).focus();
+    await t.keyboard.press("Enter");
+    await kai.page.getByRole("heading", { name: "Welcome. Settle in together." }).waitFor();
+    await expect.poll(() => t.getByTestId("status-b").textContent()).toBe("in the room");
+    await snap(kai.page, "partner-admitted");
+  });
+
+  it("starts an exercise with Kai speaking first and extends the running timer", async () => {
+    const t = therapist.page;
+    await t.getByLabel("Exercise", { exact: true }).selectOption({ label: "Stress-reducing conversation" });
+    await t.getByRole("group", { name: "Who speaks first?" }).getByRole("radio", { name: "Kai" }).check();
+    await t.getByRole("button", { name: "Start exercise" }).click();
+    await t.getByRole("heading", { name: "Stress-reducing conversation" }).waitFor();
+    await expect.poll(() => t.getByTestId("floor").textContent()).toContain("Speaker: Kai");
+    await kai.page.locator(".turn-banner").getByText("You're speaking").waitFor();
+    await robin.page.locator(".turn-banner").getByText("Listen, then mirror back").waitFor();
+
+    const timer = t.getByRole("timer");
+    await expect.poll(async () => /^(10:\d\d|9:59)$/.test((await timer.textContent()) ?? "")).toBe(true);
+    await t.getByRole("button", { name: "Extend 1 min" }).click();
+    await expect.poll(async () => await timer.textContent()).toMatch(/^1[01]:\d\d$/);
+    await expect.poll(async () => await kai.page.getByRole("timer").textContent()).toMatch(/^1[01]:\d\d$/);
+    // Back one step is refused on the first step, and says why.
+    expect(await t.getByRole("button", { name: "Back one step" }).isDisabled()).toBe(true);
+    await t.getByText("This is the first step of the exercise.").waitFor();
+    await snap(t, "console-exercise");
+    await snap(kai.page, "partner-speaking");
+  });
+
+  it("nudges Robin privately; Kai never sees it", async () => {
+    const t = therapist.page;
+    const nudge = "Try starting with 'I feel'.";
+    const panel = t.locator("section.coaching");
+    await panel.getByRole("radio", { name: "Robin" }).check();
+    await panel.getByLabel("Private nudge").fill(nudge);
+    await panel.getByRole("button", { name: "Send nudge" }).click();
+    await robin.page.getByText(nudge).waitFor();
+    await snap(robin.page, "partner-nudged");
+    await waitForVersion(kai.page, Number(await t.locator("[data-version]").first().getAttribute("data-version")));
+    expect(await bodyText(kai.page)).not.toContain("I feel'");
+  });
+
+  it("pauses and resumes; the partners see the pause", async () => {
+    const t = therapist.page;
+    await t.getByRole("button", { name: "Pause", exact: true }).click();
+    await robin.page.locator(".paused-note").waitFor();
+    await kai.page.locator(".paused-note").waitFor();
+    await expect.poll(() => t.getByText("Timer stopped at").count()).toBe(1);
+    expect(await t.getByRole("button", { name: "Skip this step" }).isDisabled()).toBe(true);
+    await snap(t, "console-paused");
+    await t.getByRole("button", { name: "Resume" }).click();
+    await expect.poll(() => kai.page.locator(".paused-note").count()).toBe(0);
+    await expect.poll(() => t.getByText("Time left").count()).toBe(1);
+  });
+
+  it("steps Robin out: Kai and the therapist talk privately, Robin sees none of it; then both come back", async () => {
+    const t = therapist.page;
+    await t.getByRole("button", { name: "Step Robin out" }).click();
+    await robin.page.getByRole("heading", { name: "A short pause for you" }).waitFor();
+    await kai.page.getByRole("heading", { name: "Just you and your therapist" }).waitFor();
+    await t.getByRole("heading", { name: "Private conversation with Kai" }).waitFor();
+
+    const question = "How are things at home this week, really?";
+    await t.getByLabel("Message to Kai").fill(question);
+    await t.getByRole("button", { name: "Send privately" }).click();
+    await kai.page.getByText(question).waitFor();
+    const answer = "Honestly, a bit tense, but safe.";
+    await kai.page.getByLabel("Message to your therapist").fill(answer);
+    await kai.page.locator("section.private-channel").getByRole("button", { name: "Send" }).click();
+    await t.getByText(answer).waitFor();
+    await snap(t, "console-private");
+    await snap(kai.page, "partner-private");
+    await snap(robin.page, "partner-stepped-out");
+    const robinSees = await bodyText(robin.page);
+    expect(robinSees).not.toContain(question);
+    expect(robinSees).not.toContain(answer);
+
+    await t.getByRole("button", { name: "Bring Robin back" }).click();
+    await robin.page.locator(".turn-banner").getByText("Listen, then mirror back").waitFor();
+    await expect.poll(() => kai.page.getByRole("heading", { name: "Just you and your therapist" }).count()).toBe(0);
+    await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("in the room");
+    // Back at the step where they left, with Kai still holding the floor.
+    await kai.page.locator(".turn-banner").getByText("You're speaking").waitFor();
+    expect(await bodyText(robin.page)).not.toContain(answer);
+  });
+
+  it("shows each problem of a refused custom exercise, and reads well at 375 px", async () => {
+    const t = therapist.page;
+    const bad = JSON.stringify({ id: "Bad Id", title: "x", summary: "y", colour: "blue", steps: [] });
+    await t.getByLabel("Definition", { exact: true }).fill(bad);
+    await t.getByRole("button", { name: "Add exercise" }).click();
+    const problems = t.getByTestId("definition-problems").locator("li");
+    await expect.poll(() => problems.count()).toBeGreaterThanOrEqual(3);
+    const all = await problems.allInnerTexts();
+    expect(all).toContain("colour: unknown field 'colour'");
+    expect(all.some((line) => line.startsWith("id: "))).toBe(true);
+    expect(all.some((line) => line.startsWith("steps: "))).toBe(true);
+
+    await t.setViewportSize(PHONE);
+    const overflow = await t.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await snap(t, "console-phone");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await t.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("ends the session for everyone", async () => {
+    const t = therapist.page;
+    await t.locator("section.end").getByRole("button", { name: "End session" }).click();
+    await t.getByRole("button", { name: "Yes, end session" }).click();
+    await t.getByRole("heading", { name: "Session ended" }).waitFor();
+    for (const p of [robin, kai]) await p.page.getByRole("heading", { name: "Session complete" }).waitFor();
+    await snap(t, "console-ended");
+    await snap(robin.page, "partner-ended");
+    for (const p of [therapist, robin, kai]) expect(p.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Step timers run on the server: when a timed step's deadline passes, the process serving the session applies
+ * a system time-up and everyone gets the update; a paused timer does not fire.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Participant } from "../../client/headless/participant.ts";
+import { createTestSession, startTestServer, storeVariants } from "../support/server.ts";
+
+const variants = await storeVariants();
+const open: Participant[] = [];
+afterEach(() => {
+  for (const p of open.splice(0)) p.close();
+});
+
+async function ok(p: Participant, command: Parameters<Participant["send"]>[0]): Promise<number> {
+  const ack = await p.send(command);
+  if (!ack.ok) throw new Error(`${command.type} refused: ${ack.error.code}`);
+  return ack.version;
+}
+
+describe.each(variants)("server timers ($name store)", (variant) => {
+  it("a timed turn ends by itself at its deadline, and not while paused", async () => {
+    const server = await startTestServer(variant.options());
+    const created = await createTestSession(server.url, {
+      mode: "therapist",
+      channel: "spoken",
+      agenda: ["stress-reducing"],
+    });
+    const t = await Participant.join(created.links.therapist!);
+    const a = await Participant.join(created.links.a);
+    const b = await Participant.join(created.links.b);
+    open.push(t, a, b);
+    await ok(t, { type: "admit", partners: ["a", "b"] });
+    await ok(t, { type: "start-exercise", firstSpeaker: "a" });
+    await a.waitFor((v) => v.exercise?.step.kind === "talk");
+    expect(a.view.exercise?.speaker).toBe("a");
+    expect(a.view.exercise?.step.deadline).toBeGreaterThan(Date.now() + 500_000);
+
+    // Paused with the clock run down: nothing fires while paused.
+    await ok(t, { type: "pause" });
+    const v = await ok(t, { type: "adjust-timer", seconds: -3600 });
+    await a.waitForVersion(v);
+    expect(a.view.exercise?.step.remainingMs).toBe(0);
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await a.resync()).exercise?.speaker).toBe("a");
+
+    // Resumed: the deadline is now, so the server's time-up swaps the floor to b with no one sending it.
+    await ok(t, { type: "resume" });
+    const swapped = await b.waitFor((view) => view.exercise?.speaker === "b", 3000);
+    expect(swapped.exercise?.step.id).toBe("talk");
+    expect(swapped.exercise?.cycle).toBe(1);
+    expect(swapped.exercise?.step.yourMove).toBe(true);
+    await a.waitFor((view) => view.exercise?.speaker === "b");
+    // The new turn has its own full time box.
+    expect(swapped.exercise?.step.deadline).toBeGreaterThan(Date.now() + 500_000);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Browser-test support: Debian's Chromium driven by playwright-core (never a downloaded browser), the client build,
+ * screenshots into test-output/ (git-ignored), axe-core checks, and a page-error collector.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const OUTPUT_DIR = join(ROOT, "test-output", "e2e");
+/** A common phone width: every page must read well here. */
+export const PHONE = { width: 375, height: 760 } as const;
+
+/** True when the Debian Chromium binary is installed. */
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM_PATH);
+}
+
+/** Builds client/dist when its sources changed (the same script `npm test` runs first). */
+export function buildClient(): void {
+  execFileSync(process.execPath, [join(ROOT, "scripts", "build-if-needed.mjs")], { cwd: ROOT, stdio: "inherit" });
+}
+
+/** Launches headless Chromium with the flags that work in containers and CI. */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+export interface TestPage {
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught page errors and console errors (CSP violations show up here). */
+  errors: string[];
+}
+
+/** A fresh browser context (its own storage, like a separate device) with one phone-sized page. */
+export async function openPhone(browser: Browser): Promise<TestPage> {
+  const context = await browser.newContext({ viewport: PHONE, reducedMotion: "reduce" });
+  // Fail fast: a missing element should fail its test in seconds, not after the 30 s default.
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
+  });
+  return { context, page, errors };
+}
+
+/** Empties a suite's screenshot folder so a run never mixes its pictures with an older run's. */
+export function resetScreenshots(suite: string): void {
+  rmSync(join(OUTPUT_DIR, suite), { recursive: true, force: true });
+}
+
+/** Saves a full-page screenshot as test-output/e2e/<suite>/<name>.png. */
+export async function screenshot(page: Page, suite: string, name: string): Promise<void> {
+  const dir = join(OUTPUT_DIR, suite);
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+export interface AxeFinding {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+const AXE_URL_PATH = "/__test-only/axe.min.js";
+const routed = new WeakSet<Page>();
+
+/**
+ * Runs axe-core on the page; returns the serious and critical violations (empty means the page passes).
+ * The app's CSP forbids inline script, so addScriptTag({ path }) (an inline script) is refused: axe is served to
+ * this page alone from a same-origin URL answered by the test (page.route), which the CSP allows, and the CSP
+ * stays fully in force for the check.
+ */
+export async function seriousAxeViolations(page: Page): Promise<AxeFinding[]> {
+  if (!routed.has(page)) {
+    routed.add(page);
+    await page.route(`**${AXE_URL_PATH}`, (route) =>
+      route.fulfill({ path: AXE_PATH, contentType: "application/javascript; charset=utf-8" }),
+    );
+  }
+  const hasAxe = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== "undefined");
+  if (!hasAxe) await page.addScriptTag({ url: AXE_URL_PATH });
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+            opts: object,
+          ) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.join(" ")),
+    }));
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+}

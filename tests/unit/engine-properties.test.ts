@@ -1,0 +1,329 @@
+/**
+ * Property tests over random command sequences (random seats, commands, payloads, times and garbage):
+ * the engine never throws, a turn always has exactly one speaker, the version grows by one per applied
+ * command and never on a refusal, refusals and allowedCommands agree, partners' views never leak what is not
+ * theirs to see, and replaying the log rebuilds the state.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  allowedCommands,
+  apply,
+  createSession,
+  eventsFor,
+  nextDeadline,
+  replay,
+  type SessionInit,
+  viewFor,
+} from "../../shared/engine.ts";
+import { CATALOGUE } from "../../shared/catalogue/index.ts";
+import type { Actor, Command, CommandType, Partner, SessionState } from "../../shared/protocol.ts";
+import { COMMAND_TYPES, otherPartner } from "../../shared/protocol.ts";
+import { act, deepFreeze, FIXTURES, FLOOR, initFor, SAMPLE, T0 } from "./fixtures.ts";
+
+const ACTORS: Actor[] = ["a", "b", "therapist", "system"];
+const RARE = new Map<CommandType, number>([
+  ["end-session", 25],
+  ["end-exercise", 4],
+  ["call-time-out", 6],
+  ["step-out", 4],
+]);
+
+type Move =
+  | { kind: "smart"; actor: number; pick: number; variant: number; dt: number; expected: number | null }
+  | { kind: "raw"; actor: Actor; command: Record<string, unknown>; dt: number }
+  | { kind: "garbage"; actor: unknown; command: unknown; dt: number };
+
+const dt = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 5_000, max: 130_000 }));
+
+const smart = fc.record({
+  kind: fc.constant("smart" as const),
+  actor: fc.constantFrom(0, 0, 0, 1, 1, 1, 2, 2, 3),
+  pick: fc.nat(),
+  variant: fc.nat(),
+  dt,
+  // Mostly no expected version; sometimes the current one (-1), sometimes a likely stale one.
+  expected: fc.oneof(
+    { weight: 12, arbitrary: fc.constant(null) },
+    { weight: 3, arbitrary: fc.constant(-1) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 80 }) },
+  ),
+});
+
+const plausible = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.integer({ min: -100, max: 5000 }),
+  fc.constantFrom("a", "b", "therapist", "got-it", "fx-dialogue", "check-in", ""),
+  fc.constant("y".repeat(2001)),
+  fc.array(fc.constantFrom("a", "b", "c"), { maxLength: 3 }),
+  fc.record({ rating: fc.integer({ min: -2, max: 12 }), feeling: fc.constantFrom("calm", "sad", "x") }),
+  fc.anything({ maxDepth: 2 }),
+);
+
+const raw = fc.record({
+  kind: fc.constant("raw" as const),
+  actor: fc.constantFrom(...ACTORS),
+  command: fc.record(
+    {
+      type: fc.constantFrom<string>(...COMMAND_TYPES, "presence", "dance"),
+      text: plausible,
+      option: plausible,
+      answer: plausible,
+      minutes: plausible,
+      partners: plausible,
+      seconds: plausible,
+      to: plausible,
+      partner: plausible,
+      definition: plausible,
+      exerciseId: plausible,
+      firstSpeaker: plausible,
+      seat: plausible,
+      online: fc.boolean(),
+    },
+    { requiredKeys: ["type"] },
+  ),
+  dt,
+});
+
+const garbage = fc.record({
+  kind: fc.constant("garbage" as const),
+  actor: fc.oneof(fc.constantFrom<unknown>(...ACTORS), fc.anything({ maxDepth: 1 })),
+  command: fc.anything({ maxDepth: 3 }),
+  dt,
+});
+
+const moves = fc.array(fc.oneof({ weight: 14, arbitrary: smart }, { weight: 3, arbitrary: raw }, { weight: 1, arbitrary: garbage }), {
+  minLength: 1,
+  maxLength: 60,
+  size: "max",
+});
+
+/** Unique, delimited texts so a leak can be found by a substring search in a view's JSON. */
+class Marks {
+  private n = 0;
+  next(kind: string): string {
+    this.n += 1;
+    return `#${kind}#${this.n}#`;
+  }
+}
+
+/** A payload for `type` that fits the current step most of the time and misses it now and then. */
+function build(state: SessionState, actor: Actor, type: CommandType, variant: number, marks: Marks): Command {
+  const miss = variant % 11 === 0;
+  const step = (() => {
+    const turn = state.turn;
+    const def = turn && [...CATALOGUE, ...state.custom].find((d) => d.id === turn.exerciseId);
+    return def?.steps.find((s) => s.id === turn?.stepId);
+  })();
+  const pick = <T>(items: readonly T[]): T => items[variant % items.length] as T;
+  switch (type) {
+    case "start-exercise": {
+      const ids = [...state.agenda, "no-such", "fx-led"];
+      const exerciseId = variant % 3 === 0 ? undefined : pick(ids);
+      return {
+        type,
+        ...(exerciseId ? { exerciseId } : {}),
+        ...(variant % 2 ? { firstSpeaker: pick(["a", "b"] as const) } : {}),
+      };
+    }
+    case "say": {
+      const spoken = state.channel === "spoken";
+      return spoken !== miss ? { type } : { type, text: marks.next("say") };
+    }
+    case "choose":
+      return { type, option: miss || !step?.options ? "bogus" : pick(step.options).id };
+    case "answer": {
+      const fields = step?.answer ?? {};
+      const answer: Record<string, unknown> = {};
+      if (fields.rating) answer.rating = fields.rating.min + (variant % (fields.rating.max - fields.rating.min + 1));
+      if (fields.feelings) answer.feeling = pick(fields.feelings);
+      // Every answer carries a unique note when the step allows one, so a leak is visible in the JSON.
+      if (fields.note) answer.note = marks.next(`answer-${actor}`);
+      if (miss) answer.rating = 99;
+      return { type, answer } as Command;
+    }
+    case "post":
+      return { type, text: marks.next("post") };
+    case "call-time-out":
+      return variant % 2 ? { type } : { type, minutes: 20 + (variant % 600) };
+    case "admit":
+      return { type, partners: pick([["a"], ["b"], ["a", "b"]] as Partner[][]) };
+    case "adjust-timer":
+      return { type, seconds: (variant % 2 ? 1 : -1) * (1 + (variant % 900)) };
+    case "nudge": {
+      const to = pick(["a", "b"] as const);
+      return { type, to, text: marks.next(`nudge-to-${to}`) };
+    }
+    case "message-both":
+      return { type, text: marks.next("message") };
+    case "note":
+      return { type, text: marks.next("note") };
+    case "step-out":
+      return { type, partner: pick(["a", "b"] as const) };
+    case "private-message":
+      return { type, text: marks.next("private") };
+    case "add-exercise":
+      return miss ? { type, definition: { id: "Broken" } } : { type, definition: { ...FLOOR, id: `fx-gen-${variant % 1000}` } };
+    default:
+      return SAMPLE[type];
+  }
+}
+
+/**
+ * Picks who acts and with which command type: the drawn seat if it has something allowed, else the next seat
+ * that has (so runs make progress); now and then any type at all, allowed or not.
+ */
+function choose(state: SessionState, move: Extract<Move, { kind: "smart" }>, now: number): { who: Actor; type: CommandType } {
+  const first = ACTORS[move.actor] as Actor;
+  if (first === "system") return { who: first, type: "time-up" };
+  if (move.variant % 7 === 0) return { who: first, type: COMMAND_TYPES[move.pick % COMMAND_TYPES.length]! };
+  const seats = (["a", "b", "therapist"] as const).filter((seat) => seat !== first);
+  for (const who of [first, ...seats]) {
+    // Ending the session, breaks and step-outs are kept rarer so that most runs get deep into exercises.
+    const types = allowedCommands(state, who, now)
+      .filter((c) => c.allowed && (!RARE.has(c.type) || move.variant % RARE.get(c.type)! === 0))
+      .map((c) => c.type);
+    if (types.length > 0) return { who, type: types[move.pick % types.length]! };
+  }
+  return { who: first, type: COMMAND_TYPES[move.pick % COMMAND_TYPES.length]! };
+}
+
+/** Checks every invariant that must hold of one state. */
+function checkState(state: SessionState, now: number): void {
+  expect(state.phase === "exercise").toBe(state.turn !== null);
+  if (state.turn) {
+    expect(["a", "b"]).toContain(state.turn.speaker);
+    expect(state.turn.deadline === undefined || state.turn.remainingMs === undefined).toBe(true);
+  }
+  const running = state.turn?.deadline !== undefined && !state.paused && !state.timeOut && !state.steppedOut;
+  expect(nextDeadline(state)).toBe(running ? state.turn?.deadline : undefined);
+  const notes = state.notes.map((n) => n.text);
+  const privates = state.privateMessages.map((m) => m.text);
+  for (const seat of ["a", "b"] as const) {
+    const view = viewFor(state, seat, now);
+    const json = JSON.stringify(view);
+    const other = otherPartner(seat);
+    if (view.exercise) {
+      // Exactly one speaker: the speaker and the listener are the two partners.
+      expect(view.exercise.speaker).toBe(state.turn?.speaker);
+      expect(view.exercise.listener).toBe(otherPartner(view.exercise.speaker));
+      expect(view.exercise.step.yourAnswer).toEqual(state.turn?.answers[seat]);
+    }
+    // Notes carry unique marks; ratings and feelings are too small a domain for a substring search.
+    const hidden = state.turn?.answers[other];
+    if (hidden?.note) expect(json).not.toContain(hidden.note);
+    for (const text of notes) expect(json).not.toContain(text);
+    for (const n of state.nudges.filter((x) => x.to === other)) expect(json).not.toContain(n.text);
+    if (state.steppedOut === seat) for (const text of privates) expect(json).not.toContain(text);
+    if (!state.admitted[seat]) {
+      expect(view.waiting).toBe(true);
+      for (const name of Object.values(state.names)) expect(json).not.toContain(name);
+      expect(json).not.toContain('"transcript":[{');
+    }
+  }
+  const therapist = JSON.stringify(viewFor(state, "therapist", now));
+  const unrevealed = Object.values(state.turn?.answers ?? {});
+  for (const answer of unrevealed) if (answer.note) expect(therapist).not.toContain(answer.note);
+}
+
+/** Runs one random sequence from `start`, checking the per-command invariants; returns the final state. */
+function run(start: SessionState, list: Move[]): SessionState {
+  let state = deepFreeze(start);
+  let now = T0;
+  const marks = new Marks();
+  for (const move of list) {
+    now += move.dt;
+    let actor: unknown;
+    let command: unknown;
+    let options: { expectedVersion: number } | undefined;
+    if (move.kind === "smart") {
+      const { who, type } = choose(state, move, now);
+      actor = who;
+      command =
+        who === "system" && move.pick % 4 === 0
+          ? { type: "presence", seat: ["a", "b", "therapist"][move.variant % 3], online: move.variant % 2 === 0 }
+          : build(state, who, type, move.variant, marks);
+      if (move.expected !== null) options = { expectedVersion: move.expected === -1 ? state.version : move.expected };
+    } else {
+      actor = move.actor;
+      command = move.command;
+    }
+    let result: ReturnType<typeof apply> | undefined;
+    expect(() => {
+      result = apply(state, command, actor as Actor, now, options);
+    }).not.toThrow();
+    if (!result) throw new Error("no result");
+    if (!result.ok) {
+      expect(result.error.code).not.toBe("INTERNAL");
+      expect(typeof result.error.message).toBe("string");
+      if (typeof actor === "string" && actor !== "system" && ACTORS.includes(actor as Actor)) {
+        // The control's disabled reason is the refusal apply gives for any command of that type.
+        const entry = allowedCommands(state, actor as "a" | "b" | "therapist", now).find(
+          (c) => c.type === (command as { type?: unknown } | null)?.type,
+        );
+        const parseError = result.error.code === "INVALID_COMMAND" || result.error.code === "TEXT_TOO_LONG";
+        if (entry && !entry.allowed && options === undefined && !parseError) expect(result.error.code).toBe(entry.code);
+      }
+      continue;
+    }
+    const next = result.state;
+    expect(next.version).toBe(state.version + 1);
+    expect(next.log).toHaveLength(state.log.length + 1);
+    expect(next.log.at(-1)).toMatchObject({ v: next.version, at: now, actor });
+    // Append-only: every earlier entry is still there, untouched (the engine shares unchanged entries).
+    expect(next.log.slice(0, -1).every((entry, i) => entry === state.log[i])).toBe(true);
+    for (const seat of ["a", "b"] as const) {
+      const events = eventsFor(next, seat, result.events);
+      if (!next.admitted[seat]) expect(events).toEqual([]);
+      expect(events.some((e) => e.type === "nudged" && e.to !== seat)).toBe(false);
+    }
+    checkState(next, now);
+    state = deepFreeze(next);
+  }
+  return state;
+}
+
+function therapistStart(init: SessionInit): SessionState {
+  let state = createSession(init);
+  for (const definition of FIXTURES) state = act(state, "therapist", { type: "add-exercise", definition });
+  return state;
+}
+
+const SETUPS: { name: string; init: SessionInit; start: (init: SessionInit) => SessionState }[] = [
+  { name: "therapist, typed", init: initFor("therapist", "typed", ["check-in"]), start: therapistStart },
+  { name: "therapist, spoken", init: initFor("therapist", "spoken", []), start: therapistStart },
+  { name: "guided, typed", init: initFor("guided", "typed", CATALOGUE.map((d) => d.id)), start: createSession },
+  { name: "guided, spoken", init: initFor("guided", "spoken", CATALOGUE.map((d) => d.id)), start: createSession },
+];
+
+describe.each(SETUPS)("random command sequences ($name)", ({ init, start }) => {
+  it("keep every invariant, and the log replays to the same state", () => {
+    fc.assert(
+      fc.property(moves, (list) => {
+        const end = run(start(init), list);
+        expect(replay(init, end.log)).toStrictEqual(end);
+      }),
+      { numRuns: 75 },
+    );
+  });
+});
+
+describe("the sequences reach the interesting places", () => {
+  it("random runs start, finish, reveal, pause, break and step out", () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(moves, (list) => {
+        const end = run(therapistStart(SETUPS[0]!.init), list);
+        for (const entry of end.log) seen.add(entry.command.type);
+        for (const entry of end.log) if (entry.command.type === "start-exercise") seen.add(`start:${entry.command.exerciseId}`);
+        for (const t of end.transcript) seen.add(`${t.kind}:${t.stepId}`);
+        if (end.completed.length > 0) seen.add("completed");
+        if (end.checkIns.length > 0) seen.add("revealed");
+      }),
+      { numRuns: 100, seed: 20261125 },
+    );
+    for (const what of ["start-exercise", "say", "choose", "answer", "pause", "call-time-out", "step-out", "completed", "revealed"]) {
+      expect(seen, `${what} in ${[...seen].join(",")}`).toContain(what);
+    }
+  });
+});

@@ -73,7 +73,7 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   if ("quick" in set) {
-    Object.assign(opts, { mode: "quick", rooms: 50, periodMs: 500, warmupMs: 1000, windowMs: 3000, rounds: 1 });
+    Object.assign(opts, { mode: "quick", rooms: 100, periodMs: 500, warmupMs: 1000, windowMs: 2500, rounds: 1 });
   }
   if ("sweep" in set) Object.assign(opts, { mode: "sweep", variants: ["redis"], warmupMs: 5000, windowMs: 15_000 });
   if ("soak" in set) {
@@ -223,6 +223,8 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 interface RedisHandle {
   url: string;
+  /** Private: started by the bench, nothing else uses it. Shared: other clients' commands count too. */
+  kind: "private" | "shared";
   stop(): Promise<void>;
 }
 
@@ -233,8 +235,45 @@ async function startPrivateRedis(): Promise<RedisHandle> {
     ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--maxclients", "1000"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
-  await waitForPort(port, 10_000, child);
-  return { url: `redis://${HOST}:${port}`, stop: () => stopProcess({ child }) };
+  const failed = new Promise<never>((_, reject) => child.once("error", reject));
+  await Promise.race([waitForPort(port, 10_000, child), failed]);
+  return { url: `redis://${HOST}:${port}`, kind: "private", stop: () => stopProcess({ child }) };
+}
+
+async function pingRedis(url: string): Promise<boolean> {
+  const client = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (client.isOpen) client.destroy();
+  }
+}
+
+/**
+ * The Redis the bench counts commands on: --redis-url, else a private redis-server, else (with a warning, since
+ * other clients' commands then count too) the local REDIS_URL; null when there is none.
+ */
+async function benchRedis(opts: Options): Promise<RedisHandle | null> {
+  if (opts.redisUrl) return { url: opts.redisUrl, kind: "shared", stop: async () => {} };
+  try {
+    return await startPrivateRedis();
+  } catch (err) {
+    const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+    const host = new URL(url).hostname;
+    if ((host === "127.0.0.1" || host === "localhost") && (await pingRedis(url))) {
+      log(
+        `could not start a private redis-server (${(err as Error).message}); using ${url}, shared: its commandstats include other clients`,
+      );
+      return { url, kind: "shared", stop: async () => {} };
+    }
+    log(`no Redis available (${(err as Error).message}): the Redis variants are skipped`);
+    return null;
+  }
 }
 
 async function commandStats(url: string): Promise<{ calls: Record<string, number>; usedMemory: number }> {
@@ -696,6 +735,9 @@ function markdown(report: BenchReport): string {
   lines.push(
     `Bench (${report.mode}) ${report.finishedAt}: ${mc.cores} cores (${mc.cpuModel}), ${mc.memoryGB} GB, Node ${mc.node}, ${mc.platform}.`,
   );
+  if (report.redis === "shared") {
+    lines.push("Redis was shared with other clients: the Redis figures include their commands.");
+  }
   lines.push("");
   if (report.runs.length) {
     lines.push(
@@ -770,6 +812,7 @@ interface BenchReport {
   finishedAt: string;
   machine: ReturnType<typeof machine>;
   options: Options;
+  redis: "private" | "shared" | "none";
   runs: RunResult[];
   pairings: Pairing[];
   targets: { name: string; met: boolean; measured: string }[];
@@ -873,13 +916,18 @@ async function main(): Promise<void> {
   const needsRedis = opts.variants.some((v) => v !== "memory");
   let redis: RedisHandle | null = null;
   if (needsRedis) {
-    redis = opts.redisUrl ? { url: opts.redisUrl, stop: async () => {} } : await startPrivateRedis();
+    redis = await benchRedis(opts);
+    if (!redis) {
+      opts.variants = opts.variants.filter((v) => v === "memory");
+      if (opts.mode !== "standard" && opts.mode !== "quick") throw new Error("this mode needs Redis");
+    }
   }
   const report: BenchReport = {
     mode: opts.mode,
     finishedAt: "",
     machine: machine(),
     options: { ...opts },
+    redis: redis?.kind ?? "none",
     runs: [],
     pairings: [],
     targets: [],
@@ -912,16 +960,22 @@ async function main(): Promise<void> {
           report.runs.push(relayRun);
         }
       }
-      // Alternate: relay, Attune, relay, Attune... so drift in a noisy machine hits both sides alike.
+      // Alternate: relay, Attune, relay, Attune... so drift in a noisy machine hits both sides alike. --quick
+      // saves time with one relay run per two Attune runs; each Attune run is paired with the relay run before it.
+      const attunePerRelay = opts.mode === "quick" ? 2 : 1;
       for (let round = 0; round < opts.rounds; round++) {
-        for (const pairing of report.pairings) {
-          const relayRun = await runOnce({ ...base, target: "relay", variant: "relay", rooms: opts.rooms });
-          log(describe(relayRun));
+        let relayRun: RunResult | null = null;
+        for (const [i, pairing] of report.pairings.entries()) {
+          if (i % attunePerRelay === 0 || !relayRun) {
+            relayRun = await runOnce({ ...base, target: "relay", variant: "relay", rooms: opts.rooms });
+            log(describe(relayRun));
+            report.runs.push(relayRun);
+          }
           const attuneRun = await runOnce(
             withRedis({ ...base, target: "attune", variant: pairing.variant, rooms: opts.rooms }),
           );
           log(describe(attuneRun));
-          report.runs.push(relayRun, attuneRun);
+          report.runs.push(attuneRun);
           pairing.relay.push(relayRun);
           pairing.attune.push(attuneRun);
         }

@@ -89,10 +89,14 @@ try {
   if (isStale()) {
     console.log("client: building (sources changed since the last build)");
     const vite = join(root, "node_modules", "vite", "bin", "vite.js");
-    const result = spawnSync(process.execPath, [vite, "build", "--config", "client/vite.config.ts", "--logLevel", "warn"], {
-      cwd: root,
-      stdio: "inherit",
-    });
+    const result = spawnSync(
+      process.execPath,
+      [vite, "build", "--config", "client/vite.config.ts", "--logLevel", "warn"],
+      {
+        cwd: root,
+        stdio: "inherit",
+      },
+    );
     if (result.status !== 0) {
       console.error("client: build failed");
       process.exitCode = result.status ?? 1;

@@ -43,6 +43,7 @@ export interface Outbox {
   seatConnected(sessionId: string, seat: Seat): Promise<boolean>;
 }
 
+/** What a SessionService is built from. */
 export interface SessionServiceOptions {
   store: SessionStore;
   outbox: Outbox;
@@ -57,19 +58,23 @@ export interface InputError extends CommandError {
   field?: string;
 }
 
+/** A service answer to REST input: the value, or the refusal with its HTTP status. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: InputError; status: number };
 
+/** Who presented a valid token: a seat of one session. */
 export interface SeatIdentity {
   sessionId: string;
   seat: Seat;
 }
 
+/** A stored new session with the raw tokens of its seats (returned once, never stored). */
 export interface CreatedSession {
   id: string;
   tokens: Partial<Record<Seat, string>>;
   expiresAt: number;
 }
 
+/** What handling one `command` event produced. */
 export interface CommandOutcome {
   ack: CommandAck;
   /** The sender should get a fresh snapshot (its view was behind when the command was refused). */

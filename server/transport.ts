@@ -77,10 +77,22 @@ export function createOutbox(getIo: () => AttuneServer, clustered: boolean): Out
       dismissRoom(getIo(), clustered, seat ? seatRoom(sessionId, seat) : sessionRoom(sessionId), notice);
     },
     async seatConnected(sessionId, seat) {
-      const sockets = await getIo().in(seatRoom(sessionId, seat)).fetchSockets();
+      const sockets = await getIo().in(seatRoom(sessionId, seat)).timeout(FETCH_TIMEOUT_MS).fetchSockets();
       return sockets.length > 0;
     },
   };
+}
+
+/** How long to wait for other processes to list their sockets (a crashed one never answers). */
+const FETCH_TIMEOUT_MS = 2000;
+
+/** The sockets in `room` on every process; only this process's when another does not answer in time. */
+async function socketsIn(io: AttuneServer, room: string) {
+  try {
+    return await io.in(room).timeout(FETCH_TIMEOUT_MS).fetchSockets();
+  } catch {
+    return await io.local.in(room).fetchSockets();
+  }
 }
 
 /** True when a browser at `origin` may open a socket (no Origin header: a non-browser client, allowed). */
@@ -226,8 +238,18 @@ export function attachTransport({ io, clustered, service, guard, config, logger 
       (async () => {
         const room = seatRoom(sessionId, seat);
         await socket.join([sessionRoom(sessionId), room]);
+        // The snapshot goes first: the takeover check below may wait on other processes.
+        const view = await service.snapshot(sessionId, seat);
+        if (!view) {
+          socket.emit("notice", { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" });
+          socket.disconnect(true);
+          return;
+        }
+        if (!socket.connected) return;
+        socket.emit("snapshot", view);
+        logger.info({ session: sessionId, seat, recovered: socket.recovered }, "join");
         // A seat has one live socket: older ones (on any process) are told why and dropped.
-        const others = await io.in(room).fetchSockets();
+        const others = await socketsIn(io, room);
         let tookOver = false;
         for (const other of others) {
           if (other.id === socket.id) continue;
@@ -242,15 +264,6 @@ export function attachTransport({ io, clustered, service, guard, config, logger 
           }
         }
         if (tookOver) logger.info({ session: sessionId, seat }, "takeover");
-        if (!socket.connected) return;
-        const view = await service.snapshot(sessionId, seat);
-        if (!view) {
-          socket.emit("notice", { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" });
-          socket.disconnect(true);
-          return;
-        }
-        socket.emit("snapshot", view);
-        logger.info({ session: sessionId, seat, recovered: socket.recovered }, "join");
         await service.reconcilePresence(sessionId, seat);
       })(),
     );

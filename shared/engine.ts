@@ -53,7 +53,8 @@ export function createSession(init: SessionInit): SessionState {
     channel: init.channel,
     version: 0,
     createdAt: init.createdAt,
-    names: { ...init.names },
+    // Only names actually given: an explicit undefined would not survive the store's JSON round trip.
+    names: Object.fromEntries(Object.entries(init.names ?? {}).filter(([, name]) => typeof name === "string")),
     agenda: [...init.agenda],
     agendaNext: 0,
     custom: [],
@@ -96,7 +97,7 @@ function applyChecked(
   if (refusal) return { ok: false, error: refusal };
   const next = draft(state);
   const events: EngineEvent[] = [];
-  const v = state.version + (state.version === 9 ? 2 : 1);
+  const v = state.version + 1;
   const error = handle({ s: next, actor: parsed.actor, now, v, events }, parsed.command);
   if (error) return { ok: false, error };
   next.version = v;

@@ -22,11 +22,13 @@ export class ApiError extends Error {
 async function readError(res: Response): Promise<ApiError> {
   try {
     const body = (await res.json()) as { error?: { code?: string; message?: string; field?: string } };
-    if (body.error?.message) return new ApiError(body.error.code ?? `HTTP_${res.status}`, body.error.message, body.error.field);
+    if (body.error?.message)
+      return new ApiError(body.error.code ?? `HTTP_${res.status}`, body.error.message, body.error.field);
   } catch {
     // Not JSON: fall through to a generic message.
   }
-  if (res.status === 401 || res.status === 403) return new ApiError("UNAUTHORIZED", "This server needs a therapist key for that.");
+  if (res.status === 401 || res.status === 403)
+    return new ApiError("UNAUTHORIZED", "This server needs a therapist key for that.");
   if (res.status === 429) return new ApiError("RATE_LIMITED", "Too many tries just now. Wait a minute and try again.");
   return new ApiError(`HTTP_${res.status}`, "Something went wrong on the server. Please try again.");
 }
@@ -40,7 +42,10 @@ export async function fetchExercises(): Promise<ExerciseSummary[]> {
 }
 
 /** Creates a session and returns its links. */
-export async function createSession(request: CreateSessionRequest, therapistKey?: string): Promise<CreateSessionResponse> {
+export async function createSession(
+  request: CreateSessionRequest,
+  therapistKey?: string,
+): Promise<CreateSessionResponse> {
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (therapistKey) headers.authorization = `Bearer ${therapistKey}`;
   let res: Response;

@@ -100,7 +100,8 @@ export class MemoryStore implements SessionStore {
     const entry = this.#live(sessionId);
     const previous = entry?.current.get(seat);
     if (!entry || previous === undefined) return false;
-    if (this.#tokens.has(tokenHash)) throw new Error("token hash already in use");
+    const holder = this.#tokens.get(tokenHash);
+    if (holder && this.#live(holder.sessionId)) throw new Error("token hash already in use");
     const old = this.#tokens.get(previous);
     if (old) old.revoked = true;
     entry.current.set(seat, tokenHash);

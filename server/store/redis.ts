@@ -16,6 +16,7 @@ import type { Seat } from "../../shared/protocol.ts";
 import type { SeatLink, SeatLookup, SessionRecord, SessionStore, UpdateResult } from "./types.ts";
 
 export const DEFAULT_REDIS_PREFIX = "attune:";
+const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
 /**
  * KEYS: state, links, token keys...; ARGV: version, record JSON, ttl ms, session id, then a seat and its token
@@ -144,7 +145,10 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** Give up on the first connection after this long (ms). */
   connectTimeoutMs?: number;
-  /** A command that gets no reply within this long (ms) rejects instead of hanging a request. */
+  /**
+   * A call that gets no reply within this long (ms) rejects instead of hanging a request. The command may still
+   * land later: an update that timed out has an unknown outcome, which the command-id dedupe makes safe to retry.
+   */
   commandTimeoutMs?: number;
   /** Called with each connection error (the store itself never throws from an event). */
   onError?: (err: Error) => void;
@@ -156,7 +160,8 @@ function buildClient(options: RedisStoreOptions, state: { ready: boolean }) {
     scripts,
     // Commands issued while Redis is away reject at once instead of piling up in memory.
     disableOfflineQueue: true,
-    commandOptions: { timeout: options.commandTimeoutMs ?? 5000 },
+    // A Redis that hangs must not let pending commands grow without bound either.
+    commandsQueueMaxLength: 10_000,
     socket: {
       connectTimeout: options.connectTimeoutMs ?? 3000,
       // Fail the first connection fast (a wrong REDIS_URL is a start-up error); once up, keep reconnecting.
@@ -172,10 +177,12 @@ type StoreClient = ReturnType<typeof buildClient>;
 export class RedisStore implements SessionStore {
   readonly prefix: string;
   readonly #client: StoreClient;
+  readonly #timeoutMs: number;
 
-  private constructor(client: StoreClient, prefix: string) {
+  private constructor(client: StoreClient, prefix: string, timeoutMs: number) {
     this.#client = client;
     this.prefix = prefix;
+    this.#timeoutMs = timeoutMs;
   }
 
   /** Connects to Redis and returns the store; rejects with a clear error when Redis does not answer. */
@@ -194,7 +201,7 @@ export class RedisStore implements SessionStore {
       client.destroy();
       throw new Error(`Redis at ${redactUrl(options.url)} is unreachable: ${(err as Error).message}`, { cause: err });
     }
-    return new RedisStore(client, prefix);
+    return new RedisStore(client, prefix, options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
   }
 
   #stateKey(id: string): string {
@@ -215,63 +222,68 @@ export class RedisStore implements SessionStore {
     const keys = [this.#stateKey(id), this.#linksKey(id), ...links.map((l) => this.#tokenPrefix + l.tokenHash)];
     const args = [String(record.state.version), JSON.stringify(record), String(ttl), id];
     for (const link of links) args.push(link.seat, link.tokenHash);
-    const reply = await this.#client.createSession(keys, args);
+    const reply = await this.#bounded(this.#client.createSession(keys, args));
     if (reply === "exists") throw new Error(`session ${id} already exists`);
     if (reply === "token-exists") throw new Error("token hash already in use");
   }
 
   async load(sessionId: string): Promise<SessionRecord | null> {
-    const rec = await this.#client.hGet(this.#stateKey(sessionId), "rec");
+    const rec = await this.#bounded(this.#client.hGet(this.#stateKey(sessionId), "rec"));
     return rec == null ? null : (JSON.parse(rec) as SessionRecord);
   }
 
   async update(sessionId: string, expectedVersion: number, next: SessionRecord, ttlMs: number): Promise<UpdateResult> {
     const ttl = wholeTtl(ttlMs);
-    const reply = await this.#client.updateSession(
-      [this.#stateKey(sessionId), this.#linksKey(sessionId)],
-      [String(expectedVersion), String(next.state.version), JSON.stringify(next), String(ttl), this.#tokenPrefix],
+    const reply = await this.#bounded(
+      this.#client.updateSession(
+        [this.#stateKey(sessionId), this.#linksKey(sessionId)],
+        [String(expectedVersion), String(next.state.version), JSON.stringify(next), String(ttl), this.#tokenPrefix],
+      ),
     );
     if (reply === "ok" || reply === "conflict" || reply === "missing") return reply;
     throw new Error(`unexpected reply from the update script: ${String(reply)}`);
   }
 
   async delete(sessionId: string): Promise<void> {
-    await this.#client.deleteSession([this.#stateKey(sessionId), this.#linksKey(sessionId)], [this.#tokenPrefix]);
+    await this.#bounded(
+      this.#client.deleteSession([this.#stateKey(sessionId), this.#linksKey(sessionId)], [this.#tokenPrefix]),
+    );
   }
 
   async findSeat(tokenHash: string): Promise<SeatLookup | null> {
-    const fields = await this.#client.hGetAll(this.#tokenPrefix + tokenHash);
+    const fields = await this.#bounded(this.#client.hGetAll(this.#tokenPrefix + tokenHash));
     const seat = fields.seat as Seat | undefined;
     if (!fields.sid || !seat || !SEATS.includes(seat)) return null;
     return { sessionId: fields.sid, seat, revoked: fields.revoked === "1" };
   }
 
   async revokeSeat(sessionId: string, seat: Seat): Promise<boolean> {
-    const reply = await this.#client.revokeSeat(
-      [this.#stateKey(sessionId), this.#linksKey(sessionId)],
-      [seat, this.#tokenPrefix],
+    const reply = await this.#bounded(
+      this.#client.revokeSeat([this.#stateKey(sessionId), this.#linksKey(sessionId)], [seat, this.#tokenPrefix]),
     );
     return reply === 1;
   }
 
   async reissueSeat(sessionId: string, seat: Seat, tokenHash: string): Promise<boolean> {
-    const reply = await this.#client.reissueSeat(
-      [this.#stateKey(sessionId), this.#linksKey(sessionId)],
-      [seat, tokenHash, this.#tokenPrefix, sessionId],
+    const reply = await this.#bounded(
+      this.#client.reissueSeat(
+        [this.#stateKey(sessionId), this.#linksKey(sessionId)],
+        [seat, tokenHash, this.#tokenPrefix, sessionId],
+      ),
     );
     if (reply === -1) throw new Error("token hash already in use");
     return reply === 1;
   }
 
   async ttl(sessionId: string): Promise<number | null> {
-    const ms = await this.#client.pTTL(this.#stateKey(sessionId));
+    const ms = await this.#bounded(this.#client.pTTL(this.#stateKey(sessionId)));
     // -2: no such key; -1 (no expiry) never happens for keys this store wrote.
     return ms < 0 ? null : ms;
   }
 
   async ping(): Promise<boolean> {
     try {
-      return (await this.#client.ping()) === "PONG";
+      return (await this.#bounded(this.#client.ping())) === "PONG";
     } catch {
       return false;
     }
@@ -280,10 +292,22 @@ export class RedisStore implements SessionStore {
   async close(): Promise<void> {
     if (!this.#client.isOpen) return;
     try {
-      await this.#client.close();
+      // A graceful close waits for pending replies, which a hung Redis never sends.
+      await this.#bounded(this.#client.close());
     } catch {
       this.#client.destroy();
     }
+  }
+
+  /** The call's result, or a rejection once it has waited the command time-out without a reply. */
+  #bounded<T>(call: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    // A reply (or error) arriving after the time-out is dropped, never left unhandled.
+    call.catch(() => {});
+    return Promise.race([call, expired]).finally(() => clearTimeout(timer));
   }
 }
 

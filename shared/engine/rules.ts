@@ -72,7 +72,10 @@ function notYourTurn(step: StepDefinition, turn: TurnState, actor: Actor): Comma
     return refuse(ErrorCode.NOT_YOUR_TURN, "You have said your part — waiting for your partner.");
   }
   if (actor === "therapist") {
-    return refuse(ErrorCode.NOT_YOUR_TURN, `This step is for the ${step.actor}, partner ${step.actor === "speaker" ? turn.speaker : otherPartner(turn.speaker)}.`);
+    return refuse(
+      ErrorCode.NOT_YOUR_TURN,
+      `This step is for the ${step.actor}, partner ${step.actor === "speaker" ? turn.speaker : otherPartner(turn.speaker)}.`,
+    );
   }
   if (step.actor === "listener") {
     return refuse(ErrorCode.NOT_YOUR_TURN, "Your partner is reflecting back — listen for now.");
@@ -95,10 +98,7 @@ function actsInStep(step: StepDefinition, turn: TurnState, actor: Actor): boolea
 }
 
 function wrongStep(step: StepDefinition, wanted: StepDefinition["kind"]): CommandError {
-  return refuse(
-    ErrorCode.WRONG_STEP,
-    `This step asks you to ${KIND_NAMES[step.kind]}, not to ${KIND_NAMES[wanted]}.`,
-  );
+  return refuse(ErrorCode.WRONG_STEP, `This step asks you to ${KIND_NAMES[step.kind]}, not to ${KIND_NAMES[wanted]}.`);
 }
 
 /** Seat rules: who may send this type at all, whatever the step. */

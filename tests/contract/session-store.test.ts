@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SessionState } from "../../shared/protocol.ts";
+import { createStore } from "../../server/store/index.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
 import { RedisStore } from "../../server/store/redis.ts";
 import type { SeatLink, SessionRecord, SessionStore } from "../../server/store/types.ts";
@@ -475,10 +476,20 @@ describe("RedisStore when Redis is unreachable", () => {
   let redis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
   let store: RedisStore | undefined;
   afterEach(async () => {
+    // A server left stopped (SIGSTOP) by a failed test could neither answer the close nor take SIGTERM.
+    redis?.signal("SIGCONT");
     await store?.close();
     store = undefined;
     await redis?.dispose();
     redis = undefined;
+  });
+
+  it("connect rejects with a clear error that never shows the password", async () => {
+    const port = await freePort();
+    const failure = await RedisStore.connect({ url: `redis://app:s3cret-pw@127.0.0.1:${port}` }).catch((e: Error) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/unreachable/);
+    expect((failure as Error).message).not.toContain("s3cret-pw");
   });
 
   it("connect rejects with a clear error when nothing listens", async () => {
@@ -544,5 +555,42 @@ describe("RedisStore when Redis is unreachable", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     await expect(down.load(uid("closed"))).rejects.toThrow();
     expect(await down.ping()).toBe(false);
+  });
+});
+
+describe("createStore", () => {
+  it("picks the embedded memory store when no Redis URL is configured", async () => {
+    const store = await createStore({ redisPrefix: "attune:" });
+    try {
+      expect(store).toBeInstanceOf(MemoryStore);
+      expect(await store.ping()).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.skipIf(!redisUp)("picks RedisStore, with the configured prefix, when a Redis URL is configured", async () => {
+    const prefix = `attune-test:${RUN}:factory:`;
+    const store = await createStore({ redisUrl: REDIS_URL, redisPrefix: prefix });
+    const id = uid("factory");
+    try {
+      expect(store).toBeInstanceOf(RedisStore);
+      await store.create(recordOf(id), linksFor(id), 2_000);
+      const admin = createClient({ url: REDIS_URL });
+      admin.on("error", () => {});
+      await admin.connect();
+      expect(await admin.exists(`${prefix}s:{${id}}`)).toBe(1);
+      await admin.close();
+    } finally {
+      await store.delete(id);
+      await store.close();
+    }
+  });
+
+  it("rejects when the configured Redis does not answer", async () => {
+    const port = await freePort();
+    await expect(createStore({ redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: "attune:" })).rejects.toThrow(
+      /unreachable/,
+    );
   });
 });

@@ -12,6 +12,8 @@ import {
   chromiumAvailable,
   launchBrowser,
   openPhone,
+  overflowingElements,
+  PHONE,
   resetScreenshots,
   screenshot,
   seriousAxeViolations,
@@ -31,7 +33,8 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
   let alex: TestPage;
   let links: { a: string; b: string };
   let shot = 0;
-  const snap = async (page: Page, name: string) => screenshot(page, SUITE, `${String(++shot).padStart(2, "0")}-${name}`);
+  const snap = async (page: Page, name: string) =>
+    screenshot(page, SUITE, `${String(++shot).padStart(2, "0")}-${name}`);
 
   beforeAll(async () => {
     buildClient();
@@ -59,6 +62,9 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
     await page.getByLabel("Second partner").fill("Alex");
     await snap(page, "home");
     expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 320, height: 700 });
+    expect(await overflowingElements(page)).toEqual([]);
+    await page.setViewportSize(PHONE);
 
     await page.getByRole("button", { name: "Create our session" }).click();
     await page.getByRole("heading", { name: "Your session is ready" }).waitFor();
@@ -73,9 +79,16 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
     await page.getByText("Show QR code").first().click();
     await page.getByRole("img", { name: "QR code for Sam's link" }).waitFor();
     await page.getByRole("button", { name: /Copy link.*Sam's link/ }).click();
-    await page.locator(".copy-status").filter({ hasText: /copied|copy it by hand/i }).first().waitFor();
+    await page
+      .locator(".copy-status")
+      .filter({ hasText: /copied|copy it by hand/i })
+      .first()
+      .waitFor();
     await snap(page, "links");
     expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 320, height: 700 });
+    expect(await overflowingElements(page)).toEqual([]);
+    await page.setViewportSize(PHONE);
   });
 
   it("joins each seat by its link and takes the token out of the address bar", async () => {
@@ -119,7 +132,7 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
     for (const page of [sam.page, alex.page]) {
       const reveal = page.locator("[data-testid=check-in-reveal]");
       await reveal.waitFor();
-      const text = await reveal.innerText();
+      const text = await reveal.textContent();
       expect(text).toContain("Sam-private-note-41");
       expect(text).toContain("Alex-private-note-17");
       expect(text).toContain("hopeful");
@@ -140,9 +153,15 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
     expect(await alexWords.isDisabled()).toBe(true);
     const reasonId = await alexWords.getAttribute("aria-describedby");
     expect(reasonId).toBeTruthy();
-    expect((await alex.page.locator(`[id="${reasonId}"]`).innerText()).length).toBeGreaterThan(5);
-    // Focus sits on the step heading so keyboard users start there.
+    expect((await alex.page.locator(`[id="${reasonId}"]`).textContent())?.length ?? 0).toBeGreaterThan(5);
+    // Focus sits on the step heading so keyboard users start there, and the turn is announced.
     expect(await sam.page.evaluate(() => document.activeElement?.id)).toBe("step-heading");
+    expect(await alex.page.evaluate(() => document.activeElement?.id)).toBe("step-heading");
+    await alex.page.getByTestId("announcer").filter({ hasText: "Invite. Listen, then mirror back." }).waitFor();
+    // Readable at the narrowest phones: nothing needs sideways scrolling at 320 px.
+    await alex.page.setViewportSize({ width: 320, height: 700 });
+    expect(await overflowingElements(alex.page)).toEqual([]);
+    await alex.page.setViewportSize(PHONE);
     expect(await seriousAxeViolations(alex.page)).toEqual([]);
 
     const said: string[] = [];
@@ -182,13 +201,15 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
     for (const page of [sam.page, alex.page]) {
       const summary = page.locator("[data-testid=summary]");
       await summary.getByRole("heading", { name: "Session complete" }).waitFor();
-      const text = await summary.innerText();
+      const text = await summary.textContent();
       expect(text).toContain("Emotional check-in");
       expect(text).toContain("Intentional dialogue");
       expect(text).toContain("Sam-private-note-41");
     }
     await snap(alex.page, "summary");
     expect(await seriousAxeViolations(alex.page)).toEqual([]);
+    await alex.page.setViewportSize({ width: 320, height: 700 });
+    expect(await overflowingElements(alex.page)).toEqual([]);
     expect(await shownVersion(alex.page)).toBeGreaterThan(0);
     // No script error and no CSP violation on either page during the whole session.
     expect(sam.errors).toEqual([]);

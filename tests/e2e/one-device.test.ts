@@ -97,8 +97,8 @@ describe.runIf(runs)("one device for two partners", () => {
     await makeMove(page, { answer: { rating: 6, feeling: "tired", note: "Kai-only-note-28" } });
     const reveal = page.getByTestId("check-in-reveal");
     await reveal.waitFor();
-    expect(await reveal.innerText()).toContain("Robin-only-note-93");
-    expect(await reveal.innerText()).toContain("Kai-only-note-28");
+    expect(await reveal.textContent()).toContain("Robin-only-note-93");
+    expect(await reveal.textContent()).toContain("Kai-only-note-28");
     await snap("check-in-reveal");
   });
 

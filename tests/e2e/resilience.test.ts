@@ -64,7 +64,7 @@ describe.runIf(runs)("reload, network loss and hostile text", () => {
     await alex.page.locator("section.step[data-step-id=ready]").waitFor();
     expect(await shownStep(alex.page)).toEqual({ id: "ready", kind: "choose", yourMove: true });
     await alex.page.getByText("Alex (you) · here").waitFor();
-    expect(await alex.page.locator(".transcript").innerText()).toContain("I'd like to talk about our mornings.");
+    expect(await alex.page.locator(".transcript").textContent()).toContain("I'd like to talk about our mornings.");
     await screenshot(alex.page, SUITE, "01-after-reload");
 
     const w = await makeMove(alex.page, { option: "Now works" });
@@ -74,7 +74,7 @@ describe.runIf(runs)("reload, network loss and hostile text", () => {
 
   it("shows “Reconnecting…” while offline and catches up with what happened meanwhile", async () => {
     const banner = alex.page.getByTestId("connection-banner");
-    expect(await banner.innerText()).toBe("");
+    expect(await banner.textContent()).toBe("");
     await alex.context.setOffline(true);
     await banner.filter({ hasText: "Reconnecting…" }).waitFor();
     await screenshot(alex.page, SUITE, "02-reconnecting");
@@ -85,7 +85,7 @@ describe.runIf(runs)("reload, network loss and hostile text", () => {
 
     await alex.context.setOffline(false);
     await waitForVersion(alex.page, v);
-    await expect.poll(() => banner.innerText()).toBe("");
+    await expect.poll(() => banner.textContent()).toBe("");
     const step = await shownStep(alex.page);
     expect(step).toEqual({ id: "mirror", kind: "say", yourMove: true });
     await screenshot(alex.page, SUITE, "03-recovered");
@@ -93,7 +93,7 @@ describe.runIf(runs)("reload, network loss and hostile text", () => {
 
   it("shows a partner's markup as text and runs none of it", async () => {
     const entries = alex.page.locator(".transcript .entry .what");
-    await expect.poll(() => entries.allInnerTexts()).toContain(HOSTILE);
+    await expect.poll(() => entries.allTextContents()).toContain(HOSTILE);
     expect(await alex.page.locator(".transcript img, .transcript script").count()).toBe(0);
     expect(await sam.page.locator(".transcript img, .transcript script").count()).toBe(0);
     // Give an injected image time to fail and fire its handler, were there one.
@@ -103,20 +103,103 @@ describe.runIf(runs)("reload, network loss and hostile text", () => {
     // The mirror goes back the same way: Sam sees Alex's echo as text too.
     const v = await makeMove(alex.page, { text: `What I heard: ${HOSTILE}` });
     await waitForVersion(sam.page, v);
-    await expect.poll(() => sam.page.locator(".transcript .entry .what").allInnerTexts()).toContain(`What I heard: ${HOSTILE}`);
+    await expect
+      .poll(() => sam.page.locator(".transcript .entry .what").allTextContents())
+      .toContain(`What I heard: ${HOSTILE}`);
     expect(await sam.page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     await screenshot(sam.page, SUITE, "04-markup-as-text");
     expect(sam.errors.filter((e) => !e.includes("ERR_INTERNET_DISCONNECTED"))).toEqual([]);
     expect(alex.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e))).toEqual([]);
   });
 
+  it("lets a partner call a time-out with an agreed return time, then resumes at the same step", async () => {
+    const stepBefore = await shownStep(sam.page);
+    await alex.page.getByRole("button", { name: "Time-out" }).click();
+    await alex.page.getByLabel(/break for/).selectOption("30");
+    const before = await shownVersion(alex.page);
+    await alex.page.getByRole("button", { name: "Start the break" }).click();
+    await waitForVersion(alex.page, before + 1);
+    for (const page of [sam.page, alex.page]) {
+      await page.getByRole("heading", { name: "Taking a break" }).waitFor();
+      expect(await page.locator(".return-time").textContent()).toMatch(/Back together at \d{1,2}:\d{2}/);
+      expect(await page.locator("section.step").count()).toBe(0);
+    }
+    await sam.page.getByText("Alex called a time-out.").waitFor();
+    await screenshot(sam.page, SUITE, "05-break");
+    await sam.page.getByRole("button", { name: "End the break" }).click();
+    for (const page of [sam.page, alex.page]) {
+      await page.locator(`section.step[data-step-id=${stepBefore!.id}]`).waitFor();
+    }
+  });
+
+  it("pauses and resumes: while paused the step's controls are disabled with the reason", async () => {
+    const stepBefore = await shownStep(sam.page);
+    await sam.page.getByRole("button", { name: "Pause", exact: true }).click();
+    for (const page of [sam.page, alex.page]) await page.locator(".paused-note").waitFor();
+    const mover = stepBefore!.yourMove ? sam.page : alex.page;
+    const firstControl = mover.locator("section.step fieldset.options button, section.step textarea").first();
+    expect(await firstControl.isDisabled()).toBe(true);
+    expect(await mover.locator("section.step .reason").count()).toBeGreaterThan(0);
+    await screenshot(mover, SUITE, "06-paused");
+    await alex.page.getByRole("button", { name: "Resume", exact: true }).click();
+    for (const page of [sam.page, alex.page]) {
+      await expect.poll(() => page.locator(".paused-note").count()).toBe(0);
+    }
+    expect(await shownStep(mover)).toEqual(stepBefore);
+    expect(await firstControl.isDisabled()).toBe(false);
+  });
+
+  it("shows a countdown on a timed step; the listener may write, only the speaker ends the turn", async () => {
+    const timed = await createTestSession(server.url, {
+      mode: "guided",
+      channel: "typed",
+      agenda: ["stress-reducing"],
+      names: { a: "Sam", b: "Alex" },
+    });
+    const one = await openPhone(browser);
+    const two = await openPhone(browser);
+    await one.page.goto(timed.links.a);
+    await two.page.goto(timed.links.b);
+    await one.page.getByRole("button", { name: /^Start / }).click();
+    for (const page of [one.page, two.page]) await page.locator("section.step[data-step-kind=talk]").waitFor();
+    const timer = one.page.getByRole("timer");
+    const first = await timer.textContent();
+    expect(first).toMatch(/^(10:00|9:5\d)$/);
+    await expect.poll(() => timer.textContent(), { timeout: 3_000 }).not.toBe(first);
+    // The listener writes during the talk but has no "end turn" control; the speaker has.
+    expect(await two.page.getByRole("button", { name: "I've finished my turn" }).count()).toBe(0);
+    await two.page.getByLabel("Write a message").fill("That sounds exhausting. I'm on your side.");
+    await two.page.getByRole("button", { name: "Send", exact: true }).click();
+    await one.page.locator(".transcript").getByText("I'm on your side.").waitFor();
+    await screenshot(one.page, SUITE, "07-timed-talk");
+    const v = await makeMove(one.page);
+    await waitForVersion(two.page, v);
+    // Roles swap for the second round.
+    await two.page.locator(".turn-banner .headline", { hasText: "You're speaking" }).waitFor();
+    await one.context.close();
+    await two.context.close();
+  });
+
+  it("says so when the seat is opened on another device, and can take it back", async () => {
+    const other = await openPhone(browser);
+    await other.page.goto(session.links.b);
+    await other.page.locator(".seat-room[data-seat=b]").waitFor();
+    const problem = alex.page.getByTestId("link-problem");
+    await problem.getByRole("heading", { name: "Your seat is open somewhere else" }).waitFor();
+    await screenshot(alex.page, SUITE, "08-taken-over");
+    await problem.getByRole("button", { name: "Continue here instead" }).click();
+    await alex.page.locator(".seat-room[data-seat=b]").waitFor();
+    await other.page.getByTestId("link-problem").waitFor();
+    await other.context.close();
+  });
+
   it("explains a link that does not work, and a room opened without any link", async () => {
     const stranger = await openPhone(browser);
     await stranger.page.goto(`${server.url}/join/AAAAAAAAAAAAAAAAAAAAA.zzzzzzz`);
     await stranger.page.getByTestId("link-problem").waitFor();
-    expect(await stranger.page.getByTestId("link-problem").innerText()).toMatch(/link/i);
+    expect(await stranger.page.getByTestId("link-problem").textContent()).toMatch(/link/i);
     expect(new URL(stranger.page.url()).pathname).toBe("/room");
-    await screenshot(stranger.page, SUITE, "05-bad-link");
+    await screenshot(stranger.page, SUITE, "09-bad-link");
 
     const empty = await openPhone(browser);
     await empty.page.goto(`${server.url}/room`);

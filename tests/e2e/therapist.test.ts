@@ -6,7 +6,8 @@
  * test-output/therapist-*.png.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
@@ -23,7 +24,7 @@ import { requireService } from "../support/env.ts";
 import { createTestSession, startTestServer } from "../support/server.ts";
 import { waitForVersion } from "./driver.ts";
 
-const OUTPUT = join(process.cwd(), "test-output");
+const OUTPUT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "test-output");
 const runs = requireService("chromium", chromiumAvailable());
 
 let shot = 0;
@@ -149,6 +150,26 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     expect(await bodyText(kai.page)).not.toContain("I feel'");
   });
 
+  it("sends a message to both into the shared conversation and keeps private notes on the console only", async () => {
+    const t = therapist.page;
+    const message = "Take a breath before you answer, both of you.";
+    await t.getByLabel("Message to both").fill(message);
+    await t.getByRole("button", { name: "Send to both" }).click();
+    for (const p of [robin, kai]) await p.page.locator(".transcript").getByText(message).waitFor();
+    await t.locator(".transcript").getByText(message).waitFor();
+
+    const note = "Kai softens when Robin slows down (private note).";
+    await t.getByLabel("New note").fill(note);
+    await t.getByRole("button", { name: "Save note" }).click();
+    await t.locator(".note-list").getByText(note).waitFor();
+    const version = Number(await t.locator("[data-version]").first().getAttribute("data-version"));
+    for (const p of [robin, kai]) {
+      await waitForVersion(p.page, version);
+      expect(await bodyText(p.page)).not.toContain("private note");
+    }
+    await snap(t, "console-coaching");
+  });
+
   it("pauses and resumes; the partners see the pause", async () => {
     const t = therapist.page;
     await t.getByRole("button", { name: "Pause", exact: true }).click();
@@ -195,21 +216,35 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
 
   it("shows each problem of a refused custom exercise, and reads well at 375 px", async () => {
     const t = therapist.page;
+    // A valid definition picked as a file fills the box and joins the agenda.
+    await t.getByLabel("JSON file").setInputFiles({
+      name: "gratitude-minute.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify(GRATITUDE)),
+    });
+    await expect.poll(() => t.getByLabel("Definition", { exact: true }).inputValue()).toContain("gratitude-minute");
+    await t.getByRole("button", { name: "Add exercise" }).click();
+    await t.getByText("Added “Gratitude minute” to the agenda.").waitFor();
+
     const bad = JSON.stringify({ id: "Bad Id", title: "x", summary: "y", colour: "blue", steps: [] });
     await t.getByLabel("Definition", { exact: true }).fill(bad);
     await t.getByRole("button", { name: "Add exercise" }).click();
     const problems = t.getByTestId("definition-problems").locator("li");
     await expect.poll(() => problems.count()).toBeGreaterThanOrEqual(3);
-    const all = await problems.allInnerTexts();
+    const all = await problems.allTextContents();
     expect(all).toContain("colour: unknown field 'colour'");
     expect(all.some((line) => line.startsWith("id: "))).toBe(true);
     expect(all.some((line) => line.startsWith("steps: "))).toBe(true);
 
     await t.setViewportSize(PHONE);
-    const overflow = await t.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    expect(overflow).toBeLessThanOrEqual(0);
+    // Nothing sticks out sideways at phone width (the offenders are named when something does).
+    const wide = await t.evaluate(() => {
+      const limit = document.documentElement.clientWidth;
+      return [...document.querySelectorAll("body *")]
+        .filter((el) => el.getBoundingClientRect().right > limit + 1)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)}px)`);
+    });
+    expect(wide).toEqual([]);
     await snap(t, "console-phone");
     expect(await seriousAxeViolations(t)).toEqual([]);
     await t.setViewportSize({ width: 1280, height: 900 });
@@ -226,3 +261,29 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     for (const p of [therapist, robin, kai]) expect(p.errors).toEqual([]);
   });
 });
+
+/** A small valid exercise to upload. */
+const GRATITUDE = {
+  id: "gratitude-minute",
+  title: "Gratitude minute",
+  summary: "One thank-you, reflected back.",
+  cycles: 1,
+  steps: [
+    {
+      id: "thank",
+      title: "Say thank you",
+      actor: "speaker",
+      kind: "say",
+      prompt: { speaker: "Thank your partner for one small thing from this week.", all: "Listen." },
+      next: { to: "reflect" },
+    },
+    {
+      id: "reflect",
+      title: "Reflect it back",
+      actor: "listener",
+      kind: "say",
+      prompt: { listener: "Say back what you heard.", all: "Listen to it come back." },
+      next: { to: "@end" },
+    },
+  ],
+};

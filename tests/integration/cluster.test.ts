@@ -64,7 +64,10 @@ describe.runIf(runs)("two processes, one Redis", () => {
     const first = await join(created.links.a, one.url);
     const gone = dropped(first);
     const second = await join(created.links.a, two.url);
-    expect(await gone).toEqual({ notice: expect.objectContaining({ code: "SEAT_TAKEN_OVER" }), reason: "io server disconnect" });
+    expect(await gone).toEqual({
+      notice: expect.objectContaining({ code: "SEAT_TAKEN_OVER" }),
+      reason: "io server disconnect",
+    });
     expect(second.connected).toBe(true);
     const b = await join(created.links.b, one.url);
     expect(b.view.presence.a).toBe(true);

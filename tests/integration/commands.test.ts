@@ -20,6 +20,9 @@ async function pair(url: string, channel: "typed" | "spoken" = "typed") {
   const a = await Participant.join(created.links.a);
   const b = await Participant.join(created.links.b);
   open.push(a, b);
+  // Presence changes are versions too: let both land before a test measures the version.
+  await a.waitFor((v) => v.presence.a && v.presence.b);
+  await b.waitFor((v) => v.presence.a && v.presence.b);
   return { created, a, b };
 }
 

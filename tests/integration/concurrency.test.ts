@@ -55,11 +55,29 @@ describe.each(variants)("concurrent commands ($name store)", (variant) => {
       expect(late).toMatchObject({ ok: false, error: { code: "NO_ACTIVE_EXERCISE" } });
       all.push(...starts, ...answers);
     }
+    const record = await server.store.load(a.view.id);
+    // The log holds every applied command once: what the partners sent, plus presence changes should a socket
+    // blip on a loaded machine (those are the server's own commands, never a partner's applied twice).
+    const applied = record!.state.log.filter((e) => e.v > first);
+    const sent = applied.filter((e) => e.actor !== "system");
+    const system = applied.filter((e) => e.actor === "system").map((e) => e.v);
+    const why = JSON.stringify(applied.map((e) => [e.v, e.actor, e.command.type]));
+    expect(
+      sent.filter((e) => e.command.type === "start-exercise"),
+      why,
+    ).toHaveLength(rounds);
+    expect(
+      sent.filter((e) => e.command.type === "answer"),
+      why,
+    ).toHaveLength(rounds * 2);
+    expect(sent, why).toHaveLength(rounds * 3);
     const versions = okVersions(all).sort((x, y) => x - y);
-    expect(versions).toHaveLength(rounds * 3);
-    // No lost update and no double apply: the applied versions are exactly first+1 .. first+3*rounds.
-    expect(versions).toEqual(Array.from({ length: rounds * 3 }, (_, i) => first + 1 + i));
-    const last = versions.at(-1)!;
+    // Each acknowledged version is the one its command was logged at, and nothing else holds it.
+    expect(versions, why).toEqual(sent.map((e) => e.v));
+    // No lost update, no double apply: together the versions are exactly first+1 .. the last, without a gap.
+    const every = [...versions, ...system].sort((x, y) => x - y);
+    expect(every, why).toEqual(Array.from({ length: every.length }, (_, i) => first + 1 + i));
+    const last = every.at(-1)!;
     await Promise.all([a.waitForVersion(last), b.waitForVersion(last)]);
     expect(a.view.version).toBe(last);
     expect(a.view.completed).toHaveLength(rounds);

@@ -11,7 +11,11 @@ import { ConfigError, loadConfig } from "../../server/config.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-function runMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function runMain(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", ...env },

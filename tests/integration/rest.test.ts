@@ -138,6 +138,15 @@ describe.each(variants)("REST ($name store)", (variant) => {
     expect(ready.status).toBe(200);
   });
 
+  it("says how to build the client when it is not built", async () => {
+    const server = await startTestServer({ ...variant.options(), clientDir: "/nonexistent/attune-client/" });
+    const page = await fetch(`${server.url}/join/some-token`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("npm run build");
+    expect(html).not.toMatch(/<script/i);
+  });
+
   it("with THERAPIST_API_KEYS set, a therapist-led session needs a valid key; guided sessions do not", async () => {
     const key = `${"k".repeat(12)}-secret-key-1`;
     const server = await startTestServer({ ...variant.options(), therapistApiKeys: ["another-key-0000000", key] });

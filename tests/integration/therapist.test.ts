@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Participant } from "../../client/headless/participant.ts";
 import type { ExerciseDefinition } from "../../shared/exercise-format.ts";
 import type { Command, CommandType, ErrorCode, Partner, SessionView } from "../../shared/protocol.ts";
+import { COMMAND_TYPES } from "../../shared/protocol.ts";
 import { createTestSession, startTestServer } from "../support/server.ts";
 
 const open: Participant[] = [];
@@ -288,29 +289,31 @@ describe("therapist-led session over sockets", () => {
     expect(b.view.exercise!.step).toMatchObject({ id: "ready", yourMove: true });
   });
 
+  /** Every command only the therapist may send in a therapist-led session. */
+  const therapistOnly: Command[] = [
+    { type: "admit", partners: ["a", "b"] },
+    { type: "skip-step" },
+    { type: "back-step" },
+    { type: "hand-floor" },
+    { type: "adjust-timer", seconds: 60 },
+    { type: "nudge", to: "b", text: "a nudge" },
+    { type: "message-both", text: "to both" },
+    { type: "note", text: "a note" },
+    { type: "step-out", partner: "b" },
+    { type: "bring-back" },
+    { type: "add-exercise", definition: {} },
+    // In a therapist-led session the pace is the therapist's too.
+    { type: "start-exercise", exerciseId: "check-in" },
+    { type: "pause" },
+    { type: "resume" },
+    { type: "end-exercise" },
+    { type: "end-session" },
+  ];
+
   it("every therapist-only command is refused for each partner seat with THERAPIST_ONLY", async () => {
     const room = await therapistRoom({ agenda: ["stress-reducing"] });
     const { t, a, b } = room;
     await act(room, t, { type: "start-exercise", firstSpeaker: "a" });
-    const therapistOnly: Command[] = [
-      { type: "admit", partners: ["a", "b"] },
-      { type: "skip-step" },
-      { type: "back-step" },
-      { type: "hand-floor" },
-      { type: "adjust-timer", seconds: 60 },
-      { type: "nudge", to: "b", text: "a nudge" },
-      { type: "message-both", text: "to both" },
-      { type: "note", text: "a note" },
-      { type: "step-out", partner: "b" },
-      { type: "bring-back" },
-      { type: "add-exercise", definition: {} },
-      // In a therapist-led session the pace is the therapist's too.
-      { type: "start-exercise", exerciseId: "check-in" },
-      { type: "pause" },
-      { type: "resume" },
-      { type: "end-exercise" },
-      { type: "end-session" },
-    ];
     for (const seat of [a, b]) {
       for (const command of therapistOnly) {
         await refused(room, seat, command, "THERAPIST_ONLY");
@@ -373,6 +376,19 @@ describe("therapist-led session over sockets", () => {
       await act(room, partner, c.command);
     },
   );
+
+  it("the two tables cover every command a seat can send", () => {
+    const covered = new Set<CommandType>([
+      ...therapistOnly.map((c) => c.type),
+      ...voiceCases.map((c) => c.command.type),
+    ]);
+    // What is left is open to every seat that may act at all: the server's time-up, ending a break, the private channel.
+    expect(COMMAND_TYPES.filter((type) => !covered.has(type)).sort()).toEqual([
+      "end-time-out",
+      "private-message",
+      "time-up",
+    ]);
+  });
 
   it("a step acted by the therapist is the one place the therapist says something in the exercise", async () => {
     const room = await therapistRoom();

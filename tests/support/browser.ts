@@ -101,7 +101,9 @@ export async function seriousAxeViolations(page: Page): Promise<AxeFinding[]> {
           run: (
             ctx: Document,
             opts: object,
-          ) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }>;
+          ) => Promise<{
+            violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+          }>;
         };
       }
     ).axe;
@@ -114,4 +116,14 @@ export async function seriousAxeViolations(page: Page): Promise<AxeFinding[]> {
     }));
   });
   return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+/** Elements whose right edge sticks out past the page width (empty when nothing needs sideways scrolling). */
+export async function overflowingElements(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const limit = document.documentElement.clientWidth;
+    return [...document.querySelectorAll("body *")]
+      .filter((el) => el.getBoundingClientRect().right > limit + 1)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)}px)`);
+  });
 }

@@ -37,6 +37,12 @@ describe("createSession", () => {
     expect(createSession(initFor("therapist", "spoken")).admitted).toEqual({ a: false, b: false });
   });
 
+  it("keeps only the names given, so the state survives a JSON round trip unchanged", () => {
+    const s = createSession({ ...initFor("guided", "typed"), names: { a: "Ann", b: undefined } });
+    expect(s.names).toStrictEqual({ a: "Ann" });
+    expect(JSON.parse(JSON.stringify(s))).toStrictEqual(s);
+  });
+
   it("throws naming an unknown agenda id", () => {
     expect(() => createSession(initFor("guided", "typed", ["check-in", "no-such-thing"]))).toThrow(/no-such-thing/);
   });
@@ -52,7 +58,12 @@ describe("start-exercise", () => {
     expect(r.state.agendaNext).toBe(1);
     expect(r.state.turn).toMatchObject({ exerciseId: "check-in", speaker: "a", cycle: 0, stepIndex: 0 });
     expect(r.events[0]).toEqual({ type: "exercise-started", exerciseId: "check-in" });
-    expect(r.events).toContainEqual({ type: "turn-changed", speaker: "a", stepId: r.state.turn!.stepId, exerciseId: "check-in" });
+    expect(r.events).toContainEqual({
+      type: "turn-changed",
+      speaker: "a",
+      stepId: r.state.turn!.stepId,
+      exerciseId: "check-in",
+    });
   });
 
   it("moves agendaNext past a named agenda entry at or after it, and leaves it for one off the agenda", () => {

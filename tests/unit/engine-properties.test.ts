@@ -92,11 +92,14 @@ const garbage = fc.record({
   dt,
 });
 
-const moves = fc.array(fc.oneof({ weight: 14, arbitrary: smart }, { weight: 3, arbitrary: raw }, { weight: 1, arbitrary: garbage }), {
-  minLength: 1,
-  maxLength: 60,
-  size: "max",
-});
+const moves = fc.array(
+  fc.oneof({ weight: 14, arbitrary: smart }, { weight: 3, arbitrary: raw }, { weight: 1, arbitrary: garbage }),
+  {
+    minLength: 1,
+    maxLength: 60,
+    size: "max",
+  },
+);
 
 /** Unique, delimited texts so a leak can be found by a substring search in a view's JSON. */
 class Marks {
@@ -163,7 +166,9 @@ function build(state: SessionState, actor: Actor, type: CommandType, variant: nu
     case "private-message":
       return { type, text: marks.next("private") };
     case "add-exercise":
-      return miss ? { type, definition: { id: "Broken" } } : { type, definition: { ...FLOOR, id: `fx-gen-${variant % 1000}` } };
+      return miss
+        ? { type, definition: { id: "Broken" } }
+        : { type, definition: { ...FLOOR, id: `fx-gen-${variant % 1000}` } };
     default:
       return SAMPLE[type];
   }
@@ -173,7 +178,11 @@ function build(state: SessionState, actor: Actor, type: CommandType, variant: nu
  * Picks who acts and with which command type: the drawn seat if it has something allowed, else the next seat
  * that has (so runs make progress); now and then any type at all, allowed or not.
  */
-function choose(state: SessionState, move: Extract<Move, { kind: "smart" }>, now: number): { who: Actor; type: CommandType } {
+function choose(
+  state: SessionState,
+  move: Extract<Move, { kind: "smart" }>,
+  now: number,
+): { who: Actor; type: CommandType } {
   const first = ACTORS[move.actor] as Actor;
   if (first === "system") return { who: first, type: "time-up" };
   if (move.variant % 7 === 0) return { who: first, type: COMMAND_TYPES[move.pick % COMMAND_TYPES.length]! };
@@ -292,8 +301,24 @@ function therapistStart(init: SessionInit): SessionState {
 const SETUPS: { name: string; init: SessionInit; start: (init: SessionInit) => SessionState }[] = [
   { name: "therapist, typed", init: initFor("therapist", "typed", ["check-in"]), start: therapistStart },
   { name: "therapist, spoken", init: initFor("therapist", "spoken", []), start: therapistStart },
-  { name: "guided, typed", init: initFor("guided", "typed", CATALOGUE.map((d) => d.id)), start: createSession },
-  { name: "guided, spoken", init: initFor("guided", "spoken", CATALOGUE.map((d) => d.id)), start: createSession },
+  {
+    name: "guided, typed",
+    init: initFor(
+      "guided",
+      "typed",
+      CATALOGUE.map((d) => d.id),
+    ),
+    start: createSession,
+  },
+  {
+    name: "guided, spoken",
+    init: initFor(
+      "guided",
+      "spoken",
+      CATALOGUE.map((d) => d.id),
+    ),
+    start: createSession,
+  },
 ];
 
 describe.each(SETUPS)("random command sequences ($name)", ({ init, start }) => {
@@ -315,14 +340,25 @@ describe("the sequences reach the interesting places", () => {
       fc.property(moves, (list) => {
         const end = run(therapistStart(SETUPS[0]!.init), list);
         for (const entry of end.log) seen.add(entry.command.type);
-        for (const entry of end.log) if (entry.command.type === "start-exercise") seen.add(`start:${entry.command.exerciseId}`);
+        for (const entry of end.log)
+          if (entry.command.type === "start-exercise") seen.add(`start:${entry.command.exerciseId}`);
         for (const t of end.transcript) seen.add(`${t.kind}:${t.stepId}`);
         if (end.completed.length > 0) seen.add("completed");
         if (end.checkIns.length > 0) seen.add("revealed");
       }),
       { numRuns: 100, seed: 20261125 },
     );
-    for (const what of ["start-exercise", "say", "choose", "answer", "pause", "call-time-out", "step-out", "completed", "revealed"]) {
+    for (const what of [
+      "start-exercise",
+      "say",
+      "choose",
+      "answer",
+      "pause",
+      "call-time-out",
+      "step-out",
+      "completed",
+      "revealed",
+    ]) {
       expect(seen, `${what} in ${[...seen].join(",")}`).toContain(what);
     }
   });

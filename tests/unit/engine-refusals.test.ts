@@ -44,11 +44,6 @@ function therapistIn(exerciseId: string, channel: "typed" | "spoken" = "typed"):
   return act(therapistSession(channel).state, "therapist", { type: "start-exercise", exerciseId }, T0);
 }
 
-/** The seat that can send `type` in this state, to show a refusal comes from the state, not from the seat. */
-function pacer(state: SessionState): Actor {
-  return state.mode === "guided" ? "a" : "therapist";
-}
-
 describe("parsing comes first", () => {
   const s = guidedIn("fx-dialogue");
 
@@ -182,13 +177,12 @@ describe("seat rules", () => {
 });
 
 describe("step rules", () => {
-  it.each([
-    ...EXERCISE_COMMANDS.filter((t) => !THERAPIST_ONLY.includes(t)),
-    "pause",
-    "end-exercise",
-  ] as CommandType[])("refuses %s in the lobby with NO_ACTIVE_EXERCISE", (type) => {
-    expectRefused(guidedSession(), "a", SAMPLE[type], "NO_ACTIVE_EXERCISE");
-  });
+  it.each([...EXERCISE_COMMANDS.filter((t) => !THERAPIST_ONLY.includes(t)), "pause", "end-exercise"] as CommandType[])(
+    "refuses %s in the lobby with NO_ACTIVE_EXERCISE",
+    (type) => {
+      expectRefused(guidedSession(), "a", SAMPLE[type], "NO_ACTIVE_EXERCISE");
+    },
+  );
 
   it.each(["skip-step", "back-step", "hand-floor", "adjust-timer"] as CommandType[])(
     "refuses the therapist's %s in the lobby with NO_ACTIVE_EXERCISE",
@@ -342,7 +336,9 @@ describe("add-exercise", () => {
     };
     const message = expectRefused(base(), "therapist", { type: "add-exercise", definition: bad }, "INVALID_DEFINITION");
     const lines = message.split("\n");
-    expect(lines).toContain("steps[0].next.to: unknown step 'nowhere' (use a step id of this exercise, '@end' or '@cycle')");
+    expect(lines).toContain(
+      "steps[0].next.to: unknown step 'nowhere' (use a step id of this exercise, '@end' or '@cycle')",
+    );
     expect(lines).toContain("steps[1].options: a 'choose' step needs options");
     expect(lines).toContain("steps[1].actor: a 'choose' step needs one actor, not 'both'");
     expect(lines.some((l) => l.startsWith("id: "))).toBe(true);
@@ -356,7 +352,12 @@ describe("add-exercise", () => {
 
   it("refuses an id the catalogue or the session already has", () => {
     const s = base();
-    expectRefused(s, "therapist", { type: "add-exercise", definition: { ...FLOOR, id: "check-in" } }, "INVALID_DEFINITION");
+    expectRefused(
+      s,
+      "therapist",
+      { type: "add-exercise", definition: { ...FLOOR, id: "check-in" } },
+      "INVALID_DEFINITION",
+    );
     expectRefused(s, "therapist", { type: "add-exercise", definition: FLOOR }, "INVALID_DEFINITION");
   });
 
@@ -368,7 +369,12 @@ describe("add-exercise", () => {
       n++;
     }
     expect(s.agenda.length).toBe(1 + LIMITS.customExercisesMax);
-    expectRefused(s, "therapist", { type: "add-exercise", definition: { ...FLOOR, id: "fx-one-more" } }, "TOO_MANY_EXERCISES");
+    expectRefused(
+      s,
+      "therapist",
+      { type: "add-exercise", definition: { ...FLOOR, id: "fx-one-more" } },
+      "TOO_MANY_EXERCISES",
+    );
   });
 });
 

@@ -121,7 +121,9 @@ describe("coaching and privacy", () => {
     const r = apply(s, { type: "nudge", to: "b", text: "Try starting with 'I feel'." }, "therapist", at(1));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(viewFor(r.state, "b", T0).nudges).toEqual([{ v: s.version + 1, at: at(1), to: "b", text: "Try starting with 'I feel'." }]);
+    expect(viewFor(r.state, "b", T0).nudges).toEqual([
+      { v: s.version + 1, at: at(1), to: "b", text: "Try starting with 'I feel'." },
+    ]);
     expect(viewFor(r.state, "therapist", T0).nudges).toHaveLength(1);
     expect(JSON.stringify(viewFor(r.state, "a", T0))).not.toContain("I feel'");
     expect(eventsFor(r.state, "a", r.events)).toEqual([]);
@@ -140,7 +142,9 @@ describe("coaching and privacy", () => {
       expect(JSON.stringify(view)).not.toContain("interrupts");
       expect(view.transcript.at(-1)?.text).toBe("Take a breath together.");
     }
-    expect(viewFor(s, "therapist", T0).notes).toEqual([{ v: s.version, at: at(3), text: "Ben interrupts when anxious." }]);
+    expect(viewFor(s, "therapist", T0).notes).toEqual([
+      { v: s.version, at: at(3), text: "Ben interrupts when anxious." },
+    ]);
   });
 
   it("hides an unrevealed answer from the other partner and the therapist, then reveals both", () => {
@@ -178,7 +182,10 @@ describe("coaching and privacy", () => {
     expect(JSON.stringify(b)).not.toContain("Scared");
     expect(b.allowed.every((c) => c.code === "STEPPED_OUT")).toBe(true);
     expect(viewFor(s, "a", T0).steppedOut).toBe("b");
-    expect(viewFor(s, "a", T0).privateMessages.map((m) => m.text)).toEqual(["How are you, really?", "Scared to say it."]);
+    expect(viewFor(s, "a", T0).privateMessages.map((m) => m.text)).toEqual([
+      "How are you, really?",
+      "Scared to say it.",
+    ]);
     expect(viewFor(s, "therapist", T0).privateMessages).toHaveLength(2);
     expect(eventsFor(s, "b", out.events)).toEqual([{ type: "stepped-out", partner: "b" }]);
     expect(eventsFor(s, "b", ALL_EVENTS).map((e) => e.type)).toEqual(["stepped-out", "brought-back", "session-ended"]);
@@ -203,9 +210,26 @@ describe("views", () => {
     const s = act(guidedSession(), "a", { type: "start-exercise", exerciseId: "fx-dialogue", firstSpeaker: "b" });
     const b = viewFor(s, "b", T0);
     const a = viewFor(s, "a", T0);
-    expect(b.exercise).toMatchObject({ id: "fx-dialogue", speaker: "b", listener: "a", stepIndex: 0, stepCount: 3, cycles: 2 });
-    expect(b.exercise?.step).toMatchObject({ role: "speaker", prompt: "Share one thing.", stems: ["I feel"], yourMove: true });
-    expect(a.exercise?.step).toMatchObject({ role: "listener", prompt: "Listen closely.", stems: ["What I hear is"], yourMove: false });
+    expect(b.exercise).toMatchObject({
+      id: "fx-dialogue",
+      speaker: "b",
+      listener: "a",
+      stepIndex: 0,
+      stepCount: 3,
+      cycles: 2,
+    });
+    expect(b.exercise?.step).toMatchObject({
+      role: "speaker",
+      prompt: "Share one thing.",
+      stems: ["I feel"],
+      yourMove: true,
+    });
+    expect(a.exercise?.step).toMatchObject({
+      role: "listener",
+      prompt: "Listen closely.",
+      stems: ["What I hear is"],
+      yourMove: false,
+    });
     expect(b.agenda).toEqual([]);
     expect(b.names).toEqual({ a: "Ann", b: "Ben" });
   });
@@ -221,7 +245,11 @@ describe("views", () => {
     const paused = act(s, "therapist", { type: "pause" }, at(11));
     expect(viewFor(paused, "a", T0).exercise?.step).toMatchObject({ remainingMs: 20_000 });
     const checkin = viewFor(therapistIn("fx-checkin"), "b", T0).exercise?.step;
-    expect(checkin?.answerFields).toEqual({ rating: { min: 1, max: 10 }, feelings: ["calm", "tense", "sad"], note: true });
+    expect(checkin?.answerFields).toEqual({
+      rating: { min: 1, max: 10 },
+      feelings: ["calm", "tense", "sad"],
+      note: true,
+    });
   });
 
   it("lists the agenda with titles, uploads included, and an uploaded exercise runs", () => {

@@ -185,14 +185,27 @@ export const SAMPLE: Record<CommandType, Command> = {
 export const T0 = 1_700_000_000_000;
 
 /** Session parameters for tests. */
-export function initFor(mode: SessionInit["mode"], channel: SessionInit["channel"], agenda: string[] = []): SessionInit {
+export function initFor(
+  mode: SessionInit["mode"],
+  channel: SessionInit["channel"],
+  agenda: string[] = [],
+): SessionInit {
   return { id: "s-test", mode, channel, agenda, names: { a: "Ann", b: "Ben" }, createdAt: T0 };
 }
 
 /** Applies a command that must be accepted and returns the new state. */
-export function act(state: SessionState, actor: Actor, command: unknown, now = T0, options?: ApplyOptions): SessionState {
+export function act(
+  state: SessionState,
+  actor: Actor,
+  command: unknown,
+  now = T0,
+  options?: ApplyOptions,
+): SessionState {
   const result = apply(state, command, actor, now, options);
-  if (!result.ok) throw new Error(`expected ${JSON.stringify(command)} by ${actor} to apply: ${result.error.code} ${result.error.message}`);
+  if (!result.ok)
+    throw new Error(
+      `expected ${JSON.stringify(command)} by ${actor} to apply: ${result.error.code} ${result.error.message}`,
+    );
   return result.state;
 }
 
@@ -222,7 +235,10 @@ export function expectRefused(
 }
 
 /** A therapist-mode session with the fixtures uploaded (and on the agenda) and, unless told otherwise, both admitted. */
-export function therapistSession(channel: SessionInit["channel"] = "typed", admit = true): {
+export function therapistSession(
+  channel: SessionInit["channel"] = "typed",
+  admit = true,
+): {
   init: SessionInit;
   state: SessionState;
 } {

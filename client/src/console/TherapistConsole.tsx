@@ -85,10 +85,13 @@ export function TherapistConsole({
   view,
   send,
   announce,
+  offline = false,
 }: {
   view: SessionView;
   send: Send;
   announce: (text: string) => void;
+  /** While reconnecting every control is disabled: nothing sent now could be confirmed. */
+  offline?: boolean;
 }) {
   const line = sessionLine(view);
   const lastLine = useRef(line);
@@ -106,54 +109,57 @@ export function TherapistConsole({
           {line}
         </p>
       </header>
-      <div class="console-grid">
-        <div class="console-main">
-          <PartnersPanel view={view} send={send} />
-          {/* While a partner is out, the private conversation is what the therapist is doing: keep it on top. */}
-          <PrivateChannelPanel view={view} send={send} />
-          {ended ? (
-            <section class="console-panel" aria-labelledby="ended-heading">
-              <h3 id="ended-heading">Session ended</h3>
-              {view.completed.length > 0 ? (
-                <ol class="done-list">
-                  {view.completed.map((c) => (
-                    <li key={`${c.exerciseId}-${c.at}`}>
-                      {exerciseTitle(view, c.exerciseId)}
-                      {c.endedEarly ? " (ended early)" : ""}
-                    </li>
-                  ))}
-                </ol>
-              ) : (
-                <p>No exercise was completed.</p>
-              )}
-            </section>
-          ) : view.exercise ? (
-            <ExercisePanel view={view} send={send} />
-          ) : (
-            <StartPanel view={view} send={send} />
-          )}
-          <CheckInsPanel view={view} />
-          <TranscriptPanel view={view} />
+      <fieldset class="plain console-controls" disabled={offline}>
+        <legend class="sr-only">Session controls</legend>
+        <div class="console-grid">
+          <div class="console-main">
+            <PartnersPanel view={view} send={send} />
+            {/* While a partner is out, the private conversation is what the therapist is doing: keep it on top. */}
+            <PrivateChannelPanel view={view} send={send} />
+            {ended ? (
+              <section class="console-panel" aria-labelledby="ended-heading">
+                <h3 id="ended-heading">Session ended</h3>
+                {view.completed.length > 0 ? (
+                  <ol class="done-list">
+                    {view.completed.map((c) => (
+                      <li key={`${c.exerciseId}-${c.at}`}>
+                        {exerciseTitle(view, c.exerciseId)}
+                        {c.endedEarly ? " (ended early)" : ""}
+                      </li>
+                    ))}
+                  </ol>
+                ) : (
+                  <p>No exercise was completed.</p>
+                )}
+              </section>
+            ) : view.exercise ? (
+              <ExercisePanel view={view} send={send} />
+            ) : (
+              <StartPanel view={view} send={send} />
+            )}
+            <CheckInsPanel view={view} />
+            <TranscriptPanel view={view} />
+          </div>
+          <div class="console-side">
+            {!ended && <CoachingPanel view={view} send={send} />}
+            <NotesPanel view={view} send={send} />
+            {!ended && <CustomExercisePanel view={view} send={send} />}
+            {!ended && (
+              <section class="console-panel end" aria-labelledby="end-heading">
+                <h3 id="end-heading">End the session</h3>
+                <p class="hint">Both partners see a short summary; the session cannot be resumed.</p>
+                <ConfirmButton
+                  view={view}
+                  type="end-session"
+                  label="End session"
+                  question="End the session for everyone?"
+                  send={send}
+                />
+              </section>
+            )}
+          </div>
         </div>
-        <div class="console-side">
-          {!ended && <CoachingPanel view={view} send={send} />}
-          <NotesPanel view={view} send={send} />
-          {!ended && <CustomExercisePanel view={view} send={send} />}
-          {!ended && (
-            <section class="console-panel end" aria-labelledby="end-heading">
-              <h3 id="end-heading">End the session</h3>
-              <p class="hint">Both partners see a short summary; the session cannot be resumed.</p>
-              <ConfirmButton
-                view={view}
-                type="end-session"
-                label="End session"
-                question="End the session for everyone?"
-                send={send}
-              />
-            </section>
-          )}
-        </div>
-      </div>
+      </fieldset>
     </div>
   );
 }

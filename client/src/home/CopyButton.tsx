@@ -34,7 +34,11 @@ export function CopyButton({ text, inputId, label }: { text: string; inputId: st
         <span class="sr-only"> ({label})</span>
       </button>
       <span class="copy-status" role="status">
-        {state === "copied" ? "Link copied." : state === "failed" ? "Couldn't copy — the link is selected, copy it by hand." : ""}
+        {state === "copied"
+          ? "Link copied."
+          : state === "failed"
+            ? "Couldn't copy — the link is selected, copy it by hand."
+            : ""}
       </span>
     </span>
   );

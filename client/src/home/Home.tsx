@@ -143,14 +143,34 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
         <legend>Your first names (optional)</legend>
         <p class="hint">Only used to say whose turn it is. Leave them empty if you prefer.</p>
         <label for={ids.a}>First partner</label>
-        <input id={ids.a} type="text" autocomplete="off" maxLength={NAME_MAX} value={nameA} onInput={(e) => setNameA((e.currentTarget as HTMLInputElement).value)} />
+        <input
+          id={ids.a}
+          type="text"
+          autocomplete="off"
+          maxLength={NAME_MAX}
+          value={nameA}
+          onInput={(e) => setNameA((e.currentTarget as HTMLInputElement).value)}
+        />
         <label for={ids.b}>Second partner</label>
-        <input id={ids.b} type="text" autocomplete="off" maxLength={NAME_MAX} value={nameB} onInput={(e) => setNameB((e.currentTarget as HTMLInputElement).value)} />
+        <input
+          id={ids.b}
+          type="text"
+          autocomplete="off"
+          maxLength={NAME_MAX}
+          value={nameB}
+          onInput={(e) => setNameB((e.currentTarget as HTMLInputElement).value)}
+        />
       </fieldset>
       {mode === "therapist" && (
         <div class="field">
           <label for={ids.key}>Therapist access key (if your practice gave you one)</label>
-          <input id={ids.key} type="password" autocomplete="off" value={therapistKey} onInput={(e) => setTherapistKey((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            id={ids.key}
+            type="password"
+            autocomplete="off"
+            value={therapistKey}
+            onInput={(e) => setTherapistKey((e.currentTarget as HTMLInputElement).value)}
+          />
         </div>
       )}
       {error && (
@@ -165,7 +185,20 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
   );
 }
 
-function LinkCard({ title, who, link, qrLabel }: { title: string; who: string; link: string; qrLabel: string }) {
+function LinkCard({
+  title,
+  who,
+  link,
+  qrLabel,
+  openHere,
+}: {
+  title: string;
+  who: string;
+  link: string;
+  qrLabel: string;
+  /** Offered on the first card: the person who set up the session usually holds that seat. */
+  openHere?: { label: string; hint: string };
+}) {
   const inputId = useId();
   return (
     <li class="link-card">
@@ -174,13 +207,25 @@ function LinkCard({ title, who, link, qrLabel }: { title: string; who: string; l
       <label for={inputId} class="sr-only">
         {title}
       </label>
-      <input id={inputId} class="link-input" type="text" readOnly value={link} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
+      <input
+        id={inputId}
+        class="link-input"
+        type="text"
+        readOnly
+        value={link}
+        onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+      />
       <CopyButton text={link} inputId={inputId} label={title} />
       <details class="qr-details">
         <summary>Show QR code</summary>
         <QrCode text={link} label={qrLabel} />
         <p class="hint">For someone in the same room: they scan it with their phone camera.</p>
       </details>
+      {openHere && (
+        <p class="open-here">
+          <a href={link}>{openHere.label}</a> <span class="hint">{openHere.hint}</span>
+        </p>
+      )}
     </li>
   );
 }
@@ -189,7 +234,11 @@ function ShareLinks({ created, onOneDevice }: { created: Created; onOneDevice: (
   const { response, mode, names } = created;
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
-  const expires = new Date(response.expiresAt).toLocaleString([], { weekday: "long", hour: "2-digit", minute: "2-digit" });
+  const expires = new Date(response.expiresAt).toLocaleString([], {
+    weekday: "long",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
   return (
     <section class="share" aria-labelledby="share-heading">
       <h2 id="share-heading" tabIndex={-1} ref={headingRef}>
@@ -216,8 +265,18 @@ function ShareLinks({ created, onOneDevice }: { created: Created; onOneDevice: (
           who={`For ${names.a} only. ${names.a} starts as the first speaker unless you choose otherwise.`}
           link={response.links.a}
           qrLabel={`QR code for ${names.a}'s link`}
+          openHere={
+            mode === "guided"
+              ? { label: `I'm ${names.a} — open my seat here`, hint: `Send ${names.b} their link first.` }
+              : undefined
+          }
         />
-        <LinkCard title={`${names.b}'s link`} who={`For ${names.b} only.`} link={response.links.b} qrLabel={`QR code for ${names.b}'s link`} />
+        <LinkCard
+          title={`${names.b}'s link`}
+          who={`For ${names.b} only.`}
+          link={response.links.b}
+          qrLabel={`QR code for ${names.b}'s link`}
+        />
       </ul>
       {mode === "guided" && (
         <div class="one-device">

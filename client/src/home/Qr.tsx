@@ -22,7 +22,13 @@ export function QrCode({ text, label }: { text: string; label: string }) {
   const margin = 4;
   const box = size + margin * 2;
   return (
-    <svg class="qr" viewBox={`${-margin} ${-margin} ${box} ${box}`} role="img" aria-label={label} shape-rendering="crispEdges">
+    <svg
+      class="qr"
+      viewBox={`${-margin} ${-margin} ${box} ${box}`}
+      role="img"
+      aria-label={label}
+      shape-rendering="crispEdges"
+    >
       <rect x={-margin} y={-margin} width={box} height={box} fill="#fff" />
       <path d={d} fill="#111" />
     </svg>

@@ -1,6 +1,13 @@
 /** The controls of the current step for one seat: what they may do now, and why not when they may not. */
 import { useId, useState } from "preact/hooks";
-import type { CheckInAnswer, Command, CommandAck, CommandType, SessionView, StepView } from "../../../shared/protocol.ts";
+import type {
+  CheckInAnswer,
+  Command,
+  CommandAck,
+  CommandType,
+  SessionView,
+  StepView,
+} from "../../../shared/protocol.ts";
 import { permission, seatName } from "./words.ts";
 
 export type Send = (command: Command) => Promise<CommandAck>;
@@ -186,7 +193,12 @@ function AnswerControl({ view, step, send }: { view: SessionView; step: StepView
   if (seat === "therapist") {
     return (
       <p class="hint">
-        Answered so far: {(["a", "b"] as const).filter((s) => step.answered?.[s]).map((s) => seatName(view, s)).join(", ") || "no one yet"}.
+        Answered so far:{" "}
+        {(["a", "b"] as const)
+          .filter((s) => step.answered?.[s])
+          .map((s) => seatName(view, s))
+          .join(", ") || "no one yet"}
+        .
       </p>
     );
   }
@@ -262,7 +274,9 @@ function AnswerControl({ view, step, send }: { view: SessionView; step: StepView
           />
         </>
       )}
-      <p class="hint">{otherAnswered ? `${seatName(view, other)} has answered.` : "Only you can see this until you've both answered."}</p>
+      <p class="hint">
+        {otherAnswered ? `${seatName(view, other)} has answered.` : "Only you can see this until you've both answered."}
+      </p>
       <button
         type="submit"
         class="btn primary"

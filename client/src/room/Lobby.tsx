@@ -16,7 +16,7 @@ export function CheckInReveal({ view, checkIn }: { view: SessionView; checkIn: R
           return (
             <li key={p}>
               <span class="who">{p === view.you.seat ? "You" : seatName(view, p)}</span>
-              <span class="rating">{answer.rating !== undefined ? `${answer.rating}` : ""}</span>
+              {answer.rating !== undefined && <span class="rating">rated {answer.rating}</span>}
               <span class="feeling">{answer.feeling ?? ""}</span>
               {answer.note && <span class="note">{answer.note}</span>}
             </li>
@@ -39,7 +39,13 @@ export function ConfirmButton(props: {
   const { busy, error, run } = useAction(props.send);
   if (!asking) {
     return (
-      <CommandButton view={props.view} type={props.type} label={props.label} variant="quiet" onClick={() => setAsking(true)} />
+      <CommandButton
+        view={props.view}
+        type={props.type}
+        label={props.label}
+        variant="quiet"
+        onClick={() => setAsking(true)}
+      />
     );
   }
   return (
@@ -57,7 +63,15 @@ export function ConfirmButton(props: {
 }
 
 /** The lobby: shown when no exercise is running. */
-export function Lobby({ view, send, headingRef }: { view: SessionView; send: Send; headingRef: Ref<HTMLHeadingElement> }) {
+export function Lobby({
+  view,
+  send,
+  headingRef,
+}: {
+  view: SessionView;
+  send: Send;
+  headingRef: Ref<HTMLHeadingElement>;
+}) {
   const { busy, error, run } = useAction(send);
   const [firstSpeaker, setFirstSpeaker] = useState<Partner>("a");
   const groupName = useId();
@@ -70,7 +84,9 @@ export function Lobby({ view, send, headingRef }: { view: SessionView; send: Sen
       {last ? (
         <div class="moment" data-testid="exercise-ended">
           <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
-            {last.endedEarly ? `You paused ${exerciseTitle(view, last.exerciseId)} here` : `You finished ${exerciseTitle(view, last.exerciseId)}`}
+            {last.endedEarly
+              ? `You paused ${exerciseTitle(view, last.exerciseId)} here`
+              : `You finished ${exerciseTitle(view, last.exerciseId)}`}
           </h2>
           <p>
             Take a slow breath together. If you like, tell each other one thing that felt good about how you were heard.
@@ -98,7 +114,10 @@ export function Lobby({ view, send, headingRef }: { view: SessionView; send: Sen
                       checked={firstSpeaker === p}
                       onChange={() => setFirstSpeaker(p)}
                     />
-                    <span>{p === view.you.seat ? "Me" : seatName(view, p)}</span>
+                    <span>
+                      {seatName(view, p)}
+                      {p === view.you.seat ? " (you)" : ""}
+                    </span>
                   </label>
                 ))}
               </div>
@@ -120,7 +139,13 @@ export function Lobby({ view, send, headingRef }: { view: SessionView; send: Sen
           <p>When you're ready, end the session to see a short summary.</p>
         </div>
       )}
-      <ConfirmButton view={view} type="end-session" label="End session" question="End the session for both of you?" send={send} />
+      <ConfirmButton
+        view={view}
+        type="end-session"
+        label="End session"
+        question="End the session for both of you?"
+        send={send}
+      />
     </section>
   );
 }

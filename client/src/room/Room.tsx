@@ -54,13 +54,16 @@ function useConnections(): SeatConnection[] {
           });
         }
       }
-      if (state.status === "closed" && state.problem && FINAL_CODES.has(state.problem.code)) {
+      // A seat taken over by another tab keeps its link: this tab may take it back.
+      const code = state.problem?.code;
+      if (state.status === "closed" && code && FINAL_CODES.has(code) && code !== "SEAT_TAKEN_OVER") {
         forgetToken(connection.token);
       }
       rerender(0);
     };
     const unsubscribe = connections.map((c) => c.subscribe((state) => onChange(c, state)));
-    for (const c of connections) if (c.state.view) onChange(c, c.state);
+    // A connection may have changed (even failed) before this effect subscribed: catch up with its state now.
+    for (const c of connections) onChange(c, c.state);
     return () => {
       for (const u of unsubscribe) u();
     };
@@ -72,22 +75,20 @@ function sendVia(connection: SeatConnection): Send {
   return (command) => connection.send(command);
 }
 
-function HandOver({
-  to,
-  view,
-  onReady,
-}: {
-  to: Partner;
-  view: SessionView;
-  onReady: () => void;
-}) {
+function HandOver({ to, view, onReady }: { to: Partner; view: SessionView; onReady: () => void }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
   const name = seatName(view, to);
   const from = seatName(view, to === "a" ? "b" : "a");
   const next = view.exercise?.step.title;
   return (
-    <section class="handover" aria-labelledby="handover-heading" data-testid="handover" data-to={to} data-version={view.version}>
+    <section
+      class="handover"
+      aria-labelledby="handover-heading"
+      data-testid="handover"
+      data-to={to}
+      data-version={view.version}
+    >
       <h2 id="handover-heading" tabIndex={-1} ref={headingRef}>
         Pass the device to {name}
       </h2>
@@ -148,7 +149,13 @@ function SharedDevice({
           Hand to {seatName(current.view, other)}
         </button>
       </div>
-      <SeatRoom key={holder} view={current.view} send={sendVia(current.connection)} announce={announce} />
+      <SeatRoom
+        key={holder}
+        view={current.view}
+        send={sendVia(current.connection)}
+        announce={announce}
+        offline={current.connection.state.status !== "online"}
+      />
     </div>
   );
 }
@@ -187,16 +194,30 @@ export function Room() {
       />
     );
   } else if (single?.state.view) {
-    body = <SeatRoom view={single.state.view} send={sendVia(single)} announce={announce} />;
+    body = (
+      <SeatRoom
+        view={single.state.view}
+        send={sendVia(single)}
+        announce={announce}
+        offline={single.state.status !== "online"}
+      />
+    );
   } else if (problems.length > 0 && problems.length === connections.length) {
     const problem = problems[0]!.state.problem!;
+    const elsewhere = problem.code === "SEAT_TAKEN_OVER";
     body = (
       <section class="notice-panel" data-testid="link-problem">
-        <h2>We couldn't open your seat</h2>
+        <h2>{elsewhere ? "Your seat is open somewhere else" : "We couldn't open your seat"}</h2>
         <p>{explainProblem(problem)}</p>
-        <a class="btn secondary" href="/">
-          Start a new session
-        </a>
+        {elsewhere ? (
+          <button type="button" class="btn primary" onClick={() => location.reload()}>
+            Continue here instead
+          </button>
+        ) : (
+          <a class="btn secondary" href="/">
+            Start a new session
+          </a>
+        )}
       </section>
     );
   } else {

@@ -60,11 +60,32 @@ function Pacing({ view, send }: { view: SessionView; send: Send }) {
   return (
     <div class="pacing">
       {view.paused ? (
-        <CommandButton view={view} type="resume" label="Resume" variant="primary" busy={busy} onClick={() => run({ type: "resume" })} />
+        <CommandButton
+          view={view}
+          type="resume"
+          label="Resume"
+          variant="primary"
+          busy={busy}
+          onClick={() => run({ type: "resume" })}
+        />
       ) : (
-        <CommandButton view={view} type="pause" label="Pause" variant="quiet" busy={busy} showReason={false} onClick={() => run({ type: "pause" })} />
+        <CommandButton
+          view={view}
+          type="pause"
+          label="Pause"
+          variant="quiet"
+          busy={busy}
+          showReason={false}
+          onClick={() => run({ type: "pause" })}
+        />
       )}
-      <ConfirmButton view={view} type="end-exercise" label="End exercise" question="Stop this exercise here?" send={send} />
+      <ConfirmButton
+        view={view}
+        type="end-exercise"
+        label="End exercise"
+        question="Stop this exercise here?"
+        send={send}
+      />
       <ActionError text={error} />
     </div>
   );
@@ -81,7 +102,18 @@ export function WaitingRoom() {
 }
 
 /** One seat's room: presence, banner, step or lobby or break or summary, transcript and the time-out bar. */
-export function SeatRoom({ view, send, announce }: { view: SessionView; send: Send; announce: (text: string) => void }) {
+export function SeatRoom({
+  view,
+  send,
+  announce,
+  offline = false,
+}: {
+  view: SessionView;
+  send: Send;
+  announce: (text: string) => void;
+  /** While reconnecting every control is disabled: nothing sent now could be confirmed. */
+  offline?: boolean;
+}) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   const key = stepKey(view);
   const lastKey = useRef<string | null>(null);
@@ -96,43 +128,52 @@ export function SeatRoom({ view, send, announce }: { view: SessionView; send: Se
     if (!typing) headingRef.current?.focus();
   });
   // --- issue 5: the therapist seat gets its console; a stepped-out partner sees only the waiting space
-  if (view.you.seat === "therapist") return <TherapistConsole view={view} send={send} announce={announce} />;
-  if (view.steppedOut !== null && view.steppedOut === view.you.seat && view.phase !== "ended") return <SteppedOutScreen />;
+  if (view.you.seat === "therapist") {
+    return <TherapistConsole view={view} send={send} announce={announce} offline={offline} />;
+  }
+  if (view.steppedOut !== null && view.steppedOut === view.you.seat && view.phase !== "ended")
+    return <SteppedOutScreen />;
   // --- end issue 5
   if (view.waiting) return <WaitingRoom />;
   if (view.phase === "ended") return <Summary view={view} headingRef={headingRef} />;
   const ex = view.exercise;
   return (
     <div class="seat-room" data-seat={view.you.seat} data-version={view.version}>
-      <Presence view={view} />
-      <Nudges view={view} />
-      {/* issue 5: the therapist's messages to both, and the private channel for the partner who stayed */}
-      <TherapistMessages view={view} />
-      <PartnerPrivateChannel view={view} send={send} />
-      {view.timeOut ? (
-        <BreakPanel view={view} send={send} />
-      ) : ex ? (
-        <>
-          {ex.intro && ex.stepIndex === 0 && ex.cycle === 0 && (
-            <details class="intro">
-              <summary>About {ex.title}</summary>
-              <p>{ex.intro}</p>
-            </details>
-          )}
-          <TurnBanner view={view} />
-          {view.paused && (
-            <p class="paused-note" role="status">
-              Paused. Take the time you need{view.paused.by !== "system" ? `; ${view.paused.by === view.you.seat ? "you" : seatName(view, view.paused.by)} paused` : ""}.
-            </p>
-          )}
-          <StepPanel view={view} send={send} headingRef={headingRef} />
-          {view.channel === "typed" && <Transcript view={view} exerciseId={ex.id} title="The conversation so far" />}
-          <Pacing view={view} send={send} />
-        </>
-      ) : (
-        <Lobby view={view} send={send} headingRef={headingRef} />
-      )}
-      <TimeOutBar view={view} send={send} />
+      <fieldset class="plain" disabled={offline}>
+        <Presence view={view} />
+        <Nudges view={view} />
+        {/* issue 5: the therapist's messages to both, and the private channel for the partner who stayed */}
+        <TherapistMessages view={view} />
+        <PartnerPrivateChannel view={view} send={send} />
+        {view.timeOut ? (
+          <BreakPanel view={view} send={send} />
+        ) : ex ? (
+          <>
+            {ex.intro && ex.stepIndex === 0 && ex.cycle === 0 && (
+              <details class="intro">
+                <summary>About {ex.title}</summary>
+                <p>{ex.intro}</p>
+              </details>
+            )}
+            <TurnBanner view={view} />
+            {view.paused && (
+              <p class="paused-note" role="status">
+                Paused. Take the time you need
+                {view.paused.by !== "system"
+                  ? `; ${view.paused.by === view.you.seat ? "you" : seatName(view, view.paused.by)} paused`
+                  : ""}
+                .
+              </p>
+            )}
+            <StepPanel view={view} send={send} headingRef={headingRef} />
+            {view.channel === "typed" && <Transcript view={view} exerciseId={ex.id} title="The conversation so far" />}
+            <Pacing view={view} send={send} />
+          </>
+        ) : (
+          <Lobby view={view} send={send} headingRef={headingRef} />
+        )}
+        <TimeOutBar view={view} send={send} />
+      </fieldset>
     </div>
   );
 }

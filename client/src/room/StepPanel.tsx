@@ -6,7 +6,13 @@ import { type Send, StepControls, useAction, CommandButton } from "./Controls.ts
 import { minutesSeconds, moveLine, turnHeadline } from "./words.ts";
 
 /** A countdown for timed steps; frozen (and says so) while the session is paused or on a break. */
-export function Countdown({ deadline, remainingMs }: { deadline?: number | undefined; remainingMs?: number | undefined }) {
+export function Countdown({
+  deadline,
+  remainingMs,
+}: {
+  deadline?: number | undefined;
+  remainingMs?: number | undefined;
+}) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (deadline === undefined) return;
@@ -42,7 +48,15 @@ export function TurnBanner({ view }: { view: SessionView }) {
 }
 
 /** Step heading, progress, prompt, sentence stems, countdown and controls. */
-export function StepPanel({ view, send, headingRef }: { view: SessionView; send: Send; headingRef: Ref<HTMLHeadingElement> }) {
+export function StepPanel({
+  view,
+  send,
+  headingRef,
+}: {
+  view: SessionView;
+  send: Send;
+  headingRef: Ref<HTMLHeadingElement>;
+}) {
   const ex = view.exercise;
   const timeUp = useAction(send);
   if (!ex) return null;
@@ -62,7 +76,11 @@ export function StepPanel({ view, send, headingRef }: { view: SessionView; send:
           {ex.title} · step {ex.stepIndex + 1} of {ex.stepCount}
           {cycles ? ` · round ${Math.min(ex.cycle + 1, cycles)} of ${cycles}` : ""}
         </span>
-        <progress max={ex.stepCount} value={ex.stepIndex + 1} aria-label={`Step ${ex.stepIndex + 1} of ${ex.stepCount}`} />
+        <progress
+          max={ex.stepCount}
+          value={ex.stepIndex + 1}
+          aria-label={`Step ${ex.stepIndex + 1} of ${ex.stepCount}`}
+        />
       </p>
       <h2 id="step-heading" tabIndex={-1} ref={headingRef}>
         {step.title}

@@ -40,7 +40,12 @@ export function Summary({ view, headingRef }: { view: SessionView; headingRef: R
           <CheckInReveal view={view} checkIn={lastCheckIn} />
         </>
       )}
-      {view.channel === "typed" && <Transcript view={view} exerciseId={null} title="Everything you wrote" />}
+      {view.channel === "typed" && view.transcript.length > 0 && (
+        <details class="intro">
+          <summary>Read everything you wrote</summary>
+          <Transcript view={view} exerciseId={null} title="Everything you wrote" />
+        </details>
+      )}
       <p class="hint">
         The links to this session stop working when it expires. <a href="/">Start a new session</a>
       </p>

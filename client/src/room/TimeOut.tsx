@@ -20,7 +20,13 @@ export function TimeOutBar({ view, send }: { view: SessionView; send: Send }) {
     return (
       <aside class="timeout-bar compact" aria-label="Take a break">
         <span class="hint">Feeling flooded? You can stop at any moment.</span>
-        <CommandButton view={view} type="call-time-out" label="Time-out" variant="danger" onClick={() => setOpen(true)} />
+        <CommandButton
+          view={view}
+          type="call-time-out"
+          label="Time-out"
+          variant="danger"
+          onClick={() => setOpen(true)}
+        />
       </aside>
     );
   }

@@ -9,7 +9,15 @@ function entryText(entry: TranscriptEntry): string {
 }
 
 /** Entries of one exercise (or all when exerciseId is null), oldest first. */
-export function Transcript({ view, exerciseId, title }: { view: SessionView; exerciseId: string | null; title: string }) {
+export function Transcript({
+  view,
+  exerciseId,
+  title,
+}: {
+  view: SessionView;
+  exerciseId: string | null;
+  title: string;
+}) {
   const entries = view.transcript.filter((e) => exerciseId === null || e.exerciseId === exerciseId);
   if (entries.length === 0) return null;
   return (

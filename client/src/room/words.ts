@@ -17,7 +17,8 @@ export function turnHeadline(view: SessionView): string | null {
   const ex = view.exercise;
   if (!ex) return null;
   const step = ex.step;
-  if (step.actor === "both") return step.kind === "private-answer" ? "You each answer privately" : "You both take a turn";
+  if (step.actor === "both")
+    return step.kind === "private-answer" ? "You each answer privately" : "You both take a turn";
   if (step.role === "speaker") return "You're speaking";
   if (step.role === "listener") return "Listen, then mirror back";
   return `${seatName(view, ex.speaker)} is speaking, ${seatName(view, ex.listener)} is listening`;

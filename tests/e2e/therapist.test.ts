@@ -201,6 +201,8 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     await snap(t, "console-private");
     await snap(kai.page, "partner-private");
     await snap(robin.page, "partner-stepped-out");
+    expect(await seriousAxeViolations(kai.page)).toEqual([]);
+    expect(await seriousAxeViolations(robin.page)).toEqual([]);
     const robinSees = await bodyText(robin.page);
     expect(robinSees).not.toContain(question);
     expect(robinSees).not.toContain(answer);

@@ -5,7 +5,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useReducer, useRef, useState } from "preact/hooks";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
-import { forgetToken, rememberSeat, storedTokens } from "../seats.ts";
+import { forgetToken, pendingToken, rememberSeat, storedTokens } from "../seats.ts";
 import { type ConnectionState, explainProblem, FINAL_CODES, SeatConnection } from "./connection.ts";
 import type { Send } from "./Controls.tsx";
 import { SeatRoom } from "./SeatRoom.tsx";
@@ -33,41 +33,63 @@ export function dueSeat(a: SessionView, b: SessionView, holder: Partner): Partne
   return null;
 }
 
+/**
+ * The tab's live seat connections. A link just opened (pending) is connected alone first: its session decides
+ * whether the seats stored earlier in this tab belong with it (same session: a shared device) or are dropped.
+ */
 function useConnections(): SeatConnection[] {
   const [connections, setConnections] = useState<SeatConnection[]>([]);
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   useEffect(() => {
-    const opened = storedTokens().map((token) => new SeatConnection(token));
-    setConnections(opened);
-    return () => {
-      for (const c of opened) c.close();
+    const open = new Map<string, { connection: SeatConnection; unsubscribe: () => void }>();
+    let stopped = false;
+    const close = (token: string) => {
+      const entry = open.get(token);
+      if (!entry) return;
+      entry.unsubscribe();
+      entry.connection.close();
+      open.delete(token);
     };
-  }, []);
-  useEffect(() => {
+    const sync = () => {
+      if (stopped) return;
+      const pending = pendingToken();
+      const wanted = pending ? [pending] : storedTokens();
+      for (const token of wanted) {
+        if (open.has(token)) continue;
+        const connection = new SeatConnection(token);
+        const unsubscribe = connection.subscribe((state) => onChange(connection, state));
+        open.set(token, { connection, unsubscribe });
+      }
+      // Failed links stay listed (closed) so the page can say what went wrong.
+      for (const [token, entry] of [...open]) {
+        if (!wanted.includes(token) && entry.connection.state.status !== "closed") close(token);
+      }
+      setConnections([...open.values()].map((e) => e.connection));
+    };
     const onChange = (connection: SeatConnection, state: ConnectionState) => {
+      if (stopped) return;
+      let changed = false;
       if (state.view) {
+        const wasPending = pendingToken() === connection.token;
         const dropped = rememberSeat(state.view.id, state.view.you.seat, connection.token);
-        if (dropped.length > 0) {
-          setConnections((list) => {
-            for (const c of list) if (dropped.includes(c.token)) c.close();
-            return list.filter((c) => !dropped.includes(c.token));
-          });
-        }
+        for (const token of dropped) close(token);
+        changed = wasPending || dropped.length > 0;
       }
       // A seat taken over by another tab keeps its link: this tab may take it back.
       const code = state.problem?.code;
       if (state.status === "closed" && code && FINAL_CODES.has(code) && code !== "SEAT_TAKEN_OVER") {
+        changed = pendingToken() === connection.token;
         forgetToken(connection.token);
       }
+      if (changed) sync();
       rerender(0);
     };
-    const unsubscribe = connections.map((c) => c.subscribe((state) => onChange(c, state)));
-    // A connection may have changed (even failed) before this effect subscribed: catch up with its state now.
-    for (const c of connections) onChange(c, c.state);
+    sync();
     return () => {
-      for (const u of unsubscribe) u();
+      stopped = true;
+      for (const token of [...open.keys()]) close(token);
     };
-  }, [connections]);
+  }, []);
   return connections;
 }
 

@@ -45,6 +45,8 @@ interface Options {
   sweepMax: number;
   /** Start the Attune processes with --cpu-prof and summarise where their CPU time went. */
   profile: boolean;
+  /** Watch MONITOR at the start of each window to tell round trips from script-internal commands. */
+  monitor: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -59,6 +61,7 @@ function parseArgs(argv: string[]): Options {
     soakMinutes: 10,
     sweepMax: 6000,
     profile: false,
+    monitor: true,
   };
   const set: Record<string, string> = {};
   for (const arg of argv) {
@@ -89,6 +92,7 @@ function parseArgs(argv: string[]): Options {
   opts.rounds = num("rounds", 1, 10) ?? opts.rounds;
   opts.sweepMax = num("sweep-max", 10, 20_000) ?? opts.sweepMax;
   opts.profile = "profile" in set;
+  opts.monitor = !("no-monitor" in set);
   if (set.variants !== undefined) {
     const list = set.variants.split(",").filter(Boolean);
     for (const v of list) if (!(v in VARIANT_LABEL)) throw new Error(`unknown variant ${v}`);
@@ -423,6 +427,7 @@ interface RunSpec {
   idleSampleMs: number;
   /** When set, Attune runs with --cpu-prof writing here. */
   profileDir?: string;
+  monitor?: boolean;
 }
 
 async function withLoad(
@@ -623,7 +628,7 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
           cpuStart = cpu();
           if (spec.redisUrl && spec.variant !== "memory" && spec.target === "attune") {
             redisStart = await commandStats(spec.redisUrl);
-            monitoring = monitorSample(spec.redisUrl, Math.min(3000, spec.windowMs / 2));
+            if (spec.monitor) monitoring = monitorSample(spec.redisUrl, Math.min(3000, spec.windowMs / 2));
           }
         },
         onProgress: (atMs, s) => progress.push({ atMs, rssMB: rss() / 2 ** 20, stats: s }),
@@ -942,7 +947,7 @@ async function main(): Promise<void> {
   let profileRuns = 0;
   const profileRoot = join(os.tmpdir(), `attune-bench-profiles-${Date.now()}`);
   const withRedis = (s: RunSpec): RunSpec => {
-    const out: RunSpec = redisUrl ? { ...s, redisUrl } : { ...s };
+    const out: RunSpec = redisUrl ? { ...s, redisUrl, monitor: opts.monitor } : { ...s };
     if (opts.profile) {
       // Profiles are large: they go to the temporary directory, not into the repository.
       out.profileDir = join(profileRoot, `${++profileRuns}-${s.variant}-${s.rooms}`);

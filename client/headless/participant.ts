@@ -158,7 +158,13 @@ export class Participant {
    * Rejects with the server's refusal (its code leads the message, e.g. "TOKEN_UNKNOWN: ...") or on time-out.
    */
   static join(link: string, opts: JoinOptions = {}): Promise<Participant> {
-    const { origin, token } = parseJoinLink(link);
+    let parsed: { origin: string; token: string };
+    try {
+      parsed = parseJoinLink(link);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { origin, token } = parsed;
     const socket: ParticipantSocket = io(origin, {
       auth: { token },
       transports: opts.transports ?? ["websocket"],

@@ -3,7 +3,7 @@
  * passes the device between them through a private check-in and a whole appreciation exchange (spoken channel),
  * with a hand-over screen each time the seat whose move it is changes. While handed over, nothing private of
  * either seat is on the page. Also: opening the second partner's link in a tab that holds the first makes a
- * shared device too.
+ * shared device too, and a link of another session replaces the seats the tab held.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -144,7 +144,7 @@ describe.runIf(runs)("one device for two partners", () => {
     expect(device.errors).toEqual([]);
   });
 
-  it("makes a shared device when a second partner link is opened in the same tab", async () => {
+  it("makes a shared device from a second partner link in the same tab; another session's link replaces it", async () => {
     const session = await createTestSession(server.url, {
       mode: "guided",
       channel: "spoken",
@@ -161,6 +161,18 @@ describe.runIf(runs)("one device for two partners", () => {
     expect(await holder(tab.page)).toEqual({ handingTo: null, seat: "a" });
     await makeMove(tab.page);
     await tab.page.getByRole("heading", { name: "Pass the device to Eli" }).waitFor();
+
+    // A link of another session replaces the seats this tab held: no mixing of two sessions on one screen.
+    const next = await createTestSession(server.url, {
+      mode: "guided",
+      channel: "typed",
+      names: { a: "Ana", b: "Bo" },
+    });
+    await tab.page.goto(next.links.b);
+    await tab.page.getByText("Bo (you) · here").waitFor();
+    expect(await tab.page.getByText("One device ·").count()).toBe(0);
+    const kept = await tab.page.evaluate(() => ({ ...sessionStorage }));
+    expect(kept).toEqual({ "attune.session": next.id, "attune.seat.b": next.links.b.split("/").pop() });
     await tab.context.close();
   });
 });

@@ -29,7 +29,7 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-describe.skipIf(!redisUp)("two processes, one Redis", () => {
+describe.skipIf(!redisUp)("two processes, one Redis", { timeout: 60_000 }, () => {
   let local: RunningAttune;
   let remote: AttuneProcess;
   const open: Participant[] = [];

@@ -97,7 +97,8 @@ afterAll(async () => {
   });
 });
 
-describe.skipIf(!redisUp)("restart of the server process with RedisStore", () => {
+// Child processes start slowly on a loaded 2-core machine (tsx compiles the server on each start).
+describe.skipIf(!redisUp)("restart of the server process with RedisStore", { timeout: 90_000 }, () => {
   const processes: AttuneProcess[] = [];
   const open: Participant[] = [];
 
@@ -147,8 +148,8 @@ describe.skipIf(!redisUp)("restart of the server process with RedisStore", () =>
     // A new process on the same port: the partners' sockets reconnect by themselves.
     await start(first.port);
     await Promise.all([
-      a.waitFor((v) => a.connected && both(v), 15_000),
-      b.waitFor((v) => b.connected && both(v), 15_000),
+      a.waitFor((v) => a.connected && both(v), 30_000),
+      b.waitFor((v) => b.connected && both(v), 30_000),
     ]);
     await Promise.all([a.waitForVersion(b.version), b.waitForVersion(a.version)]);
     for (const p of [a, b]) {

@@ -406,6 +406,21 @@ describe("therapist-led session over sockets", () => {
     expect(a.view.exercise!.step).toMatchObject({ id: "reply", yourMove: true });
   });
 
+  it("a partner's time-out holds the exercise; the therapist sees it and may end the break", async () => {
+    const room = await therapistRoom({ agenda: ["stress-reducing"] });
+    const { t, a, b } = room;
+    await act(room, t, { type: "start-exercise", firstSpeaker: "a" });
+    await act(room, b, { type: "call-time-out", minutes: 30 });
+    expect(t.view.timeOut).toMatchObject({ by: "b" });
+    expect(t.view.timeOut!.returnAt - t.view.timeOut!.at).toBe(30 * 60_000);
+    expect(t.view.exercise!.step.deadline).toBeUndefined();
+    expect(allowed(t.view, "skip-step")).toMatchObject({ allowed: false, code: "ON_TIME_OUT" });
+    await refused(room, a, { type: "post", text: "still here" }, "ON_TIME_OUT");
+    await act(room, t, { type: "end-time-out" });
+    for (const p of [t, a, b]) expect(p.view.timeOut).toBeNull();
+    expect(t.view.exercise!.step.deadline).toBeGreaterThan(Date.now());
+  });
+
   it("nudges reach only their partner; a message to both reaches both", async () => {
     const room = await therapistRoom();
     const { t, a, b, recA, recB } = room;

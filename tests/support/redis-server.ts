@@ -150,7 +150,7 @@ export async function startAttuneProcess(
     child.once("exit", (code, signal) => done({ code, signal })),
   );
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 45_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`Attune process exited during start-up:\n${output}`);

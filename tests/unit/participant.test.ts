@@ -130,6 +130,10 @@ describe("Participant.join", () => {
     expect(p.connected).toBe(true);
   });
 
+  it("rejects a malformed link without connecting", async () => {
+    await expect(Participant.join("http://127.0.0.1:1/room/x")).rejects.toThrow(/join link/);
+  });
+
   it("rejects with the server's refusal code", async () => {
     const h = await startHarness();
     await expect(join(h, "wrong-token")).rejects.toThrow(/^TOKEN_UNKNOWN: this link is not known$/);

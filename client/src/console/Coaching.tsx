@@ -18,6 +18,8 @@ export function TextCommandForm(props: {
   build: (text: string) => Command;
   rows?: number;
   hint?: string;
+  /** What the status line says once the command is applied. */
+  done?: string;
   children?: ComponentChildren;
 }) {
   const { busy, error, run } = useAction(props.send);
@@ -57,7 +59,7 @@ export function TextCommandForm(props: {
       </button>
       {!p.allowed && <Reason id={reasonId} text={p.reason} />}
       <p class="sent-status" role="status">
-        {sent ? "Sent." : ""}
+        {sent ? (props.done ?? "Sent.") : ""}
       </p>
       <ActionError text={error} />
     </form>
@@ -136,6 +138,7 @@ export function NotesPanel({ view, send }: { view: SessionView; send: Send }) {
         type="note"
         label="New note"
         button="Save note"
+        done="Saved."
         rows={3}
         build={(text) => ({ type: "note", text })}
       />
@@ -176,16 +179,21 @@ export function PrivateChannelPanel({ view, send }: { view: SessionView; send: S
   );
 }
 
-/** Private messages, oldest first, as plain text. */
+/** Private messages, oldest first, as plain text, in a live log so new ones are announced. */
 export function MessageList({ view, messages }: { view: SessionView; messages: SessionView["privateMessages"] }) {
-  if (messages.length === 0) return <p class="hint">No messages yet.</p>;
   return (
-    <ol class="message-list" aria-label="Private messages">
-      {messages.map((m) => (
-        <li key={m.v} class={m.seat === view.you.seat ? "mine" : undefined}>
-          <span class="who">{m.seat === view.you.seat ? "You" : seatName(view, m.seat)}</span> {m.text}
-        </li>
-      ))}
-    </ol>
+    <div role="log" aria-label="Private messages">
+      {messages.length === 0 ? (
+        <p class="hint">No messages yet.</p>
+      ) : (
+        <ol class="message-list">
+          {messages.map((m) => (
+            <li key={m.v} class={m.seat === view.you.seat ? "mine" : undefined}>
+              <span class="who">{m.seat === view.you.seat ? "You" : seatName(view, m.seat)}</span> {m.text}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }

@@ -43,6 +43,7 @@ export function StartPanel({ view, send }: { view: SessionView; send: Send }) {
   useEffect(() => {
     if (next) setChosen(next.id);
   }, [next?.id, view.completed.length]);
+  const waiting = (["a", "b"] as Partner[]).filter((p) => !view.admitted[p]);
   const inAgenda = new Set(view.agenda.map((e) => e.id));
   const others = (catalogue ?? []).filter((e) => !inAgenda.has(e.id) && (!e.modes || e.modes.includes("therapist")));
   const selected = chosen || next?.id || view.agenda[0]?.id || others[0]?.id || "";
@@ -83,6 +84,9 @@ export function StartPanel({ view, send }: { view: SessionView; send: Send }) {
       </select>
       {summary && <p class="hint">{summary}</p>}
       {catalogueError && <p class="hint">{catalogueError}</p>}
+      {waiting.length > 0 && (
+        <p class="hint">{waiting.map((p) => seatName(view, p)).join(" and ")} still in the waiting room.</p>
+      )}
       <fieldset class="choice-group">
         <legend>Who speaks first?</legend>
         <div class="chips">

@@ -5,7 +5,7 @@
 import "./console.css";
 import { useEffect, useRef } from "preact/hooks";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
-import type { Send } from "../room/Controls.tsx";
+import { ActionError, CommandButton, type Send, useAction } from "../room/Controls.tsx";
 import { ConfirmButton } from "../room/Lobby.tsx";
 import { Transcript } from "../room/Transcript.tsx";
 import { clockTime, exerciseTitle, seatName } from "../room/words.ts";
@@ -69,11 +69,38 @@ function TranscriptPanel({ view }: { view: SessionView }) {
   );
 }
 
+/** A break one partner called: when it ends, and a way to end it early once both are ready. */
+function BreakNotice({ view, send }: { view: SessionView; send: Send }) {
+  const { busy, error, run } = useAction(send);
+  const t = view.timeOut;
+  if (!t || view.phase === "ended") return null;
+  return (
+    <section class="console-panel break" aria-labelledby="break-heading">
+      <h3 id="break-heading">Time-out</h3>
+      <p>
+        {seatName(view, t.by)} asked for a break. Back together at <strong>{clockTime(t.returnAt)}</strong>; the
+        exercise waits where it was.
+      </p>
+      <CommandButton
+        view={view}
+        type="end-time-out"
+        label="End the break"
+        variant="secondary"
+        busy={busy}
+        onClick={() => run({ type: "end-time-out" })}
+      />
+      <ActionError text={error} />
+    </section>
+  );
+}
+
 /** The calm headline of where the session is. */
 function sessionLine(view: SessionView): string {
   if (view.phase === "ended") return "The session has ended.";
   const waiting = (["a", "b"] as Partner[]).filter((p) => !view.admitted[p] && view.presence[p]);
   if (waiting.length > 0) return `${waiting.map((p) => seatName(view, p)).join(" and ")} waiting to be admitted.`;
+  if (view.timeOut)
+    return `${seatName(view, view.timeOut.by)} called a time-out until ${clockTime(view.timeOut.returnAt)}.`;
   if (view.steppedOut) return `${seatName(view, view.steppedOut)} is stepped out.`;
   if (view.paused) return "The exercise is paused.";
   if (view.exercise) return `${view.exercise.title} is running.`;
@@ -116,6 +143,7 @@ export function TherapistConsole({
             <PartnersPanel view={view} send={send} />
             {/* While a partner is out, the private conversation is what the therapist is doing: keep it on top. */}
             <PrivateChannelPanel view={view} send={send} />
+            <BreakNotice view={view} send={send} />
             {ended ? (
               <section class="console-panel" aria-labelledby="ended-heading">
                 <h3 id="ended-heading">Session ended</h3>

@@ -113,6 +113,23 @@ function SayControl({ view, step, send }: { view: SessionView; step: StepView; s
   };
   return (
     <form class="controls" onSubmit={submit}>
+      {p.allowed && step.stems.length > 0 && (
+        <div class="stems">
+          <p class="stems-label">Sentence starters — tap one to begin with it</p>
+          <div class="stem-buttons">
+            {step.stems.map((stem) => (
+              <button
+                key={stem}
+                type="button"
+                class="btn quiet small"
+                onClick={() => setText((t) => (t ? `${t} ${stem}` : stem))}
+              >
+                {stem}
+              </button>
+            ))}
+          </div>
+        </div>
+      )}
       <label for={inputId}>{step.yourMove ? "Your words" : "Your words (when it's your move)"}</label>
       <textarea
         id={inputId}
@@ -123,20 +140,6 @@ function SayControl({ view, step, send }: { view: SessionView; step: StepView; s
         aria-describedby={p.allowed ? undefined : reasonId}
         onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
       />
-      {p.allowed && step.stems.length > 0 && (
-        <div class="stem-buttons">
-          {step.stems.map((stem) => (
-            <button
-              key={stem}
-              type="button"
-              class="btn quiet small"
-              onClick={() => setText((t) => (t ? `${t} ${stem}` : stem))}
-            >
-              Start with “{stem}”
-            </button>
-          ))}
-        </div>
-      )}
       <button type="submit" class="btn primary" disabled={!p.allowed || busy || !text.trim()}>
         Send
       </button>

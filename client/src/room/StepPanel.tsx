@@ -3,7 +3,7 @@ import type { Ref } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { SessionView } from "../../../shared/protocol.ts";
 import { type Send, StepControls, useAction, CommandButton } from "./Controls.tsx";
-import { minutesSeconds, moveLine, turnHeadline } from "./words.ts";
+import { minutesSeconds, moveLine, permission, turnHeadline } from "./words.ts";
 
 /** A countdown for timed steps; frozen (and says so) while the session is paused or on a break. */
 export function Countdown({
@@ -63,6 +63,8 @@ export function StepPanel({
   const step = ex.step;
   const cycles = ex.cycles;
   const deadlinePassed = step.deadline !== undefined && step.deadline <= Date.now();
+  // When this seat types its words now, the starters become buttons beside the text box instead of a list.
+  const stemsInControls = view.channel === "typed" && step.kind === "say" && permission(view, "say").allowed;
   return (
     <section
       class="step"
@@ -86,7 +88,7 @@ export function StepPanel({
         {step.title}
       </h2>
       <p class="prompt">{step.prompt}</p>
-      {step.stems.length > 0 && (
+      {step.stems.length > 0 && !stemsInControls && (
         <div class="stems">
           <p class="stems-label">Sentence starters</p>
           <ul>

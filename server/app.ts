@@ -13,6 +13,7 @@ import { createHttpApp } from "./http.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { SessionService } from "./service.ts";
 import { createStore } from "./store/index.ts";
+import { keepAdapterStreamTrimmed } from "./stream-retention.ts";
 import type { SessionStore } from "./store/types.ts";
 import { type AttuneServer, attachTransport, createOutbox, originAllowed } from "./transport.ts";
 
@@ -36,6 +37,14 @@ export interface RunningAttune {
 
 /** Socket.IO message size cap; commands are small and text is capped far below this. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** How long a disconnected socket may recover missed packets; adapter stream entries outlive it only briefly. */
+const RECOVERY_WINDOW_MS = 2 * 60_000;
+const STREAM_RETENTION_MS = RECOVERY_WINDOW_MS + 60_000;
+
+/** The Redis stream the adapter writes for a deployment; outside the session key prefix on purpose. */
+export function adapterStreamName(redisPrefix: string): string {
+  return `socket.io:${redisPrefix}`;
+}
 
 /** Starts an Attune server and resolves once it listens. */
 export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
@@ -51,6 +60,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     }));
 
   let adapterClient: ReturnType<typeof createClient> | undefined;
+  let stopTrimming: (() => void) | undefined;
   let io: AttuneServer | undefined;
   const outbox = createOutbox(() => {
     if (!io) throw new Error("socket server not started");
@@ -78,7 +88,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       },
       cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins, credentials: false } : undefined,
       connectionStateRecovery: {
-        maxDisconnectionDuration: 2 * 60_000,
+        maxDisconnectionDuration: RECOVERY_WINDOW_MS,
         // The handshake must run again on recovery: a link revoked meanwhile may not slip back in.
         skipMiddlewares: false,
       },
@@ -91,9 +101,10 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       adapterClient.on("error", (err: Error) => logger.warn({ err: err.message }, "redis adapter error"));
       await adapterClient.connect();
       // Stream and channel names sit outside the session key prefix so session keys alone match `${prefix}*`.
+      const streamName = adapterStreamName(config.redisPrefix);
       io.adapter(
         createAdapter(adapterClient, {
-          streamName: `socket.io:${config.redisPrefix}`,
+          streamName,
           channelPrefix: `socket.io:${config.redisPrefix}`,
           sessionKeyPrefix: `sio:session:${config.redisPrefix}`,
           blockTimeInMs: 1000,
@@ -102,6 +113,9 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
           heartbeatTimeout: 5000,
           onlyPlaintext: true,
         }),
+      );
+      stopTrimming = keepAdapterStreamTrimmed(adapterClient, streamName, STREAM_RETENTION_MS, 30_000, (err) =>
+        logger.warn({ err: err.message }, "redis adapter stream trim failed"),
       );
     }
     io.engine.on("connection_error", (err: { code?: number; message?: string }) => {
@@ -134,6 +148,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       transport.dropAll();
       await transport.settle(3000);
       service.close();
+      stopTrimming?.();
       await io!.close().catch(() => {});
       if (adapterClient?.isOpen) await adapterClient.quit().catch(() => {});
       if (ownsStore) await store.close().catch(() => {});

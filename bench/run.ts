@@ -436,6 +436,8 @@ async function withLoad(
     onJoined(joinMs: number): Promise<void>;
     onWindowStart(): Promise<void>;
     onProgress?(atMs: number, stats: WindowStats): void;
+    /** Runs as soon as the window closes, before the load generator disconnects its sockets. */
+    onWindowEnd(): Promise<void>;
   },
 ): Promise<WindowStats> {
   const child = fork(join(ROOT, "bench/load.ts"), [], {
@@ -463,6 +465,7 @@ async function withLoad(
             hooks.onProgress?.(msg.atMs, msg.stats);
           } else if (msg.type === "window-end") {
             clearTimeout(timer);
+            await hooks.onWindowEnd();
             resolve(msg.stats);
           } else if (msg.type === "error") {
             clearTimeout(timer);
@@ -601,6 +604,9 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
     let cpuStart = 0;
     let redisStart: Awaited<ReturnType<typeof commandStats>> | null = null;
     let monitoring: Promise<MonitorSample> | null = null;
+    let redisEnd: Awaited<ReturnType<typeof commandStats>> | null = null;
+    let cpuSpent = 0;
+    let rssLoad = 0;
     let joinMs = 0;
     const progress: NonNullable<RunResult["progress"]> = [];
     const stats = await withLoad(
@@ -632,17 +638,19 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
           }
         },
         onProgress: (atMs, s) => progress.push({ atMs, rssMB: rss() / 2 ** 20, stats: s }),
+        onWindowEnd: async () => {
+          cpuSpent = cpu() - cpuStart;
+          rssLoad = rss();
+          if (redisStart && spec.redisUrl) redisEnd = await commandStats(spec.redisUrl);
+        },
       },
     );
-    const cpuSpent = cpu() - cpuStart;
-    const rssLoad = rss();
     let redis: RunResult["redis"];
-    if (redisStart && spec.redisUrl) {
+    if (redisStart && redisEnd) {
       const before: Awaited<ReturnType<typeof commandStats>> = redisStart;
-      const after = await commandStats(spec.redisUrl);
-      const sample: MonitorSample = monitoring
-        ? await (monitoring as Promise<MonitorSample>)
-        : { client: {}, script: {} };
+      const after: Awaited<ReturnType<typeof commandStats>> = redisEnd;
+      // Without a MONITOR sample, round trips cannot be told from script-internal calls: they stay unknown (NaN).
+      const sample: MonitorSample | null = monitoring ? await (monitoring as Promise<MonitorSample>) : null;
       const applied = Math.max(1, stats.applied);
       const breakdown: Record<string, number> = {};
       let total = 0;
@@ -655,9 +663,10 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
         if (delta <= 0) continue;
         total += delta;
         breakdown[cmd] = delta / applied;
-        const fromClient = sample.client[cmd] ?? 0;
-        const fromScript = sample.script[cmd] ?? 0;
-        const share = fromClient + fromScript > 0 ? fromClient / (fromClient + fromScript) : 1;
+        const fromClient = sample?.client[cmd] ?? 0;
+        const fromScript = sample?.script[cmd] ?? 0;
+        let share = fromClient + fromScript > 0 ? fromClient / (fromClient + fromScript) : 1;
+        if (!sample) share = Number.NaN;
         if (FANOUT_COMMANDS.has(cmd)) fanout += delta * share;
         else store += delta * share;
       }

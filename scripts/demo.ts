@@ -125,6 +125,15 @@ async function main(): Promise<void> {
     console.log(
       `\n${moves} turns applied; the session is at version ${final.version}, with ${final.transcript.length} lines in its transcript.`,
     );
+    // Leave nothing behind (the store may be a shared Redis when REDIS_URL is set): erase the session.
+    for (const p of participants) p.close();
+    const token = new URL(session.links.a).pathname.split("/").pop() ?? "";
+    const erased = await fetch(`${running.url}/api/sessions/${encodeURIComponent(session.id)}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (!erased.ok) throw new Error(`erasing the session failed: ${erased.status}`);
+    console.log("The session and its links are erased.");
     console.log("Run `npm start` and open a link in two browsers to try it yourselves.");
   } finally {
     clearTimeout(guard);

@@ -4,13 +4,15 @@
  * outlive the sessions it belongs to. Entries are only needed while a disconnected client may still recover its
  * missed packets, so each process trims entries older than that window.
  */
-import type { createClient } from "redis";
-
-type RedisClient = ReturnType<typeof createClient>;
+/** The little of a node-redis client the trim needs (any client type, whatever its modules). */
+interface StreamClient {
+  readonly isReady: boolean;
+  xTrim(key: string, strategy: "MINID", threshold: string): Promise<number>;
+}
 
 /** Removes the stream entries older than `retentionMs` before `now`; returns how many were removed. */
 export async function trimAdapterStream(
-  client: RedisClient,
+  client: StreamClient,
   streamName: string,
   retentionMs: number,
   now: number = Date.now(),
@@ -22,7 +24,7 @@ export async function trimAdapterStream(
 
 /** Trims the stream every `everyMs` until the returned stop function is called; failures are reported, not thrown. */
 export function keepAdapterStreamTrimmed(
-  client: RedisClient,
+  client: StreamClient,
   streamName: string,
   retentionMs: number,
   everyMs: number,

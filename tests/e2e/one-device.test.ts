@@ -134,6 +134,7 @@ describe.runIf(runs)("one device for two partners", () => {
       await makeMove(page, option ? { option } : {});
       expect(await shownVersion(page)).toBeGreaterThan(before);
     }
+    await snap("after-loop");
     await page.getByTestId("exercise-ended").getByText("You finished Appreciation exchange").waitFor();
     // Speaker and listener alternate on every say step, so the device changed hands many times, both ways.
     expect(handovers.filter((s) => s === "a").length).toBeGreaterThanOrEqual(3);

@@ -9,6 +9,8 @@
  *
  * IPC: parent -> { type: "config", config } then { type: "go" } and finally { type: "stop" };
  * child -> "joined" (rooms ready: idle point), "window-start", "progress" (soak), "window-end" (stats), "error".
+ * After "window-end" the load continues, unmeasured, until "stop" (or a minute), so that the parent can take
+ * readings that would disturb the window (a Redis MONITOR sample).
  */
 import { performance } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
@@ -338,7 +340,12 @@ function send(msg: LoadMessage): void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function run(config: LoadConfig, waitForGo: Promise<void>, stopped: () => boolean): Promise<void> {
+async function run(
+  config: LoadConfig,
+  waitForGo: Promise<void>,
+  stopped: () => boolean,
+  stopSignal: Promise<void>,
+): Promise<void> {
   const metrics = new Metrics();
   const drivers: RoomDriver[] = config.rooms.map((spec) =>
     spec.kind === "attune"
@@ -380,6 +387,15 @@ async function run(config: LoadConfig, waitForGo: Promise<void>, stopped: () => 
     }
     metrics.recording = false;
     send({ type: "window-end", stats: metrics.snapshot(drivers.length, config.periodMs) });
+    // The load goes on, unmeasured, until the parent has taken its end-of-window readings (bounded).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      stopSignal,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 60_000);
+      }),
+    ]);
+    clearTimeout(timer);
   } finally {
     for (const t of timers) clearTimeout(t);
     for (const d of drivers) d.close();
@@ -392,16 +408,21 @@ if (process.send) {
     go = resolve;
   });
   let stop = false;
+  let stopNow!: () => void;
+  const stopSignal = new Promise<void>((resolve) => {
+    stopNow = resolve;
+  });
   let running: Promise<void> | null = null;
   process.on("message", (msg: ParentMessage) => {
     if (msg.type === "config" && !running) {
-      running = run(msg.config, waitForGo, () => stop).catch((err: unknown) => {
+      running = run(msg.config, waitForGo, () => stop, stopSignal).catch((err: unknown) => {
         send({ type: "error", message: err instanceof Error ? err.message : String(err) });
       });
     } else if (msg.type === "go") {
       go();
     } else if (msg.type === "stop") {
       stop = true;
+      stopNow();
       go();
       void (running ?? Promise.resolve()).finally(() => process.exit(0));
     }

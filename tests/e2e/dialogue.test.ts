@@ -117,6 +117,10 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
     await alex.page.locator(".turn-banner .headline", { hasText: "You each answer privately" }).waitFor();
     await snap(alex.page, "check-in-alex");
     expect(await seriousAxeViolations(alex.page)).toEqual([]);
+    // The rating and feeling chips wrap instead of pushing the page sideways on a narrow phone.
+    await alex.page.setViewportSize({ width: 320, height: 700 });
+    expect(await overflowingElements(alex.page)).toEqual([]);
+    await alex.page.setViewportSize(PHONE);
 
     const v = await makeMove(sam.page, { answer: { rating: 7, feeling: "hopeful", note: "Sam-private-note-41" } });
     await waitForVersion(alex.page, v);

@@ -108,6 +108,34 @@ function parseArgs(argv: string[]): Options {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Every process the bench started and has not yet seen exit: none may outlive the bench. */
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+function stopChildrenAndExit(code: number): void {
+  for (const child of children) child.kill("SIGTERM");
+  const timer = setTimeout(() => {
+    for (const child of children) child.kill("SIGKILL");
+    process.exit(code);
+  }, 3000);
+  timer.unref();
+  const check = setInterval(() => {
+    if (children.size === 0) process.exit(code);
+  }, 50);
+  check.unref();
+}
+
+process.once("SIGINT", () => stopChildrenAndExit(130));
+process.once("SIGTERM", () => stopChildrenAndExit(143));
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createNetServer();
@@ -159,11 +187,13 @@ async function startProcess(
   nodeArgs: string[] = [],
 ): Promise<ServerProc> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, PORT: String(port), HOST },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   const stderr: string[] = [];
   child.stdout?.on("data", () => {});
   child.stderr?.on("data", (c: Buffer) => keepTail(stderr, c));
@@ -234,10 +264,12 @@ interface RedisHandle {
 
 async function startPrivateRedis(): Promise<RedisHandle> {
   const port = await freePort();
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--maxclients", "1000"],
-    { stdio: ["ignore", "ignore", "pipe"] },
+  const child = track(
+    spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--maxclients", "1000"],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    ),
   );
   const failed = new Promise<never>((_, reject) => child.once("error", reject));
   await Promise.race([waitForPort(port, 10_000, child), failed]);
@@ -440,11 +472,13 @@ async function withLoad(
     onWindowEnd(): Promise<void>;
   },
 ): Promise<WindowStats> {
-  const child = fork(join(ROOT, "bench/load.ts"), [], {
-    cwd: ROOT,
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  const child = track(
+    fork(join(ROOT, "bench/load.ts"), [], {
+      cwd: ROOT,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    }),
+  );
   const post = (msg: ParentMessage) => child.send(msg);
   const limitMs = config.warmupMs + config.durationMs + 10 * 60_000;
   try {

@@ -127,6 +127,14 @@ function defaultAnswer(step: StepView): CheckInAnswer {
   return answer;
 }
 
+/** The command that completes this seat's part of a step of each kind. */
+const MOVE_FOR: Record<StepView["kind"], Command["type"]> = {
+  say: "say",
+  choose: "choose",
+  "private-answer": "answer",
+  talk: "end-turn",
+};
+
 function isAllowed(view: SessionView, type: Command["type"]): boolean {
   return view.allowed.some((a) => a.type === type && a.allowed);
 }
@@ -148,6 +156,9 @@ export function nextMove(view: SessionView, opts: PlayOptions = {}): Command | n
   }
   const step = exercise.step;
   if (!step.yourMove) return null;
+  // Check first, build after: policies and text sources count their calls, so none may be spent on a no-move.
+  const type = MOVE_FOR[step.kind];
+  if (!type || !isAllowed(view, type) || (step.kind === "private-answer" && step.yourAnswer)) return null;
   let command: Command;
   switch (step.kind) {
     case "say":
@@ -158,7 +169,6 @@ export function nextMove(view: SessionView, opts: PlayOptions = {}): Command | n
       command = { type: "choose", option: (opts.choose ?? firstOption)(step, view) };
       break;
     case "private-answer":
-      if (step.yourAnswer) return null;
       command = { type: "answer", answer: (opts.answerFor ?? ((s) => defaultAnswer(s)))(step, view) };
       break;
     case "talk":
@@ -167,7 +177,7 @@ export function nextMove(view: SessionView, opts: PlayOptions = {}): Command | n
     default:
       return null;
   }
-  return isAllowed(view, command.type) ? command : null;
+  return command;
 }
 
 /** Plays `participant`'s seat until `opts.until` holds for its view. */

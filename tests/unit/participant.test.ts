@@ -7,16 +7,18 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, type Socket } from "socket.io";
 import { afterEach, describe, expect, it } from "vitest";
-import { notQuiteOnce, playSeat, scriptedChoices, type TurnReport } from "../../client/headless/bot.ts";
+import { nextMove, notQuiteOnce, playSeat, scriptedChoices, type TurnReport } from "../../client/headless/bot.ts";
 import { Participant, parseJoinLink } from "../../client/headless/participant.ts";
 import type {
   Channel,
   ClientToServerEvents,
   Command,
   CommandEnvelope,
+  CommandType,
   EngineEvent,
   ServerToClientEvents,
   SessionView,
+  StepView,
 } from "../../shared/protocol.ts";
 import { createTestSession, startTestServer } from "../support/server.ts";
 
@@ -279,6 +281,83 @@ describe("connection", () => {
     await p.waitFor((v) => v.version === 2, 3000);
     expect(reconnected).toBe(true);
     expect(h.sockets).toHaveLength(2);
+  });
+});
+
+describe("nextMove", () => {
+  function stepView(step: Partial<StepView>, allowed: CommandType[], channel: Channel = "typed"): SessionView {
+    return {
+      ...viewAt(3),
+      channel,
+      phase: "exercise",
+      exercise: {
+        id: "x",
+        title: "X",
+        stepIndex: 0,
+        stepCount: 1,
+        cycle: 0,
+        speaker: "a",
+        listener: "b",
+        step: {
+          id: "s",
+          title: "S",
+          kind: "say",
+          actor: "speaker",
+          role: "speaker",
+          yourMove: true,
+          prompt: "",
+          stems: [],
+          ...step,
+        },
+      },
+      allowed: allowed.map((type) => ({ type, allowed: true })),
+    };
+  }
+
+  it("says text in the typed channel and nothing in the spoken one", () => {
+    expect(nextMove(stepView({}, ["say"]), { textFor: () => "hello" })).toEqual({ type: "say", text: "hello" });
+    expect(nextMove(stepView({}, ["say"], "spoken"), { textFor: () => "hello" })).toEqual({ type: "say" });
+  });
+
+  it("makes no move, and spends no policy call, when it is not its move or the command is not allowed", () => {
+    let calls = 0;
+    const choose = () => {
+      calls++;
+      return "a";
+    };
+    const options = [{ id: "a", label: "A" }];
+    expect(nextMove(stepView({ kind: "choose", options }, []), { choose })).toBeNull();
+    expect(nextMove(stepView({ kind: "choose", options, yourMove: false }, ["choose"]), { choose })).toBeNull();
+    expect(calls).toBe(0);
+    expect(nextMove(stepView({ kind: "choose", options }, ["choose"]), { choose })).toEqual({
+      type: "choose",
+      option: "a",
+    });
+    expect(calls).toBe(1);
+  });
+
+  it("answers from the step's fields once, and ends a talk turn", () => {
+    const answerFields = { rating: { min: 0, max: 10 }, feelings: ["calm", "tired"] };
+    expect(nextMove(stepView({ kind: "private-answer", actor: "both", answerFields }, ["answer"]))).toEqual({
+      type: "answer",
+      answer: { rating: 5, feeling: "calm" },
+    });
+    const answered = stepView({ kind: "private-answer", actor: "both", answerFields, yourAnswer: { rating: 5 } }, [
+      "answer",
+    ]);
+    expect(nextMove(answered)).toBeNull();
+    expect(nextMove(stepView({ kind: "talk" }, ["end-turn"]))).toEqual({ type: "end-turn" });
+  });
+
+  it("starts the next exercise only when asked to and allowed", () => {
+    const lobby = {
+      ...viewAt(2),
+      agenda: [{ id: "x", title: "X", summary: "x" }],
+      allowed: [{ type: "start-exercise" as const, allowed: true }],
+    };
+    expect(nextMove(lobby)).toBeNull();
+    expect(nextMove(lobby, { startExercises: true })).toEqual({ type: "start-exercise" });
+    expect(nextMove({ ...lobby, agendaNext: 1 }, { startExercises: true })).toBeNull();
   });
 });
 

@@ -37,6 +37,53 @@ function stage(
   ];
 }
 
+/**
+ * One partner's turn at owning their part: they apologize, the other accepts it or says what is still missing,
+ * and that goes back to the apology until it is accepted; acceptance swaps roles and moves on to `accepted`.
+ */
+function ownership(suffix: string, opening: string, accepted: string): StepDefinition[] {
+  return [
+    {
+      id: `responsibility-share${suffix}`,
+      title: "My part",
+      actor: "speaker",
+      kind: "say",
+      prompt: {
+        speaker: `${opening} (or type) what set you up to react the way you did, what your part was, and apologize for it.`,
+        listener: "Your partner is owning their part. Listen for the apology.",
+      },
+      stems: { speaker: ["I was already ... that day.", "My part in it was ...", "I'm sorry that I ..."] },
+      next: { to: `responsibility-receive${suffix}` },
+    },
+    {
+      id: `responsibility-receive${suffix}`,
+      title: "Receive the apology",
+      actor: "listener",
+      kind: "choose",
+      prompt: {
+        listener: "Can you accept your partner's apology, or is something still missing?",
+        speaker: "Your partner is taking in your apology.",
+      },
+      options: [
+        { id: "accept", label: "I accept your apology", next: { to: accepted, swapRoles: true } },
+        { id: "need-more", label: "I still need something", next: { to: `responsibility-need${suffix}` } },
+      ],
+    },
+    {
+      id: `responsibility-need${suffix}`,
+      title: "What I still need",
+      actor: "listener",
+      kind: "say",
+      prompt: {
+        listener: "Say (or type) kindly what you still need to hear or see.",
+        speaker: "Your partner is telling you what they still need. You'll get to respond.",
+      },
+      stems: { listener: ["What would help me is ...", "I still need to hear ..."] },
+      next: { to: `responsibility-share${suffix}` },
+    },
+  ];
+}
+
 const summarize = "Sum up what your partner shared (say it or type it), without correcting or defending.";
 
 /** Processing a regrettable incident in five stages, taking turns within each, once both are calm. */
@@ -106,83 +153,8 @@ export const repair = {
       },
       "responsibility-share",
     ),
-    {
-      id: "responsibility-share",
-      title: "My part",
-      actor: "speaker",
-      kind: "say",
-      prompt: {
-        speaker: "Say (or type) what set you up to react the way you did, what your part was, and apologize for it.",
-        listener: "Your partner is owning their part. Listen for the apology.",
-      },
-      stems: { speaker: ["I was already ... that day.", "My part in it was ...", "I'm sorry that I ..."] },
-      next: { to: "responsibility-receive" },
-    },
-    {
-      id: "responsibility-receive",
-      title: "Receive the apology",
-      actor: "listener",
-      kind: "choose",
-      prompt: {
-        listener: "Can you accept your partner's apology, or is something still missing?",
-        speaker: "Your partner is taking in your apology.",
-      },
-      options: [
-        { id: "accept", label: "I accept your apology", next: { to: "responsibility-share-2", swapRoles: true } },
-        { id: "need-more", label: "I still need something", next: { to: "responsibility-need" } },
-      ],
-    },
-    {
-      id: "responsibility-need",
-      title: "What I still need",
-      actor: "listener",
-      kind: "say",
-      prompt: {
-        listener: "Say (or type) kindly what you still need to hear or see.",
-        speaker: "Your partner is telling you what they still need. You'll get to respond.",
-      },
-      stems: { listener: ["What would help me is ...", "I still need to hear ..."] },
-      next: { to: "responsibility-share" },
-    },
-    {
-      id: "responsibility-share-2",
-      title: "My part",
-      actor: "speaker",
-      kind: "say",
-      prompt: {
-        speaker:
-          "Now your turn: say (or type) what set you up to react the way you did, what your part was, and apologize for it.",
-        listener: "Your partner is owning their part. Listen for the apology.",
-      },
-      stems: { speaker: ["I was already ... that day.", "My part in it was ...", "I'm sorry that I ..."] },
-      next: { to: "responsibility-receive-2" },
-    },
-    {
-      id: "responsibility-receive-2",
-      title: "Receive the apology",
-      actor: "listener",
-      kind: "choose",
-      prompt: {
-        listener: "Can you accept your partner's apology, or is something still missing?",
-        speaker: "Your partner is taking in your apology.",
-      },
-      options: [
-        { id: "accept", label: "I accept your apology", next: { to: "plan-share", swapRoles: true } },
-        { id: "need-more", label: "I still need something", next: { to: "responsibility-need-2" } },
-      ],
-    },
-    {
-      id: "responsibility-need-2",
-      title: "What I still need",
-      actor: "listener",
-      kind: "say",
-      prompt: {
-        listener: "Say (or type) kindly what you still need to hear or see.",
-        speaker: "Your partner is telling you what they still need. You'll get to respond.",
-      },
-      stems: { listener: ["What would help me is ...", "I still need to hear ..."] },
-      next: { to: "responsibility-share-2" },
-    },
+    ...ownership("", "Say", "responsibility-share-2"),
+    ...ownership("-2", "Now your turn: say", "plan-share"),
     ...stage(
       "plan",
       "Next time",

@@ -4,23 +4,20 @@
  * (with one "not quite" loop), end the session and read the summary. Each page shows only what its seat may see;
  * axe finds nothing serious on home, room and summary at 375 px; a screenshot of every step lands in test-output/.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
 import {
-  buildClient,
   chromiumAvailable,
-  launchBrowser,
+  numberedScreenshots,
   openPhone,
   overflowingElements,
   PHONE,
-  resetScreenshots,
-  screenshot,
   seriousAxeViolations,
+  startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { startTestServer } from "../support/server.ts";
 import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "dialogue";
@@ -32,15 +29,10 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
   let sam: TestPage;
   let alex: TestPage;
   let links: { a: string; b: string };
-  let shot = 0;
-  const snap = async (page: Page, name: string) =>
-    screenshot(page, SUITE, `${String(++shot).padStart(2, "0")}-${name}`);
+  const snap = numberedScreenshots(SUITE);
 
   beforeAll(async () => {
-    buildClient();
-    resetScreenshots(SUITE);
-    server = await startTestServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startBrowserSuite(SUITE));
     sam = await openPhone(browser);
     alex = await openPhone(browser);
   });

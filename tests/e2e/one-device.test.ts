@@ -9,17 +9,15 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
 import {
-  buildClient,
   chromiumAvailable,
-  launchBrowser,
+  numberedScreenshots,
   openPhone,
-  resetScreenshots,
-  screenshot,
   seriousAxeViolations,
+  startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession, startTestServer } from "../support/server.ts";
+import { createTestSession } from "../support/server.ts";
 import { makeMove, shownStep, shownVersion } from "./driver.ts";
 
 const SUITE = "one-device";
@@ -41,14 +39,11 @@ describe.runIf(runs)("one device for two partners", () => {
   let server: RunningAttune;
   let browser: Browser;
   let device: TestPage;
-  let shot = 0;
-  const snap = async (name: string) => screenshot(device.page, SUITE, `${String(++shot).padStart(2, "0")}-${name}`);
+  const numbered = numberedScreenshots(SUITE);
+  const snap = (name: string) => numbered(device.page, name);
 
   beforeAll(async () => {
-    buildClient();
-    resetScreenshots(SUITE);
-    server = await startTestServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startBrowserSuite(SUITE));
     device = await openPhone(browser);
   });
 

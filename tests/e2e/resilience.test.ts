@@ -7,17 +7,9 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreateSessionResponse } from "../../shared/protocol.ts";
 import type { RunningAttune } from "../../server/app.ts";
-import {
-  buildClient,
-  chromiumAvailable,
-  launchBrowser,
-  openPhone,
-  resetScreenshots,
-  screenshot,
-  type TestPage,
-} from "../support/browser.ts";
+import { chromiumAvailable, openPhone, screenshot, startBrowserSuite, type TestPage } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession, startTestServer } from "../support/server.ts";
+import { createTestSession } from "../support/server.ts";
 import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "resilience";
@@ -32,10 +24,7 @@ describe.runIf(runs)("reload, network loss and hostile text", () => {
   let session: CreateSessionResponse;
 
   beforeAll(async () => {
-    buildClient();
-    resetScreenshots(SUITE);
-    server = await startTestServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startBrowserSuite(SUITE));
     sam = await openPhone(browser);
     alex = await openPhone(browser);
     session = await createTestSession(server.url, {

@@ -3,38 +3,28 @@
  * the partners wait, the therapist admits them, starts an exercise with a chosen first speaker, adjusts the timer,
  * nudges one partner, pauses and resumes, steps one partner out for a private word with the other, brings both
  * back and ends the session. Every step is checked on all three screens; screenshots go to
- * test-output/therapist-*.png.
+ * test-output/e2e/therapist/.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
 import {
-  buildClient,
   chromiumAvailable,
-  launchBrowser,
+  numberedScreenshots,
+  openPage,
   openPhone,
   PHONE,
   seriousAxeViolations,
+  startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession, startTestServer } from "../support/server.ts";
+import { createTestSession } from "../support/server.ts";
 import { waitForVersion } from "./driver.ts";
 
-const OUTPUT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "test-output");
+const SUITE = "therapist";
 const runs = requireService("chromium", chromiumAvailable());
-
-let shot = 0;
-async function snap(page: Page, name: string): Promise<void> {
-  mkdirSync(OUTPUT, { recursive: true });
-  await page.screenshot({
-    path: join(OUTPUT, `therapist-${String(++shot).padStart(2, "0")}-${name}.png`),
-    fullPage: true,
-  });
-}
+const snap = numberedScreenshots(SUITE);
 
 /** All text in the page, visible or not (screen-reader-only text included), for privacy checks. */
 async function bodyText(page: Page): Promise<string> {
@@ -50,9 +40,7 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
   let links: { a: string; b: string; therapist: string };
 
   beforeAll(async () => {
-    buildClient();
-    server = await startTestServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startBrowserSuite(SUITE));
     const created = await createTestSession(server.url, {
       mode: "therapist",
       channel: "typed",
@@ -60,15 +48,7 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
       names: { a: "Robin", b: "Kai" },
     });
     links = { a: created.links.a, b: created.links.b, therapist: created.links.therapist! };
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
-    page.on("console", (msg) => {
-      if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
-    });
-    therapist = { context, page, errors };
+    therapist = await openPage(browser, { width: 1280, height: 900 });
     robin = await openPhone(browser);
     kai = await openPhone(browser);
   });

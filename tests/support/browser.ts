@@ -8,6 +8,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { RunningAttune } from "../../server/app.ts";
+import { startTestServer } from "./server.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -41,9 +43,9 @@ export interface TestPage {
   errors: string[];
 }
 
-/** A fresh browser context (its own storage, like a separate device) with one phone-sized page. */
-export async function openPhone(browser: Browser): Promise<TestPage> {
-  const context = await browser.newContext({ viewport: PHONE, reducedMotion: "reduce" });
+/** A fresh browser context (its own storage, like a separate device) with one page of the given size. */
+export async function openPage(browser: Browser, viewport: { width: number; height: number }): Promise<TestPage> {
+  const context = await browser.newContext({ viewport, reducedMotion: "reduce" });
   // Fail fast: a missing element should fail its test in seconds, not after the 30 s default.
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
@@ -53,6 +55,26 @@ export async function openPhone(browser: Browser): Promise<TestPage> {
     if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
   });
   return { context, page, errors };
+}
+
+/** A fresh browser context (its own storage, like a separate device) with one phone-sized page. */
+export function openPhone(browser: Browser): Promise<TestPage> {
+  return openPage(browser, PHONE);
+}
+
+/** What every browser suite runs against: its own Attune server and one headless Chromium. */
+export interface BrowserSuite {
+  server: RunningAttune;
+  browser: Browser;
+}
+
+/** Builds the client, clears the suite's screenshots, then starts a test server and Chromium for the suite. */
+export async function startBrowserSuite(suite: string): Promise<BrowserSuite> {
+  buildClient();
+  resetScreenshots(suite);
+  const server = await startTestServer();
+  const browser = await launchBrowser();
+  return { server, browser };
 }
 
 /** Empties a suite's screenshot folder so a run never mixes its pictures with an older run's. */
@@ -65,6 +87,12 @@ export async function screenshot(page: Page, suite: string, name: string): Promi
   const dir = join(OUTPUT_DIR, suite);
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+/** A screenshot taker that numbers the suite's pictures in the order they are taken (01-name, 02-name, …). */
+export function numberedScreenshots(suite: string): (page: Page, name: string) => Promise<void> {
+  let shot = 0;
+  return (page, name) => screenshot(page, suite, `${String(++shot).padStart(2, "0")}-${name}`);
 }
 
 const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");

@@ -2,9 +2,17 @@
 import { useEffect, useId, useState } from "preact/hooks";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
 import { type ExerciseSummary, fetchExercises } from "../api.ts";
-import { ActionError, CommandButton, Reason, type Send, StepControls, useAction } from "../room/Controls.tsx";
-import { ConfirmButton } from "../room/Lobby.tsx";
-import { Countdown } from "../room/StepPanel.tsx";
+import {
+  ActionError,
+  CommandButton,
+  PauseResumeButton,
+  Reason,
+  type Send,
+  StepControls,
+  useAction,
+} from "../room/Controls.tsx";
+import { ConfirmButton, FirstSpeakerChoice } from "../room/Lobby.tsx";
+import { Countdown, StepProgress } from "../room/StepPanel.tsx";
 import { permission, seatName } from "../room/words.ts";
 
 const TIMER_STEPS = [
@@ -38,7 +46,6 @@ export function StartPanel({ view, send }: { view: SessionView; send: Send }) {
   const [firstSpeaker, setFirstSpeaker] = useState<Partner>("a");
   const { busy, error, run } = useAction(send);
   const selectId = useId();
-  const groupName = useId();
   // When an exercise ends, the agenda moves on: offer its next item unless the therapist picked something else.
   useEffect(() => {
     if (next) setChosen(next.id);
@@ -87,17 +94,7 @@ export function StartPanel({ view, send }: { view: SessionView; send: Send }) {
       {waiting.length > 0 && (
         <p class="hint">{waiting.map((p) => seatName(view, p)).join(" and ")} still in the waiting room.</p>
       )}
-      <fieldset class="choice-group">
-        <legend>Who speaks first?</legend>
-        <div class="chips">
-          {(["a", "b"] as Partner[]).map((p) => (
-            <label key={p} class={`chip${firstSpeaker === p ? " selected" : ""}`}>
-              <input type="radio" name={groupName} checked={firstSpeaker === p} onChange={() => setFirstSpeaker(p)} />
-              <span>{seatName(view, p)}</span>
-            </label>
-          ))}
-        </div>
-      </fieldset>
+      <FirstSpeakerChoice view={view} value={firstSpeaker} onChange={setFirstSpeaker} />
       <CommandButton
         view={view}
         type="start-exercise"
@@ -144,11 +141,7 @@ export function ExercisePanel({ view, send }: { view: SessionView; send: Send })
           Step {ex.stepIndex + 1} of {ex.stepCount}: <strong>{step.title}</strong>
           {ex.cycles ? ` · round ${Math.min(ex.cycle + 1, ex.cycles)} of ${ex.cycles}` : ` · round ${ex.cycle + 1}`}
         </span>
-        <progress
-          max={ex.stepCount}
-          value={ex.stepIndex + 1}
-          aria-label={`Step ${ex.stepIndex + 1} of ${ex.stepCount}`}
-        />
+        <StepProgress ex={ex} />
       </p>
       <p class="floor" data-testid="floor">
         Speaker: <strong>{seatName(view, ex.speaker)}</strong> · Listener:{" "}
@@ -190,25 +183,7 @@ export function ExercisePanel({ view, send }: { view: SessionView; send: Send })
       </div>
       {(step.actor === "therapist" || step.kind === "private-answer") && <StepControls view={view} send={send} />}
       <div class="pacing console-pacing">
-        {view.paused ? (
-          <CommandButton
-            view={view}
-            type="resume"
-            label="Resume"
-            variant="primary"
-            busy={busy}
-            onClick={() => run({ type: "resume" })}
-          />
-        ) : (
-          <CommandButton
-            view={view}
-            type="pause"
-            label="Pause"
-            variant="secondary"
-            busy={busy}
-            onClick={() => run({ type: "pause" })}
-          />
-        )}
+        <PauseResumeButton view={view} busy={busy} run={run} />
         <CommandButton
           view={view}
           type="back-step"

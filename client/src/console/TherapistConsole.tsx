@@ -5,8 +5,9 @@
 import "./console.css";
 import { useEffect, useRef } from "preact/hooks";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
-import { ActionError, CommandButton, type Send, useAction } from "../room/Controls.tsx";
+import { ActionError, CommandButton, type RoomScreenProps, type Send, useAction } from "../room/Controls.tsx";
 import { ConfirmButton } from "../room/Lobby.tsx";
+import { CompletedList } from "../room/Summary.tsx";
 import { Transcript } from "../room/Transcript.tsx";
 import { clockTime, exerciseTitle, seatName } from "../room/words.ts";
 import { CoachingPanel, NotesPanel, PrivateChannelPanel } from "./Coaching.tsx";
@@ -108,18 +109,7 @@ function sessionLine(view: SessionView): string {
 }
 
 /** The therapist's whole console. */
-export function TherapistConsole({
-  view,
-  send,
-  announce,
-  offline = false,
-}: {
-  view: SessionView;
-  send: Send;
-  announce: (text: string) => void;
-  /** While reconnecting every control is disabled: nothing sent now could be confirmed. */
-  offline?: boolean;
-}) {
+export function TherapistConsole({ view, send, announce, offline = false }: RoomScreenProps) {
   const line = sessionLine(view);
   const lastLine = useRef(line);
   useEffect(() => {
@@ -147,18 +137,7 @@ export function TherapistConsole({
             {ended ? (
               <section class="console-panel" aria-labelledby="ended-heading">
                 <h3 id="ended-heading">Session ended</h3>
-                {view.completed.length > 0 ? (
-                  <ol class="done-list">
-                    {view.completed.map((c) => (
-                      <li key={`${c.exerciseId}-${c.at}`}>
-                        {exerciseTitle(view, c.exerciseId)}
-                        {c.endedEarly ? " (ended early)" : ""}
-                      </li>
-                    ))}
-                  </ol>
-                ) : (
-                  <p>No exercise was completed.</p>
-                )}
+                <CompletedList view={view} earlyNote=" (ended early)" none="No exercise was completed." />
               </section>
             ) : view.exercise ? (
               <ExercisePanel view={view} send={send} />

@@ -44,6 +44,31 @@ function ChoiceGroup<T extends string>(props: {
   );
 }
 
+/** A labelled one-line input that never offers autocomplete (names and keys are private to this session). */
+function TextField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  type?: "text" | "password";
+  maxLength?: number;
+}) {
+  const common = {
+    id: props.id,
+    autocomplete: "off",
+    maxLength: props.maxLength,
+    value: props.value,
+    onInput: (e: Event) => props.onInput((e.currentTarget as HTMLInputElement).value),
+  };
+  // Preact types each input type separately, so the two kinds are spelled out rather than passed as a variable.
+  return (
+    <>
+      <label for={props.id}>{props.label}</label>
+      {props.type === "password" ? <input type="password" {...common} /> : <input type="text" {...common} />}
+    </>
+  );
+}
+
 function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
   const [mode, setMode] = useState<Mode>("guided");
   const [channel, setChannel] = useState<Channel>("typed");
@@ -142,34 +167,17 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
       <fieldset class="names">
         <legend>Your first names (optional)</legend>
         <p class="hint">Only used to say whose turn it is. Leave them empty if you prefer.</p>
-        <label for={ids.a}>First partner</label>
-        <input
-          id={ids.a}
-          type="text"
-          autocomplete="off"
-          maxLength={NAME_MAX}
-          value={nameA}
-          onInput={(e) => setNameA((e.currentTarget as HTMLInputElement).value)}
-        />
-        <label for={ids.b}>Second partner</label>
-        <input
-          id={ids.b}
-          type="text"
-          autocomplete="off"
-          maxLength={NAME_MAX}
-          value={nameB}
-          onInput={(e) => setNameB((e.currentTarget as HTMLInputElement).value)}
-        />
+        <TextField id={ids.a} label="First partner" value={nameA} onInput={setNameA} maxLength={NAME_MAX} />
+        <TextField id={ids.b} label="Second partner" value={nameB} onInput={setNameB} maxLength={NAME_MAX} />
       </fieldset>
       {mode === "therapist" && (
         <div class="field">
-          <label for={ids.key}>Therapist access key (if your practice gave you one)</label>
-          <input
+          <TextField
             id={ids.key}
+            label="Therapist access key (if your practice gave you one)"
             type="password"
-            autocomplete="off"
             value={therapistKey}
-            onInput={(e) => setTherapistKey((e.currentTarget as HTMLInputElement).value)}
+            onInput={setTherapistKey}
           />
         </div>
       )}

@@ -1,4 +1,5 @@
 /** The controls of the current step for one seat: what they may do now, and why not when they may not. */
+import type { Ref } from "preact";
 import { useId, useState } from "preact/hooks";
 import type {
   CheckInAnswer,
@@ -81,6 +82,59 @@ export function CommandButton(props: {
     </span>
   );
 }
+
+/** Pause while the exercise runs, Resume while it is paused: one toggle for the seat room and the console alike. */
+export function PauseResumeButton({
+  view,
+  busy,
+  run,
+  pauseVariant = "secondary",
+  showPauseReason = true,
+}: {
+  view: SessionView;
+  busy: boolean;
+  run: (command: Command) => Promise<boolean>;
+  pauseVariant?: "secondary" | "quiet";
+  /** Whether a disabled Pause shows its reason underneath (the partner room leaves it out to keep the row small). */
+  showPauseReason?: boolean;
+}) {
+  return view.paused ? (
+    <CommandButton
+      view={view}
+      type="resume"
+      label="Resume"
+      variant="primary"
+      busy={busy}
+      onClick={() => run({ type: "resume" })}
+    />
+  ) : (
+    <CommandButton
+      view={view}
+      type="pause"
+      label="Pause"
+      variant={pauseVariant}
+      busy={busy}
+      showReason={showPauseReason}
+      onClick={() => run({ type: "pause" })}
+    />
+  );
+}
+
+/** Props of a main room panel (step or lobby) whose heading takes focus when the turn changes. */
+export type HeadedPanelProps = {
+  view: SessionView;
+  send: Send;
+  headingRef: Ref<HTMLHeadingElement>;
+};
+
+/** Props shared by the two whole-room screens (a partner's seat room and the therapist console). */
+export type RoomScreenProps = {
+  view: SessionView;
+  send: Send;
+  announce: (text: string) => void;
+  /** While reconnecting every control is disabled: nothing sent now could be confirmed. */
+  offline?: boolean;
+};
 
 function SayControl({ view, step, send }: { view: SessionView; step: StepView; send: Send }) {
   const { busy, error, run } = useAction(send);

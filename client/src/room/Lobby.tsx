@@ -1,8 +1,7 @@
 /** Between exercises: the end-of-exercise moment, the check-in reveal, and what comes next. */
-import type { Ref } from "preact";
 import { useId, useState } from "preact/hooks";
 import type { Partner, RevealedCheckIn, SessionView } from "../../../shared/protocol.ts";
-import { ActionError, CommandButton, type Send, useAction } from "./Controls.tsx";
+import { ActionError, CommandButton, type HeadedPanelProps, type Send, useAction } from "./Controls.tsx";
 import { exerciseTitle, seatName } from "./words.ts";
 
 /** Both partners' check-in answers, shown together once both have answered. */
@@ -62,19 +61,39 @@ export function ConfirmButton(props: {
   );
 }
 
-/** The lobby: shown when no exercise is running. */
-export function Lobby({
+/** Who speaks first: one chip a partner (the guided lobby and the therapist's start panel). */
+export function FirstSpeakerChoice({
   view,
-  send,
-  headingRef,
+  value,
+  onChange,
 }: {
   view: SessionView;
-  send: Send;
-  headingRef: Ref<HTMLHeadingElement>;
+  value: Partner;
+  onChange: (p: Partner) => void;
 }) {
+  const groupName = useId();
+  return (
+    <fieldset class="choice-group">
+      <legend>Who speaks first?</legend>
+      <div class="chips">
+        {(["a", "b"] as Partner[]).map((p) => (
+          <label key={p} class={`chip${value === p ? " selected" : ""}`}>
+            <input type="radio" name={groupName} checked={value === p} onChange={() => onChange(p)} />
+            <span>
+              {seatName(view, p)}
+              {p === view.you.seat ? " (you)" : ""}
+            </span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+/** The lobby: shown when no exercise is running. */
+export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
   const { busy, error, run } = useAction(send);
   const [firstSpeaker, setFirstSpeaker] = useState<Partner>("a");
-  const groupName = useId();
   const last = view.completed.at(-1);
   const lastCheckIn = last ? view.checkIns.filter((c) => c.exerciseId === last.exerciseId).at(-1) : undefined;
   const next = view.agenda[view.agendaNext];
@@ -103,25 +122,7 @@ export function Lobby({
           <h3>Up next: {next.title}</h3>
           <p>{next.summary}</p>
           {isPartner && view.mode === "guided" && (
-            <fieldset class="choice-group">
-              <legend>Who speaks first?</legend>
-              <div class="chips">
-                {(["a", "b"] as Partner[]).map((p) => (
-                  <label key={p} class={`chip${firstSpeaker === p ? " selected" : ""}`}>
-                    <input
-                      type="radio"
-                      name={groupName}
-                      checked={firstSpeaker === p}
-                      onChange={() => setFirstSpeaker(p)}
-                    />
-                    <span>
-                      {seatName(view, p)}
-                      {p === view.you.seat ? " (you)" : ""}
-                    </span>
-                  </label>
-                ))}
-              </div>
-            </fieldset>
+            <FirstSpeakerChoice view={view} value={firstSpeaker} onChange={setFirstSpeaker} />
           )}
           <CommandButton
             view={view}

@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef } from "preact/hooks";
 import type { SessionView } from "../../../shared/protocol.ts";
-import { ActionError, CommandButton, type Send, useAction } from "./Controls.tsx";
+import { ActionError, PauseResumeButton, type RoomScreenProps, type Send, useAction } from "./Controls.tsx";
 import { ConfirmButton, Lobby } from "./Lobby.tsx";
 import { Presence } from "./Presence.tsx";
 import { StepPanel, TurnBanner } from "./StepPanel.tsx";
@@ -59,26 +59,7 @@ function Pacing({ view, send }: { view: SessionView; send: Send }) {
   if (view.phase !== "exercise") return null;
   return (
     <div class="pacing">
-      {view.paused ? (
-        <CommandButton
-          view={view}
-          type="resume"
-          label="Resume"
-          variant="primary"
-          busy={busy}
-          onClick={() => run({ type: "resume" })}
-        />
-      ) : (
-        <CommandButton
-          view={view}
-          type="pause"
-          label="Pause"
-          variant="quiet"
-          busy={busy}
-          showReason={false}
-          onClick={() => run({ type: "pause" })}
-        />
-      )}
+      <PauseResumeButton view={view} busy={busy} run={run} pauseVariant="quiet" showPauseReason={false} />
       <ConfirmButton
         view={view}
         type="end-exercise"
@@ -102,18 +83,7 @@ export function WaitingRoom() {
 }
 
 /** One seat's room: presence, banner, step or lobby or break or summary, transcript and the time-out bar. */
-export function SeatRoom({
-  view,
-  send,
-  announce,
-  offline = false,
-}: {
-  view: SessionView;
-  send: Send;
-  announce: (text: string) => void;
-  /** While reconnecting every control is disabled: nothing sent now could be confirmed. */
-  offline?: boolean;
-}) {
+export function SeatRoom({ view, send, announce, offline = false }: RoomScreenProps) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   const key = stepKey(view);
   const lastKey = useRef<string | null>(null);

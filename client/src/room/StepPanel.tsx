@@ -1,8 +1,7 @@
 /** The current exercise step for one seat: who speaks, where we are, what to say, and the step's controls. */
-import type { Ref } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { SessionView } from "../../../shared/protocol.ts";
-import { type Send, StepControls, useAction, CommandButton } from "./Controls.tsx";
+import { CommandButton, type HeadedPanelProps, StepControls, useAction } from "./Controls.tsx";
 import { minutesSeconds, moveLine, permission, turnHeadline } from "./words.ts";
 
 /** A countdown for timed steps; frozen (and says so) while the session is paused or on a break. */
@@ -47,16 +46,15 @@ export function TurnBanner({ view }: { view: SessionView }) {
   );
 }
 
+/** The step bar: how far through the exercise's steps this cycle is. */
+export function StepProgress({ ex }: { ex: { stepIndex: number; stepCount: number } }) {
+  return (
+    <progress max={ex.stepCount} value={ex.stepIndex + 1} aria-label={`Step ${ex.stepIndex + 1} of ${ex.stepCount}`} />
+  );
+}
+
 /** Step heading, progress, prompt, sentence stems, countdown and controls. */
-export function StepPanel({
-  view,
-  send,
-  headingRef,
-}: {
-  view: SessionView;
-  send: Send;
-  headingRef: Ref<HTMLHeadingElement>;
-}) {
+export function StepPanel({ view, send, headingRef }: HeadedPanelProps) {
   const ex = view.exercise;
   const timeUp = useAction(send);
   if (!ex) return null;
@@ -78,11 +76,7 @@ export function StepPanel({
           {ex.title} · step {ex.stepIndex + 1} of {ex.stepCount}
           {cycles ? ` · round ${Math.min(ex.cycle + 1, cycles)} of ${cycles}` : ""}
         </span>
-        <progress
-          max={ex.stepCount}
-          value={ex.stepIndex + 1}
-          aria-label={`Step ${ex.stepIndex + 1} of ${ex.stepCount}`}
-        />
+        <StepProgress ex={ex} />
       </p>
       <h2 id="step-heading" tabIndex={-1} ref={headingRef}>
         {step.title}

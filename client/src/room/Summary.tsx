@@ -5,6 +5,21 @@ import { CheckInReveal } from "./Lobby.tsx";
 import { Transcript } from "./Transcript.tsx";
 import { exerciseTitle, seatName } from "./words.ts";
 
+/** The exercises the session completed, in order, or a line saying there were none. */
+export function CompletedList({ view, earlyNote, none }: { view: SessionView; earlyNote: string; none: string }) {
+  if (view.completed.length === 0) return <p>{none}</p>;
+  return (
+    <ol class="done-list">
+      {view.completed.map((c) => (
+        <li key={`${c.exerciseId}-${c.at}`}>
+          {exerciseTitle(view, c.exerciseId)}
+          {c.endedEarly ? earlyNote : ""}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 /** The end-of-session summary. */
 export function Summary({ view, headingRef }: { view: SessionView; headingRef: Ref<HTMLHeadingElement> }) {
   const turns = (p: Partner) => view.transcript.filter((e) => e.seat === p).length;
@@ -16,18 +31,11 @@ export function Summary({ view, headingRef }: { view: SessionView; headingRef: R
         Session complete
       </h2>
       <p>Thank you both for making the time. Here is what you did together.</p>
-      {view.completed.length > 0 ? (
-        <ol class="done-list">
-          {view.completed.map((c) => (
-            <li key={`${c.exerciseId}-${c.at}`}>
-              {exerciseTitle(view, c.exerciseId)}
-              {c.endedEarly ? " (stopped early)" : ""}
-            </li>
-          ))}
-        </ol>
-      ) : (
-        <p>You didn't finish an exercise this time, and that's all right.</p>
-      )}
+      <CompletedList
+        view={view}
+        earlyNote=" (stopped early)"
+        none="You didn't finish an exercise this time, and that's all right."
+      />
       {view.you.seat !== "therapist" || view.transcript.length > 0 ? (
         <p>
           Turns taken: {seatName(view, "a")} {turns("a")}, {seatName(view, "b")} {turns("b")}.

@@ -15,7 +15,14 @@ import { SessionService } from "./service.ts";
 import { createStore } from "./store/index.ts";
 import { keepAdapterStreamTrimmed } from "./stream-retention.ts";
 import type { SessionStore } from "./store/types.ts";
-import { type AttuneServer, attachTransport, createOutbox, originAllowed } from "./transport.ts";
+import {
+  type AttuneServer,
+  attachTransport,
+  createOutbox,
+  originAllowed,
+  type Peers,
+  trackPeers,
+} from "./transport.ts";
 
 export interface StartOptions {
   config: Config;
@@ -24,6 +31,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Directory of the built client (default client/dist). */
   clientDir?: string;
+  /** How often a clustered process re-counts its peers, in ms (default 2 s; tests shorten it). */
+  peerRefreshMs?: number;
+  /** Sessions whose last record the service keeps (default DEFAULT_CACHE_SIZE). */
+  sessionCacheSize?: number;
 }
 
 export interface RunningAttune {
@@ -40,6 +51,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** How long a disconnected socket may recover missed packets; adapter stream entries outlive it only briefly. */
 const RECOVERY_WINDOW_MS = 2 * 60_000;
 const STREAM_RETENTION_MS = RECOVERY_WINDOW_MS + 60_000;
+/** How often a process re-counts its peers (a crashed one stops being sent updates after this long). */
+const PEER_REFRESH_MS = 2000;
 
 /** The Redis stream the adapter writes for a deployment; outside the session key prefix on purpose. */
 export function adapterStreamName(redisPrefix: string): string {
@@ -62,11 +75,22 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
   let adapterClient: ReturnType<typeof createClient> | undefined;
   let stopTrimming: (() => void) | undefined;
   let io: AttuneServer | undefined;
-  const outbox = createOutbox(() => {
-    if (!io) throw new Error("socket server not started");
-    return io;
-  }, Boolean(config.redisUrl));
-  const service = new SessionService({ store, outbox, logger, ttlMs: config.sessionTtlMs });
+  let peers: Peers | undefined;
+  const outbox = createOutbox(
+    () => {
+      if (!io) throw new Error("socket server not started");
+      return io;
+    },
+    Boolean(config.redisUrl),
+    () => peers,
+  );
+  const service = new SessionService({
+    store,
+    outbox,
+    logger,
+    ttlMs: config.sessionTtlMs,
+    cacheSize: opts.sessionCacheSize,
+  });
   const guard = createAuthGuard(config.authFailuresPerMinute);
   const app = createHttpApp({ config, service, store, guard, logger, clientDir: opts.clientDir });
   // Behind a reverse proxy req.protocol/req.ip come from X-Forwarded-*; only trust loopback proxies by default.
@@ -114,6 +138,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
           onlyPlaintext: true,
         }),
       );
+      peers = trackPeers(io, opts.peerRefreshMs ?? PEER_REFRESH_MS);
       stopTrimming = keepAdapterStreamTrimmed(adapterClient, streamName, STREAM_RETENTION_MS, 30_000, (err) =>
         logger.warn({ err: err.message }, "redis adapter stream trim failed"),
       );
@@ -127,7 +152,15 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     throw err;
   }
 
-  const transport = attachTransport({ io, clustered: Boolean(config.redisUrl), service, guard, config, logger });
+  const transport = attachTransport({
+    io,
+    peers,
+    clustered: Boolean(config.redisUrl),
+    service,
+    guard,
+    config,
+    logger,
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -148,6 +181,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       transport.dropAll();
       await transport.settle(3000);
       service.close();
+      peers?.stop();
       stopTrimming?.();
       await io!.close().catch(() => {});
       if (adapterClient?.isOpen) await adapterClient.quit().catch(() => {});

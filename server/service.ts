@@ -30,18 +30,28 @@ import { hashToken, isWellFormedToken, newToken, tokenExpiryHint } from "./token
 
 /** How the service reaches live sockets, wherever they are connected (this process or another). */
 export interface Outbox {
-  /** Emits one server event to every live socket of a seat. */
-  toSeat<E extends keyof ServerToClientEvents>(
-    sessionId: string,
-    seat: Seat,
-    event: E,
-    payload: Parameters<ServerToClientEvents[E]>[0],
-  ): void;
+  /**
+   * Sends each seat's sockets on this process their own `update`. `render` is called only for seats with a
+   * socket here, so an absent seat costs no view.
+   */
+  updateLocal(sessionId: string, seats: readonly Seat[], render: (seat: Seat) => SeatUpdate): void;
+  /** Tells the other processes, if any, of a stored commit (each updates its own sockets: acceptCommit). */
+  shareCommit(commit: Commit): void;
   /** Tells every live socket of a seat (or of the whole session when seat is null) why, then disconnects it. */
   dismiss(sessionId: string, seat: Seat | null, notice: CommandError): void;
   /** Whether a seat has at least one live socket. */
   seatConnected(sessionId: string, seat: Seat): Promise<boolean>;
 }
+
+/** A record just stored, with what the engine reported and when: what other processes need to follow it. */
+export interface Commit {
+  record: SessionRecord;
+  events: EngineEvent[];
+  at: number;
+}
+
+/** The payload of an `update` event. */
+export type SeatUpdate = Parameters<ServerToClientEvents["update"]>[0];
 
 /** What a SessionService is built from. */
 export interface SessionServiceOptions {
@@ -51,6 +61,8 @@ export interface SessionServiceOptions {
   ttlMs: number;
   /** Clock in ms (injectable for tests). */
   now?: () => number;
+  /** How many sessions' last known records the service keeps (least recently used dropped first). */
+  cacheSize?: number;
 }
 
 /** A field-level refusal of REST input. */
@@ -85,6 +97,8 @@ export interface CommandOutcome {
 
 /** How many acks of recent command ids a session keeps for dedupe. */
 export const RECENT_COMMANDS = 100;
+/** Sessions whose last known record a service keeps by default. */
+export const DEFAULT_CACHE_SIZE = 10_000;
 /** Compare-and-set attempts before a command gives up as busy. */
 const MAX_ATTEMPTS = 20;
 /** Presence reconcile passes (each re-reads the live sockets after writing). */
@@ -143,6 +157,13 @@ export class SessionService {
   /** Local sockets per session: timers run only for sessions this process serves. */
   readonly #served = new Map<string, number>();
   readonly #timers = new Map<string, Timer>();
+  /**
+   * The last record this process stored or loaded per session, in least-recently-used order. A command is
+   * applied to it and compare-and-set directly (one round trip); a stale entry only costs a conflict, which
+   * answers the current record. Never trusted for a refusal or a snapshot: those read the store.
+   */
+  readonly #cache = new Map<string, SessionRecord>();
+  readonly #cacheSize: number;
   #closed = false;
 
   constructor(options: SessionServiceOptions) {
@@ -151,6 +172,7 @@ export class SessionService {
     this.#log = options.logger;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
+    this.#cacheSize = Math.max(0, options.cacheSize ?? DEFAULT_CACHE_SIZE);
   }
 
   /** The catalogue as listed by GET /api/exercises. */
@@ -245,7 +267,7 @@ export class SessionService {
 
   /** The seat's current view, or null when the session is gone. */
   async snapshot(sessionId: string, seat: Seat): Promise<SessionView | null> {
-    const record = await this.#store.load(sessionId);
+    const record = await this.#load(sessionId);
     if (!record) return null;
     return viewFor(record.state, seat, this.#now());
   }
@@ -264,6 +286,8 @@ export class SessionService {
     }
     this.#served.delete(sessionId);
     this.#clearTimer(sessionId);
+    // Nobody here plays this session any more: its record would only take memory and go stale.
+    this.#cache.delete(sessionId);
   }
 
   /**
@@ -273,7 +297,7 @@ export class SessionService {
   async reconcilePresence(sessionId: string, seat: Seat): Promise<void> {
     for (let pass = 0; pass < PRESENCE_PASSES; pass++) {
       const online = await this.#outbox.seatConnected(sessionId, seat);
-      const record = await this.#store.load(sessionId);
+      const record = await this.#load(sessionId);
       if (!record) return;
       if (record.state.presence[seat] === online) {
         this.#schedule(record.state);
@@ -296,21 +320,34 @@ export class SessionService {
     const { id, expectedVersion, command } = parsed.data;
     // Ids are scoped to the seat so one partner can never replay (or shadow) the other's command.
     const key = `${seat}:${id}`;
+    const gone = (): CommandOutcome => ({
+      ack: { ok: false, error: { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" } },
+      resync: false,
+      type: command.type,
+    });
+    let record: SessionRecord | null | undefined = this.#cached(sessionId);
+    // A cached record may be behind another process's writes: it may be built on, never refused on.
+    let fresh = false;
+    // Lost a compare-and-set at least once: a refusal then means the sender's view is behind.
+    let raced = false;
+    if (!record) {
+      record = await this.#load(sessionId);
+      fresh = true;
+    }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const record = await this.#store.load(sessionId);
-      if (!record) {
-        return {
-          ack: { ok: false, error: { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" } },
-          resync: false,
-          type: command.type,
-        };
-      }
+      if (!record) return gone();
+      // Records are cached only once stored, so an id found even in a cached one was really applied.
       const seen = record.recentCommands.find((c) => c.id === key);
       if (seen) return { ack: seen.ack, resync: false, type: command.type };
       const now = this.#now();
       const result = apply(record.state, command, seat, now, { expectedVersion });
       if (!result.ok) {
-        const behind = attempt > 0 || result.error.code === ErrorCode.STALE_VERSION;
+        if (!fresh) {
+          record = await this.#load(sessionId);
+          fresh = true;
+          continue;
+        }
+        const behind = raced || result.error.code === ErrorCode.STALE_VERSION;
         return { ack: { ok: false, error: result.error }, resync: behind, type: command.type };
       }
       const ack: CommandAck = { ok: true, version: result.state.version };
@@ -319,19 +356,22 @@ export class SessionService {
         recentCommands: [...record.recentCommands, { id: key, ack }].slice(-RECENT_COMMANDS),
       };
       const written = await this.#store.update(sessionId, record.state.version, next, this.#ttlMs);
-      if (written === "ok") {
-        this.#publish(result.state, result.events, now);
+      if (written.status === "ok") {
+        this.#remember(sessionId, next);
+        this.#publish(next, result.events, now);
         return { ack, resync: false, type: command.type };
       }
-      if (written === "missing") {
-        return {
-          ack: { ok: false, error: { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" } },
-          resync: false,
-          type: command.type,
-        };
+      if (written.status === "missing") {
+        this.#cache.delete(sessionId);
+        return gone();
       }
-      // Lost the race: back off a little (randomized so the two losers do not collide again) and re-apply.
-      await sleep(Math.random() * (2 + attempt * 3));
+      // Lost the race: the conflict answered the winner's record, so re-apply on it at once; only a repeated
+      // loss backs off (randomized so the racers do not collide again).
+      record = written.current;
+      fresh = true;
+      raced = true;
+      this.#remember(sessionId, record);
+      if (attempt > 0) await sleep(Math.random() * (2 + attempt * 3));
     }
     return {
       ack: { ok: false, error: { code: ErrorCode.INTERNAL, message: "the session is busy; please try again" } },
@@ -382,7 +422,7 @@ export class SessionService {
   /** Erases a session on request: partners in guided mode, the therapist in therapist mode. */
   async erase(by: SeatIdentity, sessionId: string): Promise<Result<{ id: string }>> {
     if (by.sessionId !== sessionId) return forbidden("this link belongs to another session");
-    const record = await this.#store.load(sessionId);
+    const record = await this.#load(sessionId);
     if (!record) return notFound();
     if (record.state.mode === "therapist" && by.seat !== "therapist") {
       return {
@@ -392,6 +432,7 @@ export class SessionService {
       };
     }
     await this.#store.delete(sessionId);
+    this.#cache.delete(sessionId);
     this.#clearTimer(sessionId);
     this.#outbox.dismiss(sessionId, null, { code: ErrorCode.SESSION_NOT_FOUND, message: "this session was erased" });
     this.#log.info({ session: sessionId, by: by.seat }, "session erased");
@@ -403,6 +444,38 @@ export class SessionService {
     this.#closed = true;
     for (const id of [...this.#timers.keys()]) this.#clearTimer(id);
     this.#served.clear();
+    this.#cache.clear();
+  }
+
+  /** The session as stored now (null when gone); the cache follows what was read. */
+  async #load(sessionId: string): Promise<SessionRecord | null> {
+    const record = await this.#store.load(sessionId);
+    if (record) this.#remember(sessionId, record);
+    else this.#cache.delete(sessionId);
+    return record;
+  }
+
+  #cached(sessionId: string): SessionRecord | undefined {
+    const record = this.#cache.get(sessionId);
+    if (record) {
+      // Re-inserting moves it to the young end of the map's insertion order.
+      this.#cache.delete(sessionId);
+      this.#cache.set(sessionId, record);
+    }
+    return record;
+  }
+
+  /** Caches a record that the store holds (or held); never replaces a newer one with an older one. */
+  #remember(sessionId: string, record: SessionRecord): void {
+    if (this.#cacheSize === 0) return;
+    const known = this.#cache.get(sessionId);
+    if (known && known.state.version > record.state.version) return;
+    this.#cache.delete(sessionId);
+    this.#cache.set(sessionId, record);
+    if (this.#cache.size > this.#cacheSize) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
   }
 
   async #checkSeatAction(by: SeatIdentity, sessionId: string, target: unknown): Promise<Result<Seat>> {
@@ -430,14 +503,15 @@ export class SessionService {
   }
 
   async #applySystem(sessionId: string, command: SystemCommand): Promise<"applied" | "refused" | "gone"> {
+    // System commands are rare (presence, time-up), so they start from the store rather than the cache.
+    let record: SessionRecord | null;
+    try {
+      record = await this.#load(sessionId);
+    } catch (err) {
+      this.#log.warn({ session: sessionId, err: (err as Error).message }, "system command: store unavailable");
+      return "refused";
+    }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      let record: SessionRecord | null;
-      try {
-        record = await this.#store.load(sessionId);
-      } catch (err) {
-        this.#log.warn({ session: sessionId, err: (err as Error).message }, "system command: store unavailable");
-        return "refused";
-      }
       if (!record) return "gone";
       const now = this.#now();
       const result = apply(record.state, command, "system", now);
@@ -447,29 +521,54 @@ export class SessionService {
       }
       const next: SessionRecord = { state: result.state, recentCommands: record.recentCommands };
       const written = await this.#store.update(sessionId, record.state.version, next, this.#ttlMs);
-      if (written === "ok") {
-        this.#publish(result.state, result.events, now);
+      if (written.status === "ok") {
+        this.#remember(sessionId, next);
+        this.#publish(next, result.events, now);
         this.#log.info(
           { session: sessionId, type: command.type, version: result.state.version, ...presenceFields(command) },
           "system command applied",
         );
         return "applied";
       }
-      if (written === "missing") return "gone";
-      await sleep(Math.random() * (2 + attempt * 3));
+      if (written.status === "missing") {
+        this.#cache.delete(sessionId);
+        return "gone";
+      }
+      record = written.current;
+      this.#remember(sessionId, record);
+      if (attempt > 0) await sleep(Math.random() * (2 + attempt * 3));
     }
     return "refused";
   }
 
-  #publish(state: SessionState, events: EngineEvent[], now: number): void {
-    for (const seat of seatsOf(state)) {
-      this.#outbox.toSeat(state.id, seat, "update", {
-        version: state.version,
-        view: viewFor(state, seat, now),
-        events: eventsFor(state, seat, events),
-      });
+  /**
+   * A commit another process stored: this process remembers the record (its next command there needs no load)
+   * and updates its own sockets. One older than the record known here is dropped: those sockets are past it.
+   */
+  acceptCommit(commit: unknown): void {
+    if (!isCommit(commit)) {
+      this.#log.warn("malformed commit from another process ignored");
+      return;
     }
-    this.#schedule(state);
+    const { record, events, at } = commit;
+    const known = this.#cache.get(record.state.id);
+    if (known && known.state.version > record.state.version) return;
+    if (this.#served.has(record.state.id)) this.#remember(record.state.id, record);
+    this.#deliver(record.state, events, at);
+  }
+
+  #publish(record: SessionRecord, events: EngineEvent[], now: number): void {
+    this.#deliver(record.state, events, now);
+    this.#outbox.shareCommit({ record, events, at: now });
+    this.#schedule(record.state);
+  }
+
+  #deliver(state: SessionState, events: EngineEvent[], now: number): void {
+    this.#outbox.updateLocal(state.id, seatsOf(state), (seat) => ({
+      version: state.version,
+      view: viewFor(state, seat, now),
+      events: eventsFor(state, seat, events),
+    }));
   }
 
   #schedule(state: SessionState): void {
@@ -499,6 +598,21 @@ export class SessionService {
     if (t) clearTimeout(t.handle);
     this.#timers.delete(sessionId);
   }
+}
+
+/** The shape of a commit as it arrives from another process (through Redis: checked, never trusted blindly). */
+function isCommit(value: unknown): value is Commit {
+  if (!value || typeof value !== "object") return false;
+  const { record, events, at } = value as Partial<Commit>;
+  const state = record?.state as Partial<SessionState> | undefined;
+  return (
+    typeof at === "number" &&
+    Array.isArray(events) &&
+    Array.isArray(record?.recentCommands) &&
+    typeof state?.id === "string" &&
+    typeof state.version === "number" &&
+    (state.mode === "guided" || state.mode === "therapist")
+  );
 }
 
 function presenceFields(command: SystemCommand): Record<string, unknown> {

@@ -16,7 +16,7 @@ import {
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { AuthGuard } from "./guard.ts";
-import type { CommandOutcome, Outbox, SessionService } from "./service.ts";
+import type { CommandOutcome, Commit, Outbox, SessionService } from "./service.ts";
 
 /** What the client may send. Handlers receive unknown arguments: anything can arrive on the wire. */
 export interface InboundEvents {
@@ -34,6 +34,12 @@ export interface SocketData {
 /** Messages between Attune processes (through the adapter). */
 export interface InterServerEvents {
   dismiss: (room: string, notice: CommandError) => void;
+  /** A record another process stored; each process renders every seat's own view for its own sockets. */
+  commit: (commit: Commit) => void;
+  /** A process started: whoever hears it now has a peer to tell about updates (and answers `here`). */
+  hello: () => void;
+  /** The answer to `hello`: the newcomer learns of the processes already running. */
+  here: () => void;
 }
 
 export type AttuneServer = Server<InboundEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -66,12 +72,96 @@ function dismissLocal(io: AttuneServer, room: string, notice: CommandError): voi
   io.local.in(room).disconnectSockets(true);
 }
 
-/** The outbox the service uses: room emits that reach sockets on every process through the adapter. */
-export function createOutbox(getIo: () => AttuneServer, clustered: boolean): Outbox {
+/** When a starting process first counts its peers (its own subscription is registered by then). */
+const FIRST_PEER_COUNT_MS = 500;
+
+/**
+ * Emits to one socket of this process directly. With connection state recovery on, a plain socket.emit goes
+ * through the adapter (a stream write, delivered only once written), so a snapshot could arrive after updates
+ * that io.local sent meanwhile, and the client, still waiting for its first snapshot, would drop them.
+ */
+function toSocket(io: AttuneServer, socket: AttuneSocket) {
+  return io.local.to(socket.id);
+}
+
+/** Whether other Attune processes share this one's rooms, known without a Redis call per update. */
+export interface Peers {
+  /** False when the last count found this process alone and no process announced itself since, or once stopped. */
+  any(): boolean;
+  /** Another process spoke (announced itself or published updates). */
+  heard(): void;
+  stop(): void;
+}
+
+/**
+ * Tracks whether this process has peers. The adapter's serverCount() costs a Redis round trip (PUBSUB NUMSUB),
+ * too dear per update, so it runs every `refreshMs`; a new process announces itself at start (`hello`, answered
+ * with `here`), long before its first socket can join, so nobody misses it meanwhile. A count taken before an
+ * announcement never overrides it: only a later count may say "alone" again (a crashed peer drops out at the
+ * next refresh).
+ */
+export function trackPeers(io: AttuneServer, refreshMs: number): Peers {
+  // Unknown until the first count: publish meanwhile.
+  let count = Number.POSITIVE_INFINITY;
+  let epoch = 0;
+  const refresh = () => {
+    const asked = epoch;
+    io.of("/")
+      .adapter.serverCount()
+      .then(
+        (n) => {
+          if (epoch === asked) count = n;
+        },
+        () => {
+          count = Number.POSITIVE_INFINITY;
+        },
+      );
+  };
+  // No count at once: until this process's own subscription is registered, NUMSUB would leave it out.
+  io.serverSideEmit("hello");
+  const first = setTimeout(refresh, Math.min(refreshMs, FIRST_PEER_COUNT_MS));
+  first.unref();
+  const timer = setInterval(refresh, refreshMs);
+  timer.unref();
+  let stopped = false;
   return {
-    toSeat(sessionId, seat, event, payload) {
-      // biome-ignore lint/suspicious/noExplicitAny: the event/payload pairing is checked by Outbox's signature.
-      (getIo().to(seatRoom(sessionId, seat)) as any).emit(event, payload);
+    // Once stopped (shutting down, the adapter's client about to close) nothing more is published.
+    any: () => !stopped && count > 1,
+    heard() {
+      epoch++;
+      if (count < 2) count = 2;
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+  };
+}
+
+/**
+ * The outbox the service uses. Sockets on this process get their update at once (io.local: no Redis write);
+ * when other processes share the rooms, ONE server-side message per applied command carries the stored record to
+ * them (instead of one adapter broadcast per seat), and each renders its own sockets' views from it. Through
+ * pub/sub, so typed text never lands in the adapter's stream.
+ */
+export function createOutbox(
+  getIo: () => AttuneServer,
+  clustered: boolean,
+  getPeers?: () => Peers | undefined,
+): Outbox {
+  return {
+    updateLocal(sessionId, seats, render) {
+      const io = getIo();
+      const rooms = io.of("/").adapter.rooms;
+      for (const seat of seats) {
+        const room = seatRoom(sessionId, seat);
+        if (rooms.has(room)) io.local.to(room).emit("update", render(seat));
+      }
+    },
+    shareCommit(commit) {
+      if (!clustered || getPeers?.()?.any() === false) return;
+      getIo().serverSideEmit("commit", commit);
     },
     dismiss(sessionId, seat, notice) {
       dismissRoom(getIo(), clustered, seat ? seatRoom(sessionId, seat) : sessionRoom(sessionId), notice);
@@ -112,6 +202,8 @@ export function originAllowed(config: Config, req: IncomingMessage): boolean {
 
 export interface TransportOptions {
   io: AttuneServer;
+  /** Who else shares the rooms (clustered only). */
+  peers?: Peers;
   /** Whether other processes share the sockets' rooms (Redis adapter). */
   clustered: boolean;
   service: SessionService;
@@ -128,7 +220,7 @@ export interface Transport {
 }
 
 /** Wires handshake, connection and event handlers onto `io`. */
-export function attachTransport({ io, clustered, service, guard, config, logger }: TransportOptions): Transport {
+export function attachTransport({ io, peers, clustered, service, guard, config, logger }: TransportOptions): Transport {
   const limiter = new RateLimiterMemory({ points: config.commandRate, duration: 10 });
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -140,6 +232,15 @@ export function attachTransport({ io, clustered, service, guard, config, logger 
   io.on("dismiss", (room, notice) => {
     if (typeof room === "string" && notice && typeof notice === "object") dismissLocal(io, room, notice);
   });
+  io.on("commit", (commit) => {
+    peers?.heard();
+    service.acceptCommit(commit);
+  });
+  io.on("hello", () => {
+    peers?.heard();
+    if (peers?.any()) io.serverSideEmit("here");
+  });
+  io.on("here", () => peers?.heard());
 
   io.use((socket, next) => {
     const ip = socket.handshake.address;
@@ -189,7 +290,7 @@ export function attachTransport({ io, clustered, service, guard, config, logger 
             reply(outcome.ack);
             if (outcome.resync) {
               const view = await service.snapshot(sessionId, seat);
-              if (view) socket.emit("snapshot", view);
+              if (view) toSocket(io, socket).emit("snapshot", view);
             }
             const ackCode = outcome.ack.ok ? "OK" : outcome.ack.error.code;
             logger.info(
@@ -219,7 +320,7 @@ export function attachTransport({ io, clustered, service, guard, config, logger 
             (view) => {
               if (!view) return;
               if (typeof ack === "function") (ack as (v: typeof view) => void)(view);
-              else socket.emit("snapshot", view);
+              else toSocket(io, socket).emit("snapshot", view);
             },
             (err: unknown) => logger.warn({ session: sessionId, seat, err: (err as Error).message }, "resync failed"),
           ),
@@ -241,12 +342,15 @@ export function attachTransport({ io, clustered, service, guard, config, logger 
         // The snapshot goes first: the takeover check below may wait on other processes.
         const view = await service.snapshot(sessionId, seat);
         if (!view) {
-          socket.emit("notice", { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" });
+          toSocket(io, socket).emit("notice", {
+            code: ErrorCode.SESSION_NOT_FOUND,
+            message: "this session no longer exists",
+          });
           socket.disconnect(true);
           return;
         }
         if (!socket.connected) return;
-        socket.emit("snapshot", view);
+        toSocket(io, socket).emit("snapshot", view);
         logger.info({ session: sessionId, seat, recovered: socket.recovered }, "join");
         // A seat has one live socket: older ones (on any process) are told why and dropped.
         const others = await socketsIn(io, room);

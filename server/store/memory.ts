@@ -69,13 +69,15 @@ export class MemoryStore implements SessionStore {
   async update(sessionId: string, expectedVersion: number, next: SessionRecord, ttlMs: number): Promise<UpdateResult> {
     const ttl = wholeTtl(ttlMs);
     const entry = this.#live(sessionId);
-    if (!entry) return "missing";
-    if (entry.record.state.version !== expectedVersion) return "conflict";
+    if (!entry) return { status: "missing" };
+    if (entry.record.state.version !== expectedVersion) {
+      return { status: "conflict", current: structuredClone(entry.record) };
+    }
     // Clone before assigning so a throwing clone (non-cloneable input) leaves the stored record untouched.
     const copy = structuredClone(next);
     entry.record = copy;
     entry.expiresAt = this.#now() + ttl;
-    return "ok";
+    return { status: "ok" };
   }
 
   async delete(sessionId: string): Promise<void> {

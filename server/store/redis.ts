@@ -45,13 +45,14 @@ return 'ok'
 
 /**
  * KEYS: state, links; ARGV: expected version, new version, record JSON, ttl ms, token key prefix.
+ * On a version mismatch it answers the stored record, so a losing writer re-applies without loading again.
  * Token keys are named from the links hash inside the script, so the CAS and the renewal of every key of the
  * session stay one round trip (fine on a single Redis; a cluster would need the token keys hash-tagged too).
  */
 const UPDATE = `
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return 'missing' end
-if v ~= ARGV[1] then return 'conflict' end
+if v ~= ARGV[1] then return {'conflict', redis.call('HGET', KEYS[1], 'rec')} end
 local ttl = ARGV[4]
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'rec', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ttl)
@@ -120,7 +121,7 @@ const scripts = {
   updateSession: defineScript({
     SCRIPT: UPDATE,
     parseCommand: pushAll,
-    transformReply: undefined as unknown as () => string,
+    transformReply: undefined as unknown as () => string | [string, string],
   }),
   deleteSession: defineScript({
     SCRIPT: DELETE,
@@ -240,7 +241,10 @@ export class RedisStore implements SessionStore {
         [String(expectedVersion), String(next.state.version), JSON.stringify(next), String(ttl), this.#tokenPrefix],
       ),
     );
-    if (reply === "ok" || reply === "conflict" || reply === "missing") return reply;
+    if (reply === "ok" || reply === "missing") return { status: reply };
+    if (Array.isArray(reply) && reply[0] === "conflict" && typeof reply[1] === "string") {
+      return { status: "conflict", current: JSON.parse(reply[1]) as SessionRecord };
+    }
     throw new Error(`unexpected reply from the update script: ${String(reply)}`);
   }
 

@@ -23,7 +23,11 @@ export interface SeatLookup {
   revoked: boolean;
 }
 
-export type UpdateResult = "ok" | "conflict" | "missing";
+/**
+ * What a compare-and-set did. A conflict carries the record that is stored now, so the caller can re-apply on it
+ * without another round trip.
+ */
+export type UpdateResult = { status: "ok" } | { status: "conflict"; current: SessionRecord } | { status: "missing" };
 
 export interface SessionStore {
   /** Stores a new session and its seat links; all of them expire together after ttlMs without activity. */
@@ -32,7 +36,8 @@ export interface SessionStore {
   load(sessionId: string): Promise<SessionRecord | null>;
   /**
    * Atomic compare-and-set: writes `next` only if the stored state's version is still `expectedVersion`,
-   * and renews the time-to-live of every key of the session. One round trip for a networked store.
+   * and renews the time-to-live of every key of the session. One round trip for a networked store, conflict
+   * included: it answers with the current record.
    */
   update(sessionId: string, expectedVersion: number, next: SessionRecord, ttlMs: number): Promise<UpdateResult>;
   /** Erases the session and every link of it. */

@@ -198,10 +198,10 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
     const first = recordOf(id);
     await store.create(first, linksFor(id), TTL);
     const second = nextRecord(first, "one");
-    expect(await store.update(id, 0, second, TTL)).toBe("ok");
+    expect((await store.update(id, 0, second, TTL)).status).toBe("ok");
     expect(await store.load(id)).toEqual(second);
     const third = nextRecord(second, "two");
-    expect(await store.update(id, 1, third, TTL)).toBe("ok");
+    expect((await store.update(id, 1, third, TTL)).status).toBe("ok");
     expect((await store.load(id))?.state.version).toBe(2);
   });
 
@@ -210,15 +210,15 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
     const first = recordOf(id);
     await store.create(first, linksFor(id), TTL);
     const second = nextRecord(first, "one");
-    expect(await store.update(id, 0, second, TTL)).toBe("ok");
-    expect(await store.update(id, 0, nextRecord(first, "late"), TTL)).toBe("conflict");
-    expect(await store.update(id, 7, nextRecord(first, "future"), TTL)).toBe("conflict");
+    expect((await store.update(id, 0, second, TTL)).status).toBe("ok");
+    expect((await store.update(id, 0, nextRecord(first, "late"), TTL)).status).toBe("conflict");
+    expect((await store.update(id, 7, nextRecord(first, "future"), TTL)).status).toBe("conflict");
     expect(await store.load(id)).toEqual(second);
   });
 
   it.skipIf(!enabled)("update of an unknown session is missing and creates nothing", async () => {
     const id = uid("cas-missing");
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "x"), TTL)).toBe("missing");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "x"), TTL)).status).toBe("missing");
     expect(await store.load(id)).toBeNull();
     expect(await store.ttl(id)).toBeNull();
     if (harness.keys) expect((await sessionKeys(id)).size).toBe(0);
@@ -233,13 +233,67 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
       const via = i % 2 === 0 ? store : other;
       return via.update(id, 0, nextRecord(base, `racer-${i}`), TTL);
     });
-    const results = await Promise.all(racers);
+    const results = (await Promise.all(racers)).map((r) => r.status);
     expect(results.filter((r) => r === "ok")).toHaveLength(1);
     expect(results.filter((r) => r === "conflict")).toHaveLength(23);
     const winner = results.indexOf("ok");
     const stored = await store.load(id);
     expect(stored?.state.version).toBe(1);
     expect(stored?.state.transcript.map((t) => t.text)).toEqual([`racer-${winner}`]);
+  });
+
+  it.skipIf(!enabled)("a conflict answers the stored record, which a retry can build on", async () => {
+    const id = uid("cas-current");
+    const first = recordOf(id);
+    await store.create(first, linksFor(id), TTL);
+    const second = nextRecord(first, "one");
+    second.recentCommands.push({ id: "a:cmd-1", ack: { ok: true, version: 1 } });
+    expect((await store.update(id, 0, second, TTL)).status).toBe("ok");
+    const lost = await store.update(id, 0, nextRecord(first, "late"), TTL);
+    expect(lost.status).toBe("conflict");
+    if (lost.status !== "conflict") return;
+    expect(lost.current).toEqual(second);
+    // The returned record is a copy: changing it must not touch what is stored.
+    lost.current.state.version = 99;
+    expect(await store.load(id)).toEqual(second);
+    const third = nextRecord(second, "two");
+    expect((await store.update(id, second.state.version, third, TTL)).status).toBe("ok");
+    expect(await store.load(id)).toEqual(third);
+  });
+
+  it.skipIf(!enabled)("writers that retry on the record a conflict answers lose no update", async () => {
+    const id = uid("retry-current");
+    await store.create(recordOf(id), linksFor(id), TTL);
+    const other = await harness.open();
+    const writers = 6;
+    const perWriter = 5;
+    let conflicts = 0;
+    const writer = async (w: number, via: SessionStore) => {
+      let current = await via.load(id);
+      for (let n = 0; n < perWriter; n++) {
+        for (;;) {
+          if (!current) throw new Error("session vanished");
+          const next = nextRecord(current, `w${w}-${n}`);
+          const result = await via.update(id, current.state.version, next, TTL);
+          if (result.status === "ok") {
+            current = next;
+            break;
+          }
+          if (result.status !== "conflict") throw new Error(`unexpected ${result.status}`);
+          conflicts++;
+          current = result.current;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: writers }, (_, w) => writer(w, w % 2 === 0 ? store : other)));
+    const final = await store.load(id);
+    expect(final?.state.version).toBe(writers * perWriter);
+    expect(final?.state.transcript.map((t) => t.v)).toEqual(
+      Array.from({ length: writers * perWriter }, (_, i) => i + 1),
+    );
+    expect(new Set(final?.state.transcript.map((t) => t.text)).size).toBe(writers * perWriter);
+    // The writers load before any of them writes, so the retry path (the answered record) was exercised.
+    expect(conflicts).toBeGreaterThan(0);
   });
 
   it.skipIf(!enabled)("writers that reload and retry on conflict lose no update", async () => {
@@ -254,8 +308,8 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
           const current = await via.load(id);
           if (!current) throw new Error("session vanished");
           const result = await via.update(id, current.state.version, nextRecord(current, `w${w}-${n}`), TTL);
-          if (result === "ok") break;
-          expect(result).toBe("conflict");
+          if (result.status === "ok") break;
+          expect(result.status).toBe("conflict");
         }
       }
     };
@@ -301,7 +355,7 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
     const id = uid("revoked-ttl");
     await store.create(recordOf(id), linksFor(id), TTL);
     await store.revokeSeat(id, "a");
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "after"), TTL)).toBe("ok");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "after"), TTL)).status).toBe("ok");
     expect(await store.findSeat(`${id}-hash-a`)).toEqual({ sessionId: id, seat: "a", revoked: true });
     if (harness.keys) {
       for (const [key, pttl] of await sessionKeys(id)) expect(pttl, key).toBeGreaterThan(0);
@@ -342,7 +396,7 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
         expect(pttl, key).toBeLessThanOrEqual(5_000);
       }
     }
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "renew"), 120_000)).toBe("ok");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "renew"), 120_000)).status).toBe("ok");
     if (harness.keys) {
       for (const [key, pttl] of await sessionKeys(id)) expect(pttl, key).toBeGreaterThan(100_000);
     }
@@ -370,7 +424,7 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
     expect(await store.findSeat(`${id}-hash-a`)).toBeNull();
     expect(await store.findSeat(`${id}-hash-b`)).toBeNull();
     expect(await store.ttl(id)).toBeNull();
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "ghost"), TTL)).toBe("missing");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "ghost"), TTL)).status).toBe("missing");
     expect(await store.revokeSeat(id, "b")).toBe(false);
     if (harness.keys) expect([...(await sessionKeys(id)).keys()]).toEqual([]);
   });
@@ -390,7 +444,7 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
         expect(pttl, key).toBeLessThanOrEqual(5_000);
       }
     }
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "renew"), 120_000)).toBe("ok");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "renew"), 120_000)).status).toBe("ok");
     expect(await store.ttl(id)).toBeGreaterThan(100_000);
     if (harness.keys) {
       const keys = await sessionKeys(id);
@@ -402,7 +456,7 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
   it.skipIf(!enabled)("a conflicting update does not renew the TTL", async () => {
     const id = uid("ttl-conflict");
     await store.create(recordOf(id), linksFor(id), 5_000);
-    expect(await store.update(id, 3, nextRecord(recordOf(id), "stale"), 120_000)).toBe("conflict");
+    expect((await store.update(id, 3, nextRecord(recordOf(id), "stale"), 120_000)).status).toBe("conflict");
     expect(await store.ttl(id)).toBeLessThanOrEqual(5_000);
   });
 
@@ -415,7 +469,7 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
     expect(await store.findSeat(`${id}-hash-a`)).toBeNull();
     expect(await store.findSeat(`${id}-hash-b`)).toBeNull();
     expect(await store.ttl(id)).toBeNull();
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "late"), TTL)).toBe("missing");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "late"), TTL)).status).toBe("missing");
     if (harness.keys) expect([...(await sessionKeys(id)).keys()]).toEqual([]);
     // The id is free again, with fresh links.
     await store.create(recordOf(id), [{ seat: "a", tokenHash: `${id}-new-a` }], TTL);
@@ -427,7 +481,7 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
     const id = uid("keepalive");
     await store.create(recordOf(id), linksFor(id), 300);
     await sleep(150);
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "still here"), 600)).toBe("ok");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "still here"), 600)).status).toBe("ok");
     await sleep(250);
     expect((await store.load(id))?.state.version).toBe(1);
     expect(await store.findSeat(`${id}-hash-b`)).toEqual({ sessionId: id, seat: "b", revoked: false });
@@ -445,7 +499,7 @@ describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => 
     expect((await store.load(id))?.state.transcript).toEqual([]);
 
     const next = nextRecord(recordOf(id), "kept");
-    expect(await store.update(id, 0, next, TTL)).toBe("ok");
+    expect((await store.update(id, 0, next, TTL)).status).toBe("ok");
     next.state.transcript[0]!.text = "rewritten";
     expect((await store.load(id))?.state.transcript[0]?.text).toBe("kept");
   });
@@ -524,7 +578,7 @@ describe("RedisStore when Redis is unreachable", () => {
       await sleep(50);
     }
     expect(await store.load(id)).toEqual(recordOf(id));
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "after"), TTL_OUTAGE)).toBe("ok");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "after"), TTL_OUTAGE)).status).toBe("ok");
   });
 
   it.skipIf(!redisUp)("a Redis that stops answering makes commands time out instead of hanging", async () => {
@@ -542,8 +596,8 @@ describe("RedisStore when Redis is unreachable", () => {
       redis.signal("SIGCONT");
     }
     // Once it answers again, so does the store (the version check still holds).
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "later"), TTL_OUTAGE)).toBe("ok");
-    expect(await store.update(id, 0, nextRecord(recordOf(id), "stale"), TTL_OUTAGE)).toBe("conflict");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "later"), TTL_OUTAGE)).status).toBe("ok");
+    expect((await store.update(id, 0, nextRecord(recordOf(id), "stale"), TTL_OUTAGE)).status).toBe("conflict");
   });
 
   it.skipIf(!redisUp)("close() returns promptly while Redis is down, and the closed store refuses work", async () => {

@@ -353,7 +353,7 @@ export class SessionService {
       const ack: CommandAck = { ok: true, version: result.state.version };
       const next: SessionRecord = {
         state: result.state,
-        recentCommands: [...record.recentCommands, { id: key, ack }].slice(-RECENT_COMMANDS),
+        recentCommands: appendRecent(record.recentCommands, { id: key, ack }),
       };
       const written = await this.#store.update(sessionId, record.state.version, next, this.#ttlMs);
       if (written.status === "ok") {
@@ -613,6 +613,13 @@ function isCommit(value: unknown): value is Commit {
     typeof state.version === "number" &&
     (state.mode === "guided" || state.mode === "therapist")
   );
+}
+
+/** The last RECENT_COMMANDS acks with `entry` added, built in one copy (this runs for every command). */
+function appendRecent(recent: SessionRecord["recentCommands"], entry: SessionRecord["recentCommands"][number]) {
+  const keep = recent.length >= RECENT_COMMANDS ? recent.slice(recent.length - RECENT_COMMANDS + 1) : recent.slice();
+  keep.push(entry);
+  return keep;
 }
 
 function presenceFields(command: SystemCommand): Record<string, unknown> {

@@ -292,6 +292,8 @@ export function attachTransport({ io, peers, clustered, service, guard, config, 
               const view = await service.snapshot(sessionId, seat);
               if (view) toSocket(io, socket).emit("snapshot", view);
             }
+            // At the production level (warn) this line is off: skip building it, once per command.
+            if (!logger.isLevelEnabled("info")) return;
             const ackCode = outcome.ack.ok ? "OK" : outcome.ack.error.code;
             logger.info(
               {

@@ -43,7 +43,10 @@ export function roleOf(turn: TurnState, seat: Seat): "speaker" | "listener" | "t
 
 /**
  * A copy of the state whose containers the command handlers may change in place. Entries already in the
- * arrays are never mutated, so they are shared with the input rather than copied again.
+ * arrays are never mutated, so they are shared with the input rather than copied again. The turn is copied
+ * just as deep as the handlers write: they set its fields and its answers, replace (never push to) `said` and
+ * `history`, and change only the last history entry in place (handing the floor). That is far cheaper than a
+ * deep clone on every command.
  */
 export function draft(s: SessionState): SessionState {
   return {
@@ -51,7 +54,7 @@ export function draft(s: SessionState): SessionState {
     names: { ...s.names },
     agenda: [...s.agenda],
     custom: [...s.custom],
-    turn: s.turn ? structuredClone(s.turn) : null,
+    turn: s.turn ? draftTurn(s.turn) : null,
     completed: [...s.completed],
     presence: { ...s.presence },
     admitted: { ...s.admitted },
@@ -62,6 +65,13 @@ export function draft(s: SessionState): SessionState {
     privateMessages: [...s.privateMessages],
     log: [...s.log],
   };
+}
+
+function draftTurn(turn: TurnState): TurnState {
+  const history = turn.history.slice();
+  const last = history.length - 1;
+  if (last >= 0) history[last] = { ...history[last]! };
+  return { ...turn, answers: { ...turn.answers }, history };
 }
 
 /** True while the step timer must not run. */

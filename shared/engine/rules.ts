@@ -257,10 +257,35 @@ export function guard(state: SessionState, actor: Actor, type: GuardedType, now:
   return sessionRule(state, type);
 }
 
-/** For each command type, whether `seat` could send it now and, if not, the code and the reason. */
+/**
+ * Every update carries one entry per command type for each seat, and the same few answers recur, so the entries
+ * are interned: equal answers share one frozen object. That keeps views (which the socket layer may hold on to
+ * for connection recovery) small and spares the allocations. Bounded: a full table is simply started afresh.
+ */
+const ALLOWED_ENTRIES_MAX = 256;
+const allowedEntries = new Map<CommandType, Map<string, AllowedCommand>>();
+const ALLOWED_YES = new Map<CommandType, AllowedCommand>(
+  COMMAND_TYPES.map((type) => [type, Object.freeze({ type, allowed: true })]),
+);
+
+function refusedEntry(type: CommandType, error: CommandError): AllowedCommand {
+  let byReason = allowedEntries.get(type);
+  if (!byReason) {
+    byReason = new Map();
+    allowedEntries.set(type, byReason);
+  }
+  const known = byReason.get(error.message);
+  if (known && known.code === error.code) return known;
+  if (byReason.size >= ALLOWED_ENTRIES_MAX) byReason.clear();
+  const entry = Object.freeze({ type, allowed: false, code: error.code, reason: error.message });
+  byReason.set(error.message, entry);
+  return entry;
+}
+
+/** For each command type, whether `seat` could send it now and, if not, the code and the reason (read-only). */
 export function allowedFor(state: SessionState, seat: Seat, now: number): AllowedCommand[] {
   return COMMAND_TYPES.map((type) => {
     const error = guard(state, seat, type, now);
-    return error ? { type, allowed: false, code: error.code, reason: error.message } : { type, allowed: true };
+    return error ? refusedEntry(type, error) : (ALLOWED_YES.get(type) as AllowedCommand);
   });
 }

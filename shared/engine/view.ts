@@ -2,6 +2,11 @@
  * Per-seat views and event filtering: the only form in which session state leaves the server.
  * Privacy boundaries live here: unrevealed answers, therapist notes, nudges to the other partner and the
  * private channel of a step-out never reach a partner who may not see them.
+ *
+ * A view shares data with the state and the catalogue instead of copying it: committed states are never
+ * mutated (the engine drafts fresh containers and never changes an entry it already holds), and a view is
+ * serialized when it is emitted. Deep-copying every view (the whole transcript, twice per update) was the
+ * largest JS cost of an update in the 2,000-room profile. Callers must treat a view as read-only.
  */
 import type { EngineEvent, Seat, SessionState, SessionView, StepView } from "../protocol.ts";
 import { isPartner, otherPartner } from "../protocol.ts";
@@ -30,7 +35,7 @@ function stepView(state: SessionState, seat: Seat, cur: Current, now: number): S
     stems: [...(stems ?? [])],
   };
   if (step.options) view.options = step.options.map((o) => ({ id: o.id, label: o.label }));
-  if (step.answer) view.answerFields = structuredClone(step.answer);
+  if (step.answer) view.answerFields = step.answer;
   if (turn.deadline !== undefined) view.deadline = turn.deadline;
   if (turn.remainingMs !== undefined) view.remainingMs = turn.remainingMs;
   if (step.durationSeconds !== undefined) view.durationSeconds = step.durationSeconds;
@@ -38,7 +43,7 @@ function stepView(state: SessionState, seat: Seat, cur: Current, now: number): S
     view.answered = { a: turn.answers.a !== undefined, b: turn.answers.b !== undefined };
     // Only the answer's author sees it before the reveal; the therapist waits for the reveal like the other partner.
     const own = isPartner(seat) ? turn.answers[seat] : undefined;
-    if (own) view.yourAnswer = structuredClone(own);
+    if (own) view.yourAnswer = own;
   }
   return view;
 }
@@ -95,7 +100,7 @@ export function buildView(state: SessionState, seat: Seat, now: number): Session
       }
     : null;
   const therapist = seat === "therapist";
-  return structuredClone({
+  return {
     id: state.id,
     version: state.version,
     you: { seat },
@@ -124,7 +129,7 @@ export function buildView(state: SessionState, seat: Seat, now: number): Session
         ? []
         : state.privateMessages.filter((m) => m.with === seat),
     allowed: allowedFor(state, seat, now),
-  });
+  };
 }
 
 const STEPPED_OUT_EVENTS: ReadonlySet<EngineEvent["type"]> = new Set(["stepped-out", "brought-back", "session-ended"]);

@@ -21,6 +21,7 @@ import {
 import { requireService } from "../support/env.ts";
 import { createTestSession } from "../support/server.ts";
 import { waitForVersion } from "./driver.ts";
+import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 
 const SUITE = "therapist";
 const runs = requireService("chromium", chromiumAvailable());
@@ -202,7 +203,7 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     await t.getByLabel("JSON file").setInputFiles({
       name: "gratitude-minute.json",
       mimeType: "application/json",
-      buffer: Buffer.from(JSON.stringify(GRATITUDE)),
+      buffer: Buffer.from(JSON.stringify(GRATITUDE_MINUTE)),
     });
     await expect.poll(() => t.getByLabel("Definition", { exact: true }).inputValue()).toContain("gratitude-minute");
     await t.getByRole("button", { name: "Add exercise" }).click();
@@ -243,29 +244,3 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     for (const p of [therapist, robin, kai]) expect(p.errors).toEqual([]);
   });
 });
-
-/** A small valid exercise to upload. */
-const GRATITUDE = {
-  id: "gratitude-minute",
-  title: "Gratitude minute",
-  summary: "One thank-you, reflected back.",
-  cycles: 1,
-  steps: [
-    {
-      id: "thank",
-      title: "Say thank you",
-      actor: "speaker",
-      kind: "say",
-      prompt: { speaker: "Thank your partner for one small thing from this week.", all: "Listen." },
-      next: { to: "reflect" },
-    },
-    {
-      id: "reflect",
-      title: "Reflect it back",
-      actor: "listener",
-      kind: "say",
-      prompt: { listener: "Say back what you heard.", all: "Listen to it come back." },
-      next: { to: "@end" },
-    },
-  ],
-};

@@ -10,6 +10,7 @@ import type { ExerciseDefinition } from "../../shared/exercise-format.ts";
 import type { Command, CommandType, ErrorCode, Partner, SessionView } from "../../shared/protocol.ts";
 import { COMMAND_TYPES } from "../../shared/protocol.ts";
 import { createTestSession, startTestServer } from "../support/server.ts";
+import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 
 const open: Participant[] = [];
 afterEach(() => {
@@ -541,11 +542,11 @@ describe("therapist-led session over sockets", () => {
     const room = await therapistRoom();
     const { t, a } = room;
     const broken = {
-      ...CUSTOM,
+      ...GRATITUDE_MINUTE,
       colour: "blue",
       steps: [
-        { ...CUSTOM.steps[0], next: { to: "nowhere" } },
-        { ...CUSTOM.steps[1], kind: "shout" },
+        { ...GRATITUDE_MINUTE.steps[0], next: { to: "nowhere" } },
+        { ...GRATITUDE_MINUTE.steps[1], kind: "shout" },
       ],
     };
     const message = await refused(room, t, { type: "add-exercise", definition: broken }, "INVALID_DEFINITION");
@@ -557,7 +558,7 @@ describe("therapist-led session over sockets", () => {
     const reused = await refused(
       room,
       t,
-      { type: "add-exercise", definition: { ...CUSTOM, id: "check-in" } },
+      { type: "add-exercise", definition: { ...GRATITUDE_MINUTE, id: "check-in" } },
       "INVALID_DEFINITION",
     );
     expect(reused).toContain("id:");
@@ -566,16 +567,19 @@ describe("therapist-led session over sockets", () => {
       t,
       {
         type: "add-exercise",
-        definition: { ...CUSTOM, steps: [{ ...CUSTOM.steps[0], next: { to: "nowhere" } }, CUSTOM.steps[1]] },
+        definition: {
+          ...GRATITUDE_MINUTE,
+          steps: [{ ...GRATITUDE_MINUTE.steps[0], next: { to: "nowhere" } }, GRATITUDE_MINUTE.steps[1]],
+        },
       },
       "INVALID_DEFINITION",
     );
     expect(target).toMatch(/^steps\[0\]\.next\.to: unknown step 'nowhere'/);
     expect(t.view.agenda.map((e) => e.id)).toEqual(["check-in", "intentional-dialogue"]);
 
-    await act(room, t, { type: "add-exercise", definition: CUSTOM });
+    await act(room, t, { type: "add-exercise", definition: GRATITUDE_MINUTE });
     expect(a.view.agenda.map((e) => e.id)).toEqual(["check-in", "intentional-dialogue", "gratitude-minute"]);
-    await refused(room, t, { type: "add-exercise", definition: CUSTOM }, "INVALID_DEFINITION");
+    await refused(room, t, { type: "add-exercise", definition: GRATITUDE_MINUTE }, "INVALID_DEFINITION");
     await act(room, t, { type: "start-exercise", exerciseId: "gratitude-minute", firstSpeaker: "b" });
     await act(room, room.b, { type: "say", text: "Thank you for the coffee." });
     await act(room, a, { type: "say", text: "You're thanking me for the coffee." });
@@ -647,31 +651,6 @@ describe("therapist-led session over sockets", () => {
 });
 
 /** A small uploaded exercise: one thanks, one reflection. */
-const CUSTOM = {
-  id: "gratitude-minute",
-  title: "Gratitude minute",
-  summary: "One thank-you, reflected back.",
-  cycles: 1,
-  modes: ["therapist"],
-  steps: [
-    {
-      id: "thank",
-      title: "Say thank you",
-      actor: "speaker",
-      kind: "say",
-      prompt: { speaker: "Thank your partner for one small thing from this week.", all: "Listen." },
-      next: { to: "reflect" },
-    },
-    {
-      id: "reflect",
-      title: "Reflect it back",
-      actor: "listener",
-      kind: "say",
-      prompt: { listener: "Say back what you heard.", all: "Listen to it come back." },
-      next: { to: "@end" },
-    },
-  ],
-} satisfies ExerciseDefinition;
 
 /** An uploaded exercise that opens with the therapist's own words. */
 const THERAPIST_STEP = {

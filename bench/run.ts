@@ -618,6 +618,7 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
         NODE_ENV: "production",
         // The per-socket rate limit stays at its default unless a short --period would trip it.
         COMMANDS_PER_10S: String(Math.max(40, Math.ceil(20_000 / spec.periodMs))),
+        SESSIONS_PER_HOUR: "1000000", // every bench room is created from this one address
       };
       if (spec.variant !== "memory") Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
       else env.REDIS_URL = "";

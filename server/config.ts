@@ -27,6 +27,8 @@ export interface Config {
   commandRate: number;
   /** AUTH_FAILURES_PER_MINUTE: failed token presentations (handshake or REST) one IP may make per minute. */
   authFailuresPerMinute: number;
+  /** SESSIONS_PER_HOUR: session-creation requests (POST /api/sessions) one IP may make per hour, per process. */
+  sessionsPerHour: number;
   /** LOG_LEVEL: pino level. */
   logLevel: LogLevel;
 }
@@ -121,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 
   const commandRate = integer(env, "COMMANDS_PER_10S", 40, 1, 10_000);
   const authFailuresPerMinute = integer(env, "AUTH_FAILURES_PER_MINUTE", 30, 1, 100_000);
+  // 60 an hour is far above what a practice or a couple needs, yet stops one address from flooding the store.
+  const sessionsPerHour = integer(env, "SESSIONS_PER_HOUR", 60, 1, 1_000_000);
 
   const level = (env.LOG_LEVEL?.trim() || "info") as LogLevel;
   if (!LOG_LEVELS.includes(level)) {
@@ -138,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     therapistApiKeys,
     commandRate,
     authFailuresPerMinute,
+    sessionsPerHour,
     logLevel: level,
   };
 }

@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import helmet from "helmet";
 import { type CreateSessionResponse, ErrorCode, type Seat } from "../shared/protocol.ts";
 import type { Config } from "./config.ts";
-import type { AuthGuard } from "./guard.ts";
+import { type AuthGuard, createCreationLimiter } from "./guard.ts";
 import type { Logger } from "./log.ts";
 import type { InputError, Result, SeatIdentity, SessionService } from "./service.ts";
 import type { SessionStore } from "./store/types.ts";
@@ -51,6 +51,13 @@ function sendResult<T>(res: Response, result: Result<T>, status: number, body: (
 /** The origin links are built on: PUBLIC_ORIGIN when set, else the one the request came to. */
 function originOf(config: Config, req: Request): string {
   return config.publicOrigin ?? `${req.protocol}://${req.get("host") ?? "localhost"}`;
+}
+
+/** A wait in words, for people reading the refusal. */
+function waitText(seconds: number): string {
+  if (seconds < 60) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? "1 minute" : `${minutes} minutes`;
 }
 
 function linkFor(origin: string, token: string): string {
@@ -121,7 +128,18 @@ export function createHttpApp({ config, service, store, guard, logger, clientDir
     res.status(ok ? 200 : 503).json({ ok });
   });
 
+  const creations = createCreationLimiter(config.sessionsPerHour);
   const api = express.Router();
+  // Counted before the body is even read, so a flooding address costs neither parsing nor store writes.
+  api.post("/sessions", async (req, res, next) => {
+    const verdict = await creations.take(req.ip ?? "unknown");
+    if (verdict.ok) return next();
+    res.setHeader("Retry-After", String(verdict.retryAfterSeconds));
+    sendError(res, 429, {
+      code: ErrorCode.RATE_LIMITED,
+      message: `too many sessions created from this address; try again in ${waitText(verdict.retryAfterSeconds)}`,
+    });
+  });
   api.use(express.json({ limit: "64kb", strict: true }));
 
   api.get("/exercises", (_req, res) => {

@@ -7,7 +7,16 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreateSessionResponse } from "../../shared/protocol.ts";
 import type { RunningAttune } from "../../server/app.ts";
-import { chromiumAvailable, openPhone, screenshot, startBrowserSuite, type TestPage } from "../support/browser.ts";
+import {
+  chromiumAvailable,
+  openPhone,
+  recordShownVersions,
+  type SocketTap,
+  screenshot,
+  startBrowserSuite,
+  tapSocket,
+  type TestPage,
+} from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
 import { createTestSession } from "../support/server.ts";
 import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
@@ -182,13 +191,99 @@ describe.runIf(runs)("reload, network loss and hostile text", () => {
     await other.context.close();
   });
 
+  /** A fresh guided session with Sam on a plain page and Alex's socket routed through the test. */
+  async function tappedPair(): Promise<{ sam: TestPage; alex: TestPage; tap: SocketTap; start: number }> {
+    const pair = await createTestSession(server.url, {
+      mode: "guided",
+      channel: "typed",
+      agenda: ["intentional-dialogue"],
+      names: { a: "Sam", b: "Alex" },
+    });
+    const one = await openPhone(browser);
+    const two = await openPhone(browser);
+    const tap = await tapSocket(two.page);
+    await one.page.goto(pair.links.a);
+    await two.page.goto(pair.links.b);
+    await one.page.getByRole("button", { name: "Start Intentional dialogue" }).click();
+    await two.page.locator("section.step[data-step-id=invite]").waitFor();
+    // Frames only pass through the tap once Socket.IO has left HTTP polling for the websocket.
+    await tap.upgraded;
+    const start = await shownVersion(one.page);
+    await waitForVersion(two.page, start);
+    return { sam: one, alex: two, tap, start };
+  }
+
+  it("misses one update, notices the version gap, asks for a resync and converges", async () => {
+    const { sam: one, alex: two, tap, start } = await tappedPair();
+    expect(tap.resyncs()).toBe(0);
+    tap.dropUpdates(1);
+    const moved = await makeMove(one.page, { text: "Can we talk about the weekend?" });
+    await expect.poll(() => tap.dropped).toEqual([moved]);
+    // The page never saw that update: it still shows the invite step.
+    expect(await shownVersion(two.page)).toBe(start);
+    expect((await shownStep(two.page))?.id).toBe("invite");
+
+    // The next update skips a version; the page must ask for the full picture.
+    await one.page.getByRole("button", { name: "Pause", exact: true }).click();
+    await waitForVersion(one.page, moved + 1);
+    await waitForVersion(two.page, moved + 1);
+    await expect.poll(() => tap.resyncs()).toBe(1);
+    await two.page.locator(".paused-note").waitFor();
+    expect(await shownStep(two.page)).toMatchObject({ id: "ready", kind: "choose" });
+    expect(await two.page.locator(".transcript").textContent()).toContain("Can we talk about the weekend?");
+    await screenshot(two.page, SUITE, "09-after-gap");
+
+    // And it carries on normally from there.
+    await two.page.getByRole("button", { name: "Resume", exact: true }).click();
+    await expect.poll(() => two.page.locator(".paused-note").count()).toBe(0);
+    expect(await shownStep(two.page)).toEqual({ id: "ready", kind: "choose", yourMove: true });
+    const chose = await makeMove(two.page, { option: "Now works" });
+    await waitForVersion(one.page, chose);
+    expect((await shownStep(one.page))?.id).toBe("send");
+    expect(tap.resyncs()).toBe(1);
+    expect(two.errors).toEqual([]);
+    await one.context.close();
+    await two.context.close();
+  });
+
+  it("never steps back when a resync answer is overtaken by a newer update", async () => {
+    const { sam: one, alex: two, tap } = await tappedPair();
+    const shown = await recordShownVersions(two.page);
+    tap.dropUpdates(1);
+    tap.holdNextSnapshot();
+    const moved = await makeMove(one.page, { text: "Something small first." });
+    await expect.poll(() => tap.dropped).toEqual([moved]);
+    await one.page.getByRole("button", { name: "Pause", exact: true }).click();
+    // The gap makes the page ask; its answer (the paused view) is held back on the way...
+    await expect.poll(() => tap.held.length).toBe(1);
+    await waitForVersion(two.page, moved + 1);
+    // ...while a newer update (resumed) overtakes it.
+    await one.page.getByRole("button", { name: "Resume", exact: true }).click();
+    await waitForVersion(two.page, moved + 2);
+    tap.release();
+    // Later updates follow the released snapshot on the same socket: once they show, the snapshot was handled.
+    await one.page.getByRole("button", { name: "Pause", exact: true }).click();
+    await waitForVersion(two.page, moved + 3);
+    await one.page.getByRole("button", { name: "Resume", exact: true }).click();
+    await waitForVersion(two.page, moved + 4);
+    const versions = await shown();
+    expect(versions.at(-1)).toBe(moved + 4);
+    expect(versions).toEqual([...versions].sort((x, y) => x - y));
+    expect(tap.resyncs()).toBe(1);
+    const chose = await makeMove(two.page, { option: "Now works" });
+    await waitForVersion(one.page, chose);
+    expect(two.errors).toEqual([]);
+    await one.context.close();
+    await two.context.close();
+  });
+
   it("explains a link that does not work, and a room opened without any link", async () => {
     const stranger = await openPhone(browser);
     await stranger.page.goto(`${server.url}/join/AAAAAAAAAAAAAAAAAAAAA.zzzzzzz`);
     await stranger.page.getByTestId("link-problem").waitFor();
     expect(await stranger.page.getByTestId("link-problem").textContent()).toMatch(/link/i);
     expect(new URL(stranger.page.url()).pathname).toBe("/room");
-    await screenshot(stranger.page, SUITE, "09-bad-link");
+    await screenshot(stranger.page, SUITE, "10-bad-link");
 
     const empty = await openPhone(browser);
     await empty.page.goto(`${server.url}/room`);

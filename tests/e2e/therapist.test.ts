@@ -197,6 +197,28 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     expect(await bodyText(robin.page)).not.toContain(answer);
   });
 
+  it("gives Robin a calm “you're back” moment: a notice, an announcement, focus on the step, then dismissed", async () => {
+    const r = robin.page;
+    const notice = r.getByTestId("back-notice");
+    await notice.getByRole("heading", { name: "You're back in the room" }).waitFor();
+    await notice.getByText("You and Kai are together again").waitFor();
+    // Screen readers hear it through the room's live region, followed by where the exercise stands.
+    await expect.poll(() => r.getByTestId("announcer").textContent()).toMatch(/^You're back in the room\. .+/);
+    expect(await r.getByTestId("announcer").textContent()).toContain("Listen, then mirror back");
+    // Focus lands on the step, as on a turn change.
+    await expect.poll(() => r.evaluate(() => document.activeElement?.id)).toBe("step-heading");
+    // Only the partner who was out gets the moment.
+    expect(await kai.page.getByTestId("back-notice").count()).toBe(0);
+    expect(await therapist.page.getByTestId("back-notice").count()).toBe(0);
+    await snap(r, "partner-back");
+    expect(await seriousAxeViolations(r)).toEqual([]);
+
+    await notice.getByRole("button", { name: "Got it" }).click();
+    await expect.poll(() => notice.count()).toBe(0);
+    // The room itself is untouched by dismissing the notice.
+    await r.locator(".turn-banner").getByText("Listen, then mirror back").waitFor();
+  });
+
   it("shows each problem of a refused custom exercise, and reads well at 375 px", async () => {
     const t = therapist.page;
     // A valid definition picked as a file fills the box and joins the agenda.

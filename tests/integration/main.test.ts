@@ -45,6 +45,7 @@ describe("configuration", () => {
       therapistApiKeys: [],
       commandRate: 40,
       authFailuresPerMinute: 30,
+      sessionsPerHour: 60,
       logLevel: "info",
     });
   });
@@ -61,6 +62,7 @@ describe("configuration", () => {
       THERAPIST_API_KEYS: "0123456789abcdef,fedcba9876543210",
       COMMANDS_PER_10S: "20",
       AUTH_FAILURES_PER_MINUTE: "10",
+      SESSIONS_PER_HOUR: "500",
       LOG_LEVEL: "warn",
     });
     expect(config).toMatchObject({
@@ -74,6 +76,7 @@ describe("configuration", () => {
       therapistApiKeys: ["0123456789abcdef", "fedcba9876543210"],
       commandRate: 20,
       authFailuresPerMinute: 10,
+      sessionsPerHour: 500,
       logLevel: "warn",
     });
   });
@@ -93,6 +96,11 @@ describe("configuration", () => {
     ["THERAPIST_API_KEYS", "short"],
     ["COMMANDS_PER_10S", "0"],
     ["AUTH_FAILURES_PER_MINUTE", "1.5"],
+    ["SESSIONS_PER_HOUR", "0"],
+    ["SESSIONS_PER_HOUR", "-5"],
+    ["SESSIONS_PER_HOUR", "2.5"],
+    ["SESSIONS_PER_HOUR", "lots"],
+    ["SESSIONS_PER_HOUR", "1000001"],
     ["LOG_LEVEL", "loud"],
   ])("refuses %s=%s with an error naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -109,10 +117,13 @@ describe("server/main.ts", () => {
     const run = runMain({ PORT: "not-a-port" });
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain("PORT must be");
+    const noSessions = runMain({ SESSIONS_PER_HOUR: "0" });
+    expect(await noSessions.exited).toBe(1);
+    expect(noSessions.output()).toContain("SESSIONS_PER_HOUR must be between 1 and 1000000, got 0");
   });
 
-  it("starts, serves, and on SIGTERM drops sockets (so they reconnect) and exits 0", async () => {
-    const run = runMain({ PORT: "0", LOG_LEVEL: "info" });
+  it("starts, serves, limits creation per SESSIONS_PER_HOUR, and on SIGTERM drops sockets and exits 0", async () => {
+    const run = runMain({ PORT: "0", LOG_LEVEL: "info", SESSIONS_PER_HOUR: "1" });
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no URL logged: ${run.output()}`)), 15_000);
       const check = setInterval(() => {
@@ -132,6 +143,14 @@ describe("server/main.ts", () => {
         body: JSON.stringify({ mode: "guided", channel: "typed" }),
       });
       const created = (await res.json()) as { links: { a: string } };
+      const second = await fetch(`${url}/api/sessions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ mode: "guided", channel: "typed" }),
+      });
+      expect(second.status).toBe(429);
+      expect(Number(second.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(((await second.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
       const token = created.links.a.split("/").pop()!;
       const socket = io(url, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
       await new Promise<void>((resolve) => socket.once("snapshot", () => resolve()));

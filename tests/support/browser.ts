@@ -155,3 +155,99 @@ export async function overflowingElements(page: Page): Promise<string[]> {
       .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)}px)`);
   });
 }
+
+/** The page's Socket.IO websocket, passed through the test so it can count, drop and hold frames. */
+export interface SocketTap {
+  /** Every text frame the page sent, in order. */
+  sent: string[];
+  /** Versions of the `update` frames dropped before they reached the page. */
+  dropped: number[];
+  /** Resolves once the page's Socket.IO connection has moved onto the websocket (all frames pass here from then). */
+  upgraded: Promise<void>;
+  /** Drops the next `count` `update` frames on their way to the page. */
+  dropUpdates(count: number): void;
+  /** Holds the next `snapshot` frame on its way to the page until release() is called. */
+  holdNextSnapshot(): void;
+  /** Frames held so far (not yet given to the page). */
+  held: string[];
+  /** Gives the held frames to the page, in order. */
+  release(): void;
+  /** How many `resync` requests the page sent. */
+  resyncs(): number;
+}
+
+/** The Engine.IO message carrying a Socket.IO event named `name` (the shape socket.io puts on the wire). */
+const eventFrame = (name: string) => new RegExp(`^42\\d*\\["${name}"`);
+
+/**
+ * Routes the page's Socket.IO websocket through the test (Playwright's routeWebSocket) before the page opens it.
+ * The real server is on the other end; frames pass unchanged unless the test asks to drop or hold one.
+ */
+export async function tapSocket(page: Page): Promise<SocketTap> {
+  let dropUpdates = 0;
+  let holdSnapshots = 0;
+  let deliver: ((frame: string) => void) | null = null;
+  let upgradedNow: () => void = () => {};
+  const upgraded = new Promise<void>((resolve) => {
+    upgradedNow = resolve;
+  });
+  const tap: SocketTap = {
+    sent: [],
+    dropped: [],
+    held: [],
+    upgraded,
+    dropUpdates(count) {
+      dropUpdates += count;
+    },
+    holdNextSnapshot() {
+      holdSnapshots += 1;
+    },
+    release() {
+      if (!deliver) throw new Error("no websocket to release frames into");
+      for (const frame of tap.held.splice(0)) deliver(frame);
+    },
+    resyncs: () => tap.sent.filter((frame) => eventFrame("resync").test(frame)).length,
+  };
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    deliver = (frame) => ws.send(frame);
+    ws.onMessage((message) => {
+      if (typeof message === "string") {
+        tap.sent.push(message);
+        // Engine.IO's "upgrade" packet: the polling transport is done, the websocket carries everything now.
+        if (message === "5") upgradedNow();
+      }
+      server.send(message);
+    });
+    server.onMessage((message) => {
+      if (typeof message === "string" && dropUpdates > 0 && eventFrame("update").test(message)) {
+        dropUpdates -= 1;
+        const payload = JSON.parse(message.slice(message.indexOf("["))) as [string, { version: number }];
+        tap.dropped.push(payload[1].version);
+        return;
+      }
+      if (typeof message === "string" && holdSnapshots > 0 && eventFrame("snapshot").test(message)) {
+        holdSnapshots -= 1;
+        tap.held.push(message);
+        return;
+      }
+      ws.send(message);
+    });
+  });
+  return tap;
+}
+
+/** Starts recording every version the page shows (data-version), so a test can prove it never went backwards. */
+export async function recordShownVersions(page: Page): Promise<() => Promise<number[]>> {
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    const note = () => {
+      const value = document.querySelector("[data-version]")?.getAttribute("data-version");
+      if (value != null && Number(value) !== seen.at(-1)) seen.push(Number(value));
+    };
+    note();
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true });
+    (window as unknown as { __shownVersions: number[] }).__shownVersions = seen;
+  });
+  return () => page.evaluate(() => [...(window as unknown as { __shownVersions: number[] }).__shownVersions]);
+}

@@ -2,7 +2,8 @@
  * The room as one seat sees it. Everything here works from that seat's view alone, so a therapist console or the
  * one-device room can reuse it.
  */
-import { useEffect, useRef } from "preact/hooks";
+import type { RefObject } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { SessionView } from "../../../shared/protocol.ts";
 import { ActionError, PauseResumeButton, type RoomScreenProps, type Send, useAction } from "./Controls.tsx";
 import { ConfirmButton, Lobby } from "./Lobby.tsx";
@@ -82,9 +83,70 @@ export function WaitingRoom() {
   );
 }
 
+/** Whether this seat is the partner the therapist has stepped out (the session still running). */
+export function isSteppedOut(view: SessionView): boolean {
+  return view.steppedOut !== null && view.steppedOut === view.you.seat && view.phase !== "ended";
+}
+
+/** The sentence announced when a stepped-out partner is brought back into the shared room. */
+export function backAnnouncement(view: SessionView): string {
+  return `You're back in the room. ${turnAnnouncement(view)}`;
+}
+
+/**
+ * Watches for this seat coming back from the therapist's step-out; returns whether the "back" notice shows and a
+ * way to dismiss it. It follows the view rather than the "brought-back" event, so a missed update or a reconnect
+ * that skips the event still gives the moment.
+ */
+function useBackInRoom(
+  view: SessionView,
+  announce: (text: string) => void,
+  headingRef: RefObject<HTMLHeadingElement | null>,
+): [boolean, () => void] {
+  const out = isSteppedOut(view);
+  const wasOut = useRef(out);
+  const [back, setBack] = useState(false);
+  const key = stepKey(view);
+  const backAtKey = useRef<string | null>(null);
+  useEffect(() => {
+    if (wasOut.current === out) return;
+    wasOut.current = out;
+    if (out || view.phase === "ended") {
+      setBack(false);
+      return;
+    }
+    backAtKey.current = key;
+    setBack(true);
+    announce(backAnnouncement(view));
+    // As on a turn change, start from the step (nothing could be typed while out, so no sentence is cut off).
+    headingRef.current?.focus();
+  });
+  // The notice is a moment, not a fixture: the next turn or step change retires it.
+  const stale = back && backAtKey.current !== key;
+  useEffect(() => {
+    if (stale) setBack(false);
+  }, [stale]);
+  return [back && !stale, () => setBack(false)];
+}
+
+/** The calm "you're back" notice at the top of the room (announced through the page's live region, not here). */
+export function BackInRoomNotice({ view, onDismiss }: { view: SessionView; onDismiss: () => void }) {
+  const other = seatName(view, view.you.seat === "a" ? "b" : "a");
+  return (
+    <section class="back-notice" aria-labelledby="back-notice-heading" data-testid="back-notice">
+      <h2 id="back-notice-heading">You're back in the room</h2>
+      <p>You and {other} are together again, at the step where you left off. Take a moment to settle back in.</p>
+      <button type="button" class="btn quiet small" onClick={onDismiss}>
+        Got it
+      </button>
+    </section>
+  );
+}
+
 /** One seat's room: presence, banner, step or lobby or break or summary, transcript and the time-out bar. */
 export function SeatRoom({ view, send, announce, offline = false }: RoomScreenProps) {
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const [back, dismissBack] = useBackInRoom(view, announce, headingRef);
   const key = stepKey(view);
   const lastKey = useRef<string | null>(null);
   useEffect(() => {
@@ -101,14 +163,14 @@ export function SeatRoom({ view, send, announce, offline = false }: RoomScreenPr
   if (view.you.seat === "therapist") {
     return <TherapistConsole view={view} send={send} announce={announce} offline={offline} />;
   }
-  if (view.steppedOut !== null && view.steppedOut === view.you.seat && view.phase !== "ended")
-    return <SteppedOutScreen />;
+  if (isSteppedOut(view)) return <SteppedOutScreen />;
   // --- end issue 5
   if (view.waiting) return <WaitingRoom />;
   if (view.phase === "ended") return <Summary view={view} headingRef={headingRef} />;
   const ex = view.exercise;
   return (
     <div class="seat-room" data-seat={view.you.seat} data-version={view.version}>
+      {back && <BackInRoomNotice view={view} onDismiss={dismissBack} />}
       <fieldset class="plain" disabled={offline}>
         <Presence view={view} />
         <Nudges view={view} />

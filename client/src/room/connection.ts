@@ -76,7 +76,13 @@ export class SeatConnection {
       this.#set({ status: "online" });
     });
     socket.on("snapshot", (view) => {
-      this.#set({ view, lastEvents: [], status: socket.connected ? "online" : this.#state.status });
+      const status = socket.connected ? "online" : this.#state.status;
+      // A resync answer can be overtaken by a newer update on the way here: never step back to an older view.
+      if (view.version < (this.#state.view?.version ?? -1)) {
+        if (status !== this.#state.status) this.#set({ status });
+        return;
+      }
+      this.#set({ view, lastEvents: [], status });
     });
     socket.on("update", (msg) => {
       const current = this.#state.view?.version ?? -1;

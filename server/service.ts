@@ -401,13 +401,6 @@ export class SessionService {
     const checked = await this.#checkSeatAction(by, sessionId, target);
     if (!checked.ok) return checked;
     const seat = checked.value;
-    if (!this.#store.reissueSeat) {
-      return {
-        ok: false,
-        status: 501,
-        error: { code: ErrorCode.INTERNAL, message: "this store cannot issue new links" },
-      };
-    }
     const ttl = await this.#store.ttl(sessionId);
     if (ttl === null) return notFound();
     const token = newToken(this.#now() + ttl);

@@ -47,11 +47,11 @@ export interface SessionStore {
   /** Revokes one seat's link (the others keep working). Returns false when the session is unknown. */
   revokeSeat(sessionId: string, seat: Seat): Promise<boolean>;
   /**
-   * Gives a revoked seat a fresh link (optional; added for POST /api/sessions/:id/links/:seat). Afterwards
+   * Gives a seat a fresh link (POST /api/sessions/:id/links/:seat). Afterwards
    * findSeat(newHash) resolves to the seat unrevoked, while every older token of the seat still reports
    * revoked: true. Returns false when the session is unknown. Expires with the session like every other key.
    */
-  reissueSeat?(sessionId: string, seat: Seat, tokenHash: string): Promise<boolean>;
+  reissueSeat(sessionId: string, seat: Seat, tokenHash: string): Promise<boolean>;
   /** Milliseconds until the session expires, or null when unknown. */
   ttl(sessionId: string): Promise<number | null>;
   /** True when the backing service answers. */

@@ -355,23 +355,12 @@ export class SessionService {
         state: result.state,
         recentCommands: appendRecent(record.recentCommands, { id: key, ack }),
       };
-      const written = await this.#store.update(sessionId, record.state.version, next, this.#ttlMs);
-      if (written.status === "ok") {
-        this.#remember(sessionId, next);
-        this.#publish(next, result.events, now);
-        return { ack, resync: false, type: command.type };
-      }
-      if (written.status === "missing") {
-        this.#cache.delete(sessionId);
-        return gone();
-      }
-      // Lost the race: the conflict answered the winner's record, so re-apply on it at once; only a repeated
-      // loss backs off (randomized so the racers do not collide again).
-      record = written.current;
+      const written = await this.#write(sessionId, record, next, result.events, now, attempt);
+      if (written === "ok") return { ack, resync: false, type: command.type };
+      if (written === "missing") return gone();
+      record = written;
       fresh = true;
       raced = true;
-      this.#remember(sessionId, record);
-      if (attempt > 0) await sleep(Math.random() * (2 + attempt * 3));
     }
     return {
       ack: { ok: false, error: { code: ErrorCode.INTERNAL, message: "the session is busy; please try again" } },
@@ -513,23 +502,16 @@ export class SessionService {
         return "refused";
       }
       const next: SessionRecord = { state: result.state, recentCommands: record.recentCommands };
-      const written = await this.#store.update(sessionId, record.state.version, next, this.#ttlMs);
-      if (written.status === "ok") {
-        this.#remember(sessionId, next);
-        this.#publish(next, result.events, now);
+      const written = await this.#write(sessionId, record, next, result.events, now, attempt);
+      if (written === "ok") {
         this.#log.info(
           { session: sessionId, type: command.type, version: result.state.version, ...presenceFields(command) },
           "system command applied",
         );
         return "applied";
       }
-      if (written.status === "missing") {
-        this.#cache.delete(sessionId);
-        return "gone";
-      }
-      record = written.current;
-      this.#remember(sessionId, record);
-      if (attempt > 0) await sleep(Math.random() * (2 + attempt * 3));
+      if (written === "missing") return "gone";
+      record = written;
     }
     return "refused";
   }
@@ -548,6 +530,35 @@ export class SessionService {
     if (known && known.state.version > record.state.version) return;
     if (this.#served.has(record.state.id)) this.#remember(record.state.id, record);
     this.#deliver(record.state, events, at);
+  }
+
+  /**
+   * One compare-and-set of `next` over `prev`, shared by seat and system commands. On success the record is
+   * remembered and published; when the session is gone it is forgotten; on a lost race the winner's record
+   * (which the conflict answered) is remembered and returned to re-apply on — after a randomized back-off from
+   * the second loss on, so the racers do not collide again.
+   */
+  async #write(
+    sessionId: string,
+    prev: SessionRecord,
+    next: SessionRecord,
+    events: EngineEvent[],
+    now: number,
+    attempt: number,
+  ): Promise<"ok" | "missing" | SessionRecord> {
+    const written = await this.#store.update(sessionId, prev.state.version, next, this.#ttlMs);
+    if (written.status === "ok") {
+      this.#remember(sessionId, next);
+      this.#publish(next, events, now);
+      return "ok";
+    }
+    if (written.status === "missing") {
+      this.#cache.delete(sessionId);
+      return "missing";
+    }
+    this.#remember(sessionId, written.current);
+    if (attempt > 0) await sleep(Math.random() * (2 + attempt * 3));
+    return written.current;
   }
 
   #publish(record: SessionRecord, events: EngineEvent[], now: number): void {

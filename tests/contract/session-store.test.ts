@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createSession } from "../../shared/engine.ts";
 import type { SessionState } from "../../shared/protocol.ts";
 import { createStore } from "../../server/store/index.ts";
 import { MemoryStore } from "../../server/store/memory.ts";
@@ -22,32 +23,17 @@ function uid(label: string): string {
 }
 
 /** A complete, plain session state (built by hand: the store must not depend on the engine). */
+/** A real engine state (so the stores see what they will hold), at any version. */
 function stateOf(id: string, version = 0): SessionState {
-  return {
+  const state = createSession({
     id,
     mode: "guided",
     channel: "typed",
-    version,
-    createdAt: 1_700_000_000_000,
-    names: { a: "Robin", b: "Sam" },
     agenda: ["intentional-dialogue"],
-    agendaNext: 0,
-    custom: [],
-    phase: "lobby",
-    turn: null,
-    completed: [],
-    presence: { a: false, b: false, therapist: false },
-    admitted: { a: true, b: true },
-    paused: null,
-    timeOut: null,
-    steppedOut: null,
-    transcript: [],
-    checkIns: [],
-    nudges: [],
-    notes: [],
-    privateMessages: [],
-    log: [],
-  };
+    names: { a: "Robin", b: "Sam" },
+    createdAt: 1_700_000_000_000,
+  });
+  return { ...state, version };
 }
 
 function recordOf(id: string, version = 0): SessionRecord {

@@ -135,6 +135,9 @@ export async function playToEnd(
 ): Promise<PlayedMove[]> {
   const moves: PlayedMove[] = [];
   const visits = new Map<string, number>();
+  // Start from one shared version: a partner's last update (e.g. a presence change) may still be on its way.
+  const caughtUp = Math.max(a.view.version, b.view.version);
+  await Promise.all([a.waitForVersion(caughtUp), b.waitForVersion(caughtUp)]);
   const exerciseId = a.view.exercise?.id;
   if (!exerciseId) throw new Error("no exercise is running");
   const doneBefore = a.view.completed.length;

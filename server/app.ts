@@ -35,6 +35,10 @@ export interface StartOptions {
   peerRefreshMs?: number;
   /** Sessions whose last record the service keeps (default DEFAULT_CACHE_SIZE). */
   sessionCacheSize?: number;
+  /** How long a seat stays online after its last socket left, in ms (default DEFAULT_PRESENCE_GRACE_MS). */
+  presenceGraceMs?: number;
+  /** How often the process beats in the node registry, in ms (default DEFAULT_BEAT_MS; tests shorten it). */
+  beatMs?: number;
 }
 
 export interface RunningAttune {
@@ -48,9 +52,12 @@ export interface RunningAttune {
 
 /** Socket.IO message size cap; commands are small and text is capped far below this. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
-/** How long a disconnected socket may recover missed packets; adapter stream entries outlive it only briefly. */
-const RECOVERY_WINDOW_MS = 2 * 60_000;
-const STREAM_RETENTION_MS = RECOVERY_WINDOW_MS + 60_000;
+/**
+ * How long adapter stream entries are kept. Attune sends nothing through the stream that a client could recover
+ * (updates go to local sockets, commits through pub/sub; every reconnect gets a fresh snapshot), so entries are
+ * kept only as long as an adapter may need them to catch up.
+ */
+const STREAM_RETENTION_MS = 3 * 60_000;
 /** How often a process re-counts its peers (a crashed one stops being sent updates after this long). */
 const PEER_REFRESH_MS = 2000;
 
@@ -90,6 +97,8 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     logger,
     ttlMs: config.sessionTtlMs,
     cacheSize: opts.sessionCacheSize,
+    presenceGraceMs: opts.presenceGraceMs,
+    beatMs: opts.beatMs,
   });
   const guard = createAuthGuard(config.authFailuresPerMinute);
   const app = createHttpApp({ config, service, store, guard, logger, clientDir: opts.clientDir });
@@ -111,11 +120,8 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
         else callback("ORIGIN_NOT_ALLOWED", false);
       },
       cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins, credentials: false } : undefined,
-      connectionStateRecovery: {
-        maxDisconnectionDuration: RECOVERY_WINDOW_MS,
-        // The handshake must run again on recovery: a link revoked meanwhile may not slip back in.
-        skipMiddlewares: false,
-      },
+      // No connection state recovery: it would buffer every update for minutes per socket, and a reconnecting
+      // client gets a fresh snapshot anyway (the one path that is always right).
     });
     if (config.redisUrl) {
       adapterClient = createClient({
@@ -162,6 +168,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     logger,
   });
 
+  await service.start();
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.port, config.host, () => {
@@ -180,6 +187,8 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       // Dropping the transport (not a server "disconnect") lets clients reconnect to another process.
       transport.dropAll();
       await transport.settle(3000);
+      // Seats that left get their grace: a partner reconnecting to another process stays online throughout.
+      await service.drain(4000);
       service.close();
       peers?.stop();
       stopTrimming?.();

@@ -1,14 +1,18 @@
 /**
  * The session service: everything between the pure engine and the transport. It loads and stores sessions,
- * applies commands with an optimistic compare-and-set (retrying on conflict), dedupes retried command ids,
- * keeps presence in step with live sockets, fires step timers, and fans results out through an outbox.
+ * applies each session's commands in order (one queue per session on this process; an optimistic
+ * compare-and-set in the store guards against other processes), dedupes retried command ids, keeps presence in
+ * step with live sockets on every process, fires step timers, and fans out what changed through an outbox.
  * It never sees a socket or a request: rejected input comes back as a returned error, never a throw.
  */
 import { nanoid } from "nanoid";
 import { z } from "zod";
 import { CATALOGUE, findExercise } from "../shared/catalogue/index.ts";
-import { apply, createSession, eventsFor, nextDeadline, viewFor } from "../shared/engine.ts";
+import { apply, createSession, eventsFor, nextDeadline, updateFor, viewFor } from "../shared/engine.ts";
 import {
+  type Actor,
+  type Appended,
+  type Command,
   type CommandAck,
   CommandEnvelopeSchema,
   type CommandError,
@@ -17,41 +21,69 @@ import {
   CreateSessionSchema,
   type EngineEvent,
   ErrorCode,
+  illFormedTextAt,
+  illFormedTextError,
   type Seat,
   SEATS,
-  type ServerToClientEvents,
-  type SessionState,
+  type SessionCore,
   type SessionView,
   type SystemCommand,
+  type ViewUpdate,
 } from "../shared/protocol.ts";
+import { sameValue } from "../shared/delta.ts";
 import type { Logger } from "./log.ts";
-import type { SeatLink, SessionRecord, SessionStore } from "./store/types.ts";
-import { hashToken, isWellFormedToken, newToken, tokenExpiryHint } from "./tokens.ts";
+import type {
+  NodeRegistry,
+  RecentCommand,
+  SeatLink,
+  SessionChange,
+  SessionStore,
+  WorkingRecord,
+} from "./store/types.ts";
+import { RECENT_COMMANDS } from "./store/types.ts";
+import { hashToken, isWellFormedToken, newToken, tokenExpiryHint, tokenSession } from "./tokens.ts";
 
 /** How the service reaches live sockets, wherever they are connected (this process or another). */
 export interface Outbox {
-  /**
-   * Sends each seat's sockets on this process their own `update`. `render` is called only for seats with a
-   * socket here, so an absent seat costs no view.
-   */
-  updateLocal(sessionId: string, seats: readonly Seat[], render: (seat: Seat) => SeatUpdate): void;
-  /** Tells the other processes, if any, of a stored commit (each updates its own sockets: acceptCommit). */
+  /** The seats of a session with at least one socket on this process. */
+  localSeats(sessionId: string): Seat[];
+  /** Sends an update to a seat's sockets on this process. */
+  update(sessionId: string, seat: Seat, update: ViewUpdate): void;
+  /** Sends a fresh snapshot to a seat's sockets on this process. */
+  snapshot(sessionId: string, seat: Seat, view: SessionView): void;
+  /** Whether other processes may hold sockets (then every commit is shared with them). */
+  sharing(): boolean;
+  /** Tells the other processes of a stored commit (each updates its own sockets: acceptCommit). */
   shareCommit(commit: Commit): void;
   /** Tells every live socket of a seat (or of the whole session when seat is null) why, then disconnects it. */
   dismiss(sessionId: string, seat: Seat | null, notice: CommandError): void;
-  /** Whether a seat has at least one live socket. */
+  /** Whether a seat has at least one live socket on any process (rejects when a process does not answer). */
   seatConnected(sessionId: string, seat: Seat): Promise<boolean>;
 }
 
-/** A record just stored, with what the engine reported and when: what other processes need to follow it. */
+/**
+ * A stored commit as other processes receive it: each seat's update (null: that seat needs a snapshot), and the
+ * core fields that changed so their cached core can follow without loading. Never the conversation.
+ */
 export interface Commit {
-  record: SessionRecord;
-  events: EngineEvent[];
+  sessionId: string;
+  from: number;
+  version: number;
+  /** Top-level core fields whose value changed. */
+  core: Partial<SessionCore>;
+  /** Exercises uploaded by this command. */
+  custom?: Appended["custom"];
+  /** The ack of the seat's command, so a retry reaching another process is answered, not re-applied. */
+  recent?: RecentCommand;
+  updates: Partial<Record<Seat, Delivery>>;
   at: number;
 }
 
-/** The payload of an `update` event. */
-export type SeatUpdate = Parameters<ServerToClientEvents["update"]>[0];
+/**
+ * What a seat gets for one commit: its update, or — when what it may see of older entries changed — a marker that
+ * its whole view must be read from the store and sent in the update instead.
+ */
+export type Delivery = ViewUpdate | { whole: true; version: number; from: number; events: EngineEvent[] };
 
 /** What a SessionService is built from. */
 export interface SessionServiceOptions {
@@ -59,10 +91,19 @@ export interface SessionServiceOptions {
   outbox: Outbox;
   logger: Logger;
   ttlMs: number;
+  /** This process's registry entry (default: the store's registry and a fresh node id). */
+  registry?: NodeRegistry;
+  nodeId?: string;
   /** Clock in ms (injectable for tests). */
   now?: () => number;
-  /** How many sessions' last known records the service keeps (least recently used dropped first). */
+  /** How many sessions' working records the service keeps (least recently used dropped first). */
   cacheSize?: number;
+  /** And how many bytes they may take, estimated (least recently used dropped first). */
+  cacheBytes?: number;
+  /** How long a seat whose last socket left stays online, so a reload or a network flap changes nothing (ms). */
+  presenceGraceMs?: number;
+  /** How often this process tells the registry it is alive and looks for processes that died (ms). */
+  beatMs?: number;
 }
 
 /** A field-level refusal of REST input. */
@@ -95,17 +136,31 @@ export interface CommandOutcome {
   type?: string;
 }
 
-/** How many acks of recent command ids a session keeps for dedupe. */
-export const RECENT_COMMANDS = 100;
-/** Sessions whose last known record a service keeps by default. */
+export { RECENT_COMMANDS };
+/** Sessions whose working record a service keeps by default. */
 export const DEFAULT_CACHE_SIZE = 10_000;
-/** Compare-and-set attempts before a command gives up as busy. */
-const MAX_ATTEMPTS = 20;
-/** Presence reconcile passes (each re-reads the live sockets after writing). */
+/** Estimated bytes the cached working records may take by default. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+/** A seat stays online this long after its last socket left (a reload, a flapping network). */
+export const DEFAULT_PRESENCE_GRACE_MS = 2_000;
+/** How often a process beats and sweeps; a process that stops beating is taken for dead after NODE_TTL_MS. */
+export const DEFAULT_BEAT_MS = 1_000;
+const NODE_TTL_FACTOR = 4;
+/**
+ * Compare-and-set attempts before a command gives up. Only other processes can win a race (this process runs a
+ * session's commands one at a time), and each lost race means one of theirs landed.
+ */
+const MAX_ATTEMPTS = 50;
+/** When the other processes cannot say whether they hold a seat that left here, ask again this often, this often. */
+const LEAVE_RETRY_MS = 1_000;
+const LEAVE_RETRIES = 10;
+/** Presence passes (each re-reads the live sockets after writing). */
 const PRESENCE_PASSES = 5;
 /** Node may fire a timer a millisecond early; a time-up before the deadline would only be refused. */
 const TIMER_SLACK_MS = 5;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The estimated size of a working record without uploaded exercises (its core is bounded by design). */
+const RECORD_BASE_BYTES = 4096;
 
 const DEFAULT_AGENDA = ["check-in", "intentional-dialogue"];
 
@@ -138,7 +193,7 @@ function zodInputError(error: z.ZodError): InputError {
 }
 
 /** Seats that exist in a session of this mode. */
-export function seatsOf(state: Pick<SessionState, "mode">): Seat[] {
+export function seatsOf(state: Pick<SessionCore, "mode">): Seat[] {
   return state.mode === "therapist" ? [...SEATS] : ["a", "b"];
 }
 
@@ -147,6 +202,13 @@ interface Timer {
   at: number;
 }
 
+interface Cached {
+  record: WorkingRecord;
+  bytes: number;
+}
+
+type Written = "ok" | "missing" | WorkingRecord;
+
 /** The session service (one per process). */
 export class SessionService {
   readonly #store: SessionStore;
@@ -154,16 +216,29 @@ export class SessionService {
   readonly #log: Logger;
   readonly #ttlMs: number;
   readonly #now: () => number;
-  /** Local sockets per session: timers run only for sessions this process serves. */
-  readonly #served = new Map<string, number>();
+  readonly #registry: NodeRegistry;
+  readonly #nodeId: string;
+  readonly #graceMs: number;
+  readonly #beatMs: number;
+  /** Local sockets per session, and per seat: timers run only for sessions this process serves. */
+  readonly #served = new Map<string, Map<Seat, number>>();
   readonly #timers = new Map<string, Timer>();
+  /** Seats whose last local socket left, waiting out the grace before presence is settled. */
+  readonly #leaving = new Map<string, ReturnType<typeof setTimeout>>();
+  /** One queue per session: its commands on this process run one at a time, in arrival order. */
+  readonly #queues = new Map<string, Promise<void>>();
   /**
-   * The last record this process stored or loaded per session, in least-recently-used order. A command is
+   * The last working record this process stored or loaded per session, in least-recently-used order. A command is
    * applied to it and compare-and-set directly (one round trip); a stale entry only costs a conflict, which
-   * answers the current record. Never trusted for a refusal or a snapshot: those read the store.
+   * answers the current record. Never trusted for a refusal: that reads the store first.
    */
-  readonly #cache = new Map<string, SessionRecord>();
+  readonly #cache = new Map<string, Cached>();
   readonly #cacheSize: number;
+  readonly #cacheBytes: number;
+  #cachedBytes = 0;
+  #beat: ReturnType<typeof setInterval> | undefined;
+  #beaten = false;
+  #settlingNow = 0;
   #closed = false;
 
   constructor(options: SessionServiceOptions) {
@@ -172,7 +247,26 @@ export class SessionService {
     this.#log = options.logger;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
+    this.#registry = options.registry ?? options.store.nodeRegistry();
+    this.#nodeId = options.nodeId ?? nanoid(12);
     this.#cacheSize = Math.max(0, options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.#cacheBytes = Math.max(0, options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    this.#graceMs = Math.max(0, options.presenceGraceMs ?? DEFAULT_PRESENCE_GRACE_MS);
+    this.#beatMs = Math.max(10, options.beatMs ?? DEFAULT_BEAT_MS);
+  }
+
+  /** This process's id in the node registry. */
+  get nodeId(): string {
+    return this.#nodeId;
+  }
+
+  /** Registers this process as alive and starts the beat that also heals the seats of processes that died. */
+  async start(): Promise<void> {
+    await this.#beatOnce();
+    this.#beat = setInterval(() => {
+      void this.#beatOnce();
+    }, this.#beatMs);
+    this.#beat.unref();
   }
 
   /** The catalogue as listed by GET /api/exercises. */
@@ -196,6 +290,8 @@ export class SessionService {
         error: { code: ErrorCode.INVALID_COMMAND, message: "the body must be a JSON object", field: "body" },
       };
     }
+    const illFormed = illFormedTextAt(input);
+    if (illFormed) return { ok: false, status: 400, error: { ...illFormedTextError(illFormed), field: illFormed } };
     const parsed = CreateSessionSchema.safeParse(input);
     if (!parsed.success) return { ok: false, status: 400, error: zodInputError(parsed.error) };
     const req: CreateSessionRequest = parsed.data;
@@ -229,7 +325,7 @@ export class SessionService {
     const tokens: Partial<Record<Seat, string>> = {};
     const links: SeatLink[] = [];
     for (const seat of seatsOf(state)) {
-      const token = newToken(expiresAt);
+      const token = newToken(id, expiresAt);
       tokens[seat] = token;
       links.push({ seat, tokenHash: hashToken(token) });
     }
@@ -248,10 +344,11 @@ export class SessionService {
     if (token === undefined || token === null || token === "") {
       return { ok: false, error: { code: ErrorCode.TOKEN_MISSING, message: "no token was presented" } };
     }
-    if (!isWellFormedToken(token)) {
+    const sessionId = isWellFormedToken(token) ? tokenSession(token) : undefined;
+    if (!isWellFormedToken(token) || !sessionId) {
       return { ok: false, error: { code: ErrorCode.TOKEN_UNKNOWN, message: "this link is not valid" } };
     }
-    const lookup = await this.#store.findSeat(hashToken(token));
+    const lookup = await this.#store.findSeat(sessionId, hashToken(token));
     if (!lookup) {
       const hint = tokenExpiryHint(token);
       if (hint !== undefined && hint <= this.#now()) {
@@ -265,108 +362,157 @@ export class SessionService {
     return { ok: true, identity: { sessionId: lookup.sessionId, seat: lookup.seat } };
   }
 
-  /** The seat's current view, or null when the session is gone. */
+  /** The seat's whole current view (read from the store), or null when the session is gone. */
   async snapshot(sessionId: string, seat: Seat): Promise<SessionView | null> {
-    const record = await this.#load(sessionId);
-    if (!record) return null;
-    return viewFor(record.state, seat, this.#now());
+    const record = await this.#store.load(sessionId);
+    if (!record) {
+      this.#forget(sessionId);
+      return null;
+    }
+    return viewFor(record.state, seat);
   }
 
-  /** Marks a session as served by this process (a local socket joined); timers run only for served sessions. */
-  attach(sessionId: string): void {
-    this.#served.set(sessionId, (this.#served.get(sessionId) ?? 0) + 1);
+  /** A socket of `seat` joined on this process: the seat is online, held here, and the session's timers run here. */
+  attach(sessionId: string, seat: Seat): void {
+    let seats = this.#served.get(sessionId);
+    if (!seats) {
+      seats = new Map();
+      this.#served.set(sessionId, seats);
+    }
+    const first = !seats.has(seat);
+    seats.set(seat, (seats.get(seat) ?? 0) + 1);
+    this.#cancelLeave(sessionId, seat);
+    if (first) {
+      this.#registry.claim(this.#nodeId, { sessionId, seat }).catch((err: unknown) => {
+        this.#log.warn({ session: sessionId, seat, err: (err as Error).message }, "registry claim failed");
+      });
+    }
   }
 
-  /** A local socket of the session left. */
-  detach(sessionId: string): void {
-    const n = (this.#served.get(sessionId) ?? 0) - 1;
-    if (n > 0) {
-      this.#served.set(sessionId, n);
+  /** A socket of `seat` left this process. Its presence is settled once the grace has passed without a return. */
+  detach(sessionId: string, seat: Seat): void {
+    const seats = this.#served.get(sessionId);
+    const n = (seats?.get(seat) ?? 0) - 1;
+    if (seats && n > 0) {
+      seats.set(seat, n);
       return;
     }
-    this.#served.delete(sessionId);
-    this.#clearTimer(sessionId);
-    // Nobody here plays this session any more: its record would only take memory and go stale.
-    this.#cache.delete(sessionId);
+    seats?.delete(seat);
+    if (seats && seats.size === 0) {
+      this.#served.delete(sessionId);
+      this.#clearTimer(sessionId);
+    }
+    if (this.#closed) return;
+    this.#cancelLeave(sessionId, seat);
+    this.#leaveLater(sessionId, seat, this.#graceMs, 0);
+  }
+
+  #leaveLater(sessionId: string, seat: Seat, delayMs: number, tries: number): void {
+    const key = `${sessionId} ${seat}`;
+    const timer = setTimeout(() => {
+      this.#leaving.delete(key);
+      this.#seatLeft(sessionId, seat).catch((err: unknown) => {
+        // Another process did not say whether it holds the seat: ask again shortly, a bounded number of times.
+        this.#log.warn({ session: sessionId, seat, err: (err as Error).message }, "presence not settled yet");
+        if (!this.#closed && tries < LEAVE_RETRIES) this.#leaveLater(sessionId, seat, LEAVE_RETRY_MS, tries + 1);
+      });
+    }, delayMs);
+    timer.unref();
+    this.#leaving.set(key, timer);
   }
 
   /**
-   * Brings state.presence[seat] in line with the live sockets. Each pass re-reads the sockets after writing,
-   * so two racing reconciles (a reload's old disconnect and new connect) settle on the truth.
+   * On shutdown, once the sockets are gone: waits (at most `timeoutMs`) until every seat that left has been
+   * settled — still online if it came back elsewhere, offline if not — then leaves the registry. A seat that
+   * could not be settled in time keeps its claim, so the surviving processes settle it once this one stops beating.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.#leaving.size > 0 || this.#settlingNow > 0) && Date.now() < deadline) await sleep(25);
+    if (this.#leaving.size > 0 || this.#settlingNow > 0) return;
+    const claimed = [...this.#served.values()].some((seats) => seats.size > 0);
+    if (!claimed) await this.#registry.forget(this.#nodeId).catch(() => {});
+  }
+
+  async #seatLeft(sessionId: string, seat: Seat): Promise<void> {
+    if (this.#served.get(sessionId)?.has(seat)) return;
+    this.#settlingNow++;
+    try {
+      await this.reconcilePresence(sessionId, seat);
+      if (!this.#served.get(sessionId)?.has(seat)) {
+        await this.#registry.release(this.#nodeId, { sessionId, seat }).catch(() => {});
+        // Nobody here plays this session any more: its record would only take memory and go stale.
+        if (!this.#served.has(sessionId)) this.#forget(sessionId);
+      }
+    } finally {
+      this.#settlingNow--;
+    }
+  }
+
+  #cancelLeave(sessionId: string, seat: Seat): void {
+    const key = `${sessionId} ${seat}`;
+    const timer = this.#leaving.get(key);
+    if (timer) clearTimeout(timer);
+    this.#leaving.delete(key);
+  }
+
+  /**
+   * Brings state.presence[seat] in line with the live sockets on every process. Each pass re-reads the sockets
+   * after writing, so two racing reconciles (a reload's old disconnect and new connect) settle on the truth.
+   * Rejects when another process does not answer whether it holds the seat (the caller may try again later).
    */
   async reconcilePresence(sessionId: string, seat: Seat): Promise<void> {
     for (let pass = 0; pass < PRESENCE_PASSES; pass++) {
-      const online = await this.#outbox.seatConnected(sessionId, seat);
-      const record = await this.#load(sessionId);
-      if (!record) return;
-      if (record.state.presence[seat] === online) {
-        this.#schedule(record.state);
-        return;
-      }
-      const outcome = await this.#applySystem(sessionId, { type: "presence", seat, online });
-      if (outcome === "gone") return;
+      const online =
+        this.#outbox.localSeats(sessionId).includes(seat) || (await this.#outbox.seatConnected(sessionId, seat));
+      const outcome = await this.#serial(sessionId, () =>
+        this.#run(
+          sessionId,
+          "system",
+          { type: "presence", seat, online },
+          { when: (c) => c.presence[seat] !== online },
+        ),
+      );
+      if (outcome.kind !== "applied") return;
     }
   }
 
   /** Validates and applies one `command` envelope from a seat; the ack says what happened. */
   async handleCommand(sessionId: string, seat: Seat, envelope: unknown): Promise<CommandOutcome> {
+    const rawType = (envelope as { command?: { type?: unknown } } | null)?.command?.type;
+    const knownType =
+      typeof rawType === "string" && (COMMAND_TYPES as string[]).includes(rawType) ? rawType : undefined;
+    const illFormed = illFormedTextAt(envelope);
+    if (illFormed) return { ack: { ok: false, error: illFormedTextError(illFormed) }, resync: false, type: knownType };
     const parsed = CommandEnvelopeSchema.safeParse(envelope);
     if (!parsed.success) {
-      const rawType = (envelope as { command?: { type?: unknown } } | null)?.command?.type;
-      const type = typeof rawType === "string" && (COMMAND_TYPES as string[]).includes(rawType) ? rawType : undefined;
       const err = zodInputError(parsed.error);
-      return { ack: { ok: false, error: { code: err.code, message: err.message } }, resync: false, type };
+      return { ack: { ok: false, error: { code: err.code, message: err.message } }, resync: false, type: knownType };
     }
     const { id, expectedVersion, command } = parsed.data;
     // Ids are scoped to the seat so one partner can never replay (or shadow) the other's command.
     const key = `${seat}:${id}`;
-    const gone = (): CommandOutcome => ({
-      ack: { ok: false, error: { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" } },
-      resync: false,
-      type: command.type,
-    });
-    let record: SessionRecord | null | undefined = this.#cached(sessionId);
-    // A cached record may be behind another process's writes: it may be built on, never refused on.
-    let fresh = false;
-    // Lost a compare-and-set at least once: a refusal then means the sender's view is behind.
-    let raced = false;
-    if (!record) {
-      record = await this.#load(sessionId);
-      fresh = true;
+    const outcome = await this.#serial(sessionId, () => this.#run(sessionId, seat, command, { key, expectedVersion }));
+    switch (outcome.kind) {
+      case "applied":
+      case "seen":
+        return { ack: outcome.ack, resync: false, type: command.type };
+      case "gone":
+        return {
+          ack: { ok: false, error: { code: ErrorCode.SESSION_NOT_FOUND, message: "this session no longer exists" } },
+          resync: false,
+          type: command.type,
+        };
+      case "refused":
+        return { ack: { ok: false, error: outcome.error }, resync: outcome.behind, type: command.type };
+      case "skipped":
+      case "busy":
+        return {
+          ack: { ok: false, error: { code: ErrorCode.INTERNAL, message: "the session is busy; please try again" } },
+          resync: true,
+          type: command.type,
+        };
     }
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!record) return gone();
-      // Records are cached only once stored, so an id found even in a cached one was really applied.
-      const seen = record.recentCommands.find((c) => c.id === key);
-      if (seen) return { ack: seen.ack, resync: false, type: command.type };
-      const now = this.#now();
-      const result = apply(record.state, command, seat, now, { expectedVersion });
-      if (!result.ok) {
-        if (!fresh) {
-          record = await this.#load(sessionId);
-          fresh = true;
-          continue;
-        }
-        const behind = raced || result.error.code === ErrorCode.STALE_VERSION;
-        return { ack: { ok: false, error: result.error }, resync: behind, type: command.type };
-      }
-      const ack: CommandAck = { ok: true, version: result.state.version };
-      const next: SessionRecord = {
-        state: result.state,
-        recentCommands: appendRecent(record.recentCommands, { id: key, ack }),
-      };
-      const written = await this.#write(sessionId, record, next, result.events, now, attempt);
-      if (written === "ok") return { ack, resync: false, type: command.type };
-      if (written === "missing") return gone();
-      record = written;
-      fresh = true;
-      raced = true;
-    }
-    return {
-      ack: { ok: false, error: { code: ErrorCode.INTERNAL, message: "the session is busy; please try again" } },
-      resync: true,
-      type: command.type,
-    };
   }
 
   /** Revokes one seat's link; `by` must hold a valid token of that session (a partner only their own seat). */
@@ -392,7 +538,7 @@ export class SessionService {
     const seat = checked.value;
     const ttl = await this.#store.ttl(sessionId);
     if (ttl === null) return notFound();
-    const token = newToken(this.#now() + ttl);
+    const token = newToken(sessionId, this.#now() + ttl);
     const done = await this.#store.reissueSeat(sessionId, seat, hashToken(token));
     if (!done) return notFound();
     // Sockets opened with the previous link must not outlive it.
@@ -404,9 +550,9 @@ export class SessionService {
   /** Erases a session on request: partners in guided mode, the therapist in therapist mode. */
   async erase(by: SeatIdentity, sessionId: string): Promise<Result<{ id: string }>> {
     if (by.sessionId !== sessionId) return forbidden("this link belongs to another session");
-    const record = await this.#load(sessionId);
+    const record = await this.#loadWorking(sessionId);
     if (!record) return notFound();
-    if (record.state.mode === "therapist" && by.seat !== "therapist") {
+    if (record.core.mode === "therapist" && by.seat !== "therapist") {
       return {
         ok: false,
         status: 403,
@@ -414,50 +560,183 @@ export class SessionService {
       };
     }
     await this.#store.delete(sessionId);
-    this.#cache.delete(sessionId);
+    this.#forget(sessionId);
     this.#clearTimer(sessionId);
     this.#outbox.dismiss(sessionId, null, { code: ErrorCode.SESSION_NOT_FOUND, message: "this session was erased" });
     this.#log.info({ session: sessionId, by: by.seat }, "session erased");
     return { ok: true, value: { id: sessionId } };
   }
 
-  /** Stops every timer; commands still in flight finish but schedule nothing new. */
+  /**
+   * A commit another process stored: its updates go to this process's sockets, and the cached core follows it
+   * when it is the version just before (else the stale entry is dropped and the next command loads).
+   */
+  acceptCommit(commit: unknown): void {
+    if (!isCommit(commit)) {
+      this.#log.warn("malformed commit from another process ignored");
+      return;
+    }
+    const { sessionId } = commit;
+    this.#deliver(sessionId, commit.updates, this.#outbox.localSeats(sessionId));
+    const cached = this.#cache.get(sessionId);
+    if (cached && cached.record.core.version === commit.from) {
+      const core = { ...cached.record.core, ...commit.core, version: commit.version } as SessionCore;
+      if (commit.custom && commit.custom.length > 0) core.custom = [...cached.record.core.custom, ...commit.custom];
+      this.#remember(sessionId, {
+        core,
+        recentCommands: appendRecent(cached.record.recentCommands, commit.recent),
+      });
+      this.#schedule(core);
+    } else if (cached && cached.record.core.version < commit.version) {
+      this.#forget(sessionId);
+      if (this.#served.has(sessionId)) {
+        void this.#loadWorking(sessionId)
+          .then((record) => record && this.#schedule(record.core))
+          .catch(() => {});
+      }
+    }
+  }
+
+  /** Stops every timer and the beat; commands still in flight finish but schedule nothing new. */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#beat);
     for (const id of [...this.#timers.keys()]) this.#clearTimer(id);
+    for (const timer of this.#leaving.values()) clearTimeout(timer);
+    this.#leaving.clear();
     this.#served.clear();
     this.#cache.clear();
+    this.#cachedBytes = 0;
   }
 
-  /** The session as stored now (null when gone); the cache follows what was read. */
-  async #load(sessionId: string): Promise<SessionRecord | null> {
-    const record = await this.#store.load(sessionId);
+  /** Runs `task` after every earlier task of the session on this process has finished. */
+  #serial<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+    const before = this.#queues.get(sessionId) ?? Promise.resolve();
+    const run = before.then(task);
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
+    this.#queues.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.#queues.get(sessionId) === tail) this.#queues.delete(sessionId);
+    });
+    return run;
+  }
+
+  /**
+   * Applies one command of `actor` inside the session's queue: on the cached record when there is one (a refusal
+   * there is checked again on a fresh read), with a compare-and-set that re-applies on the winner's record when
+   * another process got there first. `when` lets a system command apply only if still needed.
+   */
+  async #run(
+    sessionId: string,
+    actor: Actor,
+    command: Command | SystemCommand,
+    opts: { key?: string; expectedVersion?: number; when?: (core: SessionCore) => boolean },
+  ): Promise<RunOutcome> {
+    let record: WorkingRecord | null | undefined = this.#cached(sessionId);
+    let fresh = false;
+    let raced = false;
+    if (!record) {
+      record = await this.#loadWorking(sessionId);
+      fresh = true;
+    }
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (!record) return { kind: "gone" };
+      if (opts.key) {
+        // Records are cached only once stored, so an id found even in a cached one was really applied.
+        const seen = record.recentCommands.find((c) => c.id === opts.key);
+        if (seen) return { kind: "seen", ack: seen.ack };
+      }
+      if (opts.when && !opts.when(record.core)) {
+        if (!fresh) {
+          record = await this.#loadWorking(sessionId);
+          fresh = true;
+          continue;
+        }
+        this.#schedule(record.core);
+        return { kind: "skipped" };
+      }
+      const now = this.#now();
+      const result = apply(record.core, command, actor, now, { expectedVersion: opts.expectedVersion });
+      if (!result.ok) {
+        if (!fresh) {
+          record = await this.#loadWorking(sessionId);
+          fresh = true;
+          continue;
+        }
+        this.#schedule(record.core);
+        return { kind: "refused", error: result.error, behind: raced || result.error.code === ErrorCode.STALE_VERSION };
+      }
+      const ack: CommandAck = { ok: true, version: result.state.version };
+      const change: SessionChange = {
+        core: result.state,
+        appended: result.appended,
+        entry: result.entry,
+        ...(opts.key ? { recent: { id: opts.key, ack } } : {}),
+      };
+      const written = await this.#write(sessionId, record, change, result.events, now, attempt);
+      if (written === "ok") {
+        if (actor === "system") {
+          this.#log.info(
+            { session: sessionId, type: command.type, version: ack.version, ...presenceFields(command) },
+            "system command applied",
+          );
+        }
+        return { kind: "applied", ack };
+      }
+      if (written === "missing") return { kind: "gone" };
+      record = written;
+      fresh = true;
+      raced = true;
+    }
+    return { kind: "busy" };
+  }
+
+  /** The working record as stored now (null when gone); the cache follows what was read. */
+  async #loadWorking(sessionId: string): Promise<WorkingRecord | null> {
+    const record = await this.#store.loadWorking(sessionId);
     if (record) this.#remember(sessionId, record);
-    else this.#cache.delete(sessionId);
+    else this.#forget(sessionId);
     return record;
   }
 
-  #cached(sessionId: string): SessionRecord | undefined {
-    const record = this.#cache.get(sessionId);
-    if (record) {
+  #cached(sessionId: string): WorkingRecord | undefined {
+    const entry = this.#cache.get(sessionId);
+    if (entry) {
       // Re-inserting moves it to the young end of the map's insertion order.
       this.#cache.delete(sessionId);
-      this.#cache.set(sessionId, record);
+      this.#cache.set(sessionId, entry);
     }
-    return record;
+    return entry?.record;
   }
 
   /** Caches a record that the store holds (or held); never replaces a newer one with an older one. */
-  #remember(sessionId: string, record: SessionRecord): void {
+  #remember(sessionId: string, record: WorkingRecord): void {
     if (this.#cacheSize === 0) return;
     const known = this.#cache.get(sessionId);
-    if (known && known.state.version > record.state.version) return;
-    this.#cache.delete(sessionId);
-    this.#cache.set(sessionId, record);
-    if (this.#cache.size > this.#cacheSize) {
+    if (known && known.record.core.version > record.core.version) return;
+    // Uploaded exercises are the one part of a core that may be large; they are shared from one version to the next.
+    const bytes =
+      known && known.record.core.custom === record.core.custom
+        ? known.bytes
+        : RECORD_BASE_BYTES + customBytes(record.core);
+    this.#forget(sessionId);
+    this.#cache.set(sessionId, { record, bytes });
+    this.#cachedBytes += bytes;
+    while (this.#cache.size > this.#cacheSize || (this.#cachedBytes > this.#cacheBytes && this.#cache.size > 1)) {
       const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
+      if (oldest === undefined) break;
+      this.#forget(oldest);
     }
+  }
+
+  #forget(sessionId: string): void {
+    const entry = this.#cache.get(sessionId);
+    if (!entry) return;
+    this.#cachedBytes -= entry.bytes;
+    this.#cache.delete(sessionId);
   }
 
   async #checkSeatAction(by: SeatIdentity, sessionId: string, target: unknown): Promise<Result<Seat>> {
@@ -471,9 +750,9 @@ export class SessionService {
     }
     const seat = seatParse.data;
     if (by.sessionId !== sessionId) return forbidden("this link belongs to another session");
-    const record = await this.#store.load(sessionId);
+    const record = await this.#store.loadWorking(sessionId);
     if (!record) return notFound();
-    if (!seatsOf(record.state).includes(seat)) {
+    if (!seatsOf(record.core).includes(seat)) {
       return {
         ok: false,
         status: 400,
@@ -484,76 +763,31 @@ export class SessionService {
     return { ok: true, value: seat };
   }
 
-  async #applySystem(sessionId: string, command: SystemCommand): Promise<"applied" | "refused" | "gone"> {
-    // System commands are rare (presence, time-up), so they start from the store rather than the cache.
-    let record: SessionRecord | null;
-    try {
-      record = await this.#load(sessionId);
-    } catch (err) {
-      this.#log.warn({ session: sessionId, err: (err as Error).message }, "system command: store unavailable");
-      return "refused";
-    }
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!record) return "gone";
-      const now = this.#now();
-      const result = apply(record.state, command, "system", now);
-      if (!result.ok) {
-        this.#schedule(record.state);
-        return "refused";
-      }
-      const next: SessionRecord = { state: result.state, recentCommands: record.recentCommands };
-      const written = await this.#write(sessionId, record, next, result.events, now, attempt);
-      if (written === "ok") {
-        this.#log.info(
-          { session: sessionId, type: command.type, version: result.state.version, ...presenceFields(command) },
-          "system command applied",
-        );
-        return "applied";
-      }
-      if (written === "missing") return "gone";
-      record = written;
-    }
-    return "refused";
-  }
-
   /**
-   * A commit another process stored: this process remembers the record (its next command there needs no load)
-   * and updates its own sockets. One older than the record known here is dropped: those sockets are past it.
-   */
-  acceptCommit(commit: unknown): void {
-    if (!isCommit(commit)) {
-      this.#log.warn("malformed commit from another process ignored");
-      return;
-    }
-    const { record, events, at } = commit;
-    const known = this.#cache.get(record.state.id);
-    if (known && known.state.version > record.state.version) return;
-    if (this.#served.has(record.state.id)) this.#remember(record.state.id, record);
-    this.#deliver(record.state, events, at);
-  }
-
-  /**
-   * One compare-and-set of `next` over `prev`, shared by seat and system commands. On success the record is
-   * remembered and published; when the session is gone it is forgotten; on a lost race the winner's record
-   * (which the conflict answered) is remembered and returned to re-apply on — after a randomized back-off from
-   * the second loss on, so the racers do not collide again.
+   * One compare-and-set of `change` over `prev`, shared by seat and system commands. On success the record is
+   * remembered and what changed is delivered and shared; when the session is gone it is forgotten; on a lost race
+   * the winner's record (which the conflict answered) is remembered and returned to re-apply on — after a
+   * randomized back-off from the second loss on, so the racers do not collide again.
    */
   async #write(
     sessionId: string,
-    prev: SessionRecord,
-    next: SessionRecord,
+    prev: WorkingRecord,
+    change: SessionChange,
     events: EngineEvent[],
     now: number,
     attempt: number,
-  ): Promise<"ok" | "missing" | SessionRecord> {
-    const written = await this.#store.update(sessionId, prev.state.version, next, this.#ttlMs);
+  ): Promise<Written> {
+    const written = await this.#store.update(sessionId, prev.core.version, change, this.#ttlMs);
     if (written.status === "ok") {
-      this.#remember(sessionId, next);
-      this.#publish(next, events, now);
+      this.#remember(sessionId, {
+        core: change.core,
+        recentCommands: appendRecent(prev.recentCommands, change.recent),
+      });
+      this.#publish(sessionId, prev.core, change, events, now);
       return "ok";
     }
     if (written.status === "missing") {
-      this.#cache.delete(sessionId);
+      this.#forget(sessionId);
       return "missing";
     }
     this.#remember(sessionId, written.current);
@@ -561,21 +795,99 @@ export class SessionService {
     return written.current;
   }
 
-  #publish(record: SessionRecord, events: EngineEvent[], now: number): void {
-    this.#deliver(record.state, events, now);
-    this.#outbox.shareCommit({ record, events, at: now });
-    this.#schedule(record.state);
+  /** Builds each seat's update once, sends it to this process's sockets and, with peers, to theirs. */
+  #publish(sessionId: string, prev: SessionCore, change: SessionChange, events: EngineEvent[], at: number): void {
+    const next = change.core;
+    const local = this.#outbox.localSeats(sessionId);
+    const sharing = this.#outbox.sharing();
+    const updates: Partial<Record<Seat, Delivery>> = {};
+    for (const seat of sharing ? seatsOf(next) : local) {
+      updates[seat] = updateFor(prev, next, change.appended, seat, events) ?? {
+        whole: true,
+        version: next.version,
+        from: prev.version,
+        events: eventsFor(next, seat, events),
+      };
+    }
+    this.#deliver(sessionId, updates, local);
+    if (sharing) {
+      this.#outbox.shareCommit({
+        sessionId,
+        from: prev.version,
+        version: next.version,
+        core: coreChanges(prev, next),
+        ...(change.appended.custom ? { custom: change.appended.custom } : {}),
+        ...(change.recent ? { recent: change.recent } : {}),
+        updates,
+        at,
+      });
+    }
+    this.#schedule(next);
   }
 
-  #deliver(state: SessionState, events: EngineEvent[], now: number): void {
-    this.#outbox.updateLocal(state.id, seatsOf(state), (seat) => ({
-      version: state.version,
-      view: viewFor(state, seat, now),
-      events: eventsFor(state, seat, events),
-    }));
+  /**
+   * Sends this process's sockets their updates. A seat whose whole view is due gets it read from the store: in the
+   * update when the store is still at that version, else as a snapshot of the newer version.
+   */
+  #deliver(sessionId: string, updates: Commit["updates"], local: readonly Seat[]): void {
+    const whole: { seat: Seat; due: Extract<Delivery, { whole: true }> }[] = [];
+    for (const seat of local) {
+      const delivery = updates[seat];
+      if (delivery === undefined) continue;
+      if ("whole" in delivery) whole.push({ seat, due: delivery });
+      else this.#outbox.update(sessionId, seat, delivery);
+    }
+    if (whole.length === 0) return;
+    this.#store.load(sessionId).then(
+      (record) => {
+        if (!record) return;
+        for (const { seat, due } of whole) {
+          const view = viewFor(record.state, seat);
+          if (record.state.version === due.version) {
+            this.#outbox.update(sessionId, seat, { version: due.version, from: due.from, view, events: due.events });
+          } else {
+            this.#outbox.snapshot(sessionId, seat, view);
+          }
+        }
+      },
+      (err: unknown) => this.#log.warn({ session: sessionId, err: (err as Error).message }, "snapshot failed"),
+    );
   }
 
-  #schedule(state: SessionState): void {
+  /** One beat: tell the registry this process lives, then settle the seats of any process that stopped beating. */
+  async #beatOnce(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const known = await this.#registry.beat(this.#nodeId, this.#beatMs * NODE_TTL_FACTOR, this.#ttlMs);
+      if (!known && this.#beaten) {
+        // Another process took a long stall of ours for death and dropped our claims: claim the local seats again.
+        for (const [sessionId, seats] of this.#served) {
+          for (const seat of seats.keys()) await this.#registry.claim(this.#nodeId, { sessionId, seat });
+        }
+      }
+      this.#beaten = true;
+      for (const orphan of await this.#registry.orphans()) {
+        if (orphan.node === this.#nodeId) continue;
+        let settled = true;
+        for (const held of orphan.seats) {
+          try {
+            await this.reconcilePresence(held.sessionId, held.seat);
+          } catch {
+            // The dead process is still counted by the adapter; its sockets are asked for until it drops out.
+            settled = false;
+          }
+        }
+        if (settled) {
+          await this.#registry.forget(orphan.node);
+          this.#log.info({ node: orphan.node, seats: orphan.seats.length }, "seats of a stopped process settled");
+        }
+      }
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, "node beat failed");
+    }
+  }
+
+  #schedule(state: SessionCore): void {
     if (this.#closed || !this.#served.has(state.id)) return;
     const at = nextDeadline(state);
     const existing = this.#timers.get(state.id);
@@ -589,9 +901,11 @@ export class SessionService {
     const handle = setTimeout(() => {
       this.#timers.delete(state.id);
       // A double fire across processes is harmless: the compare-and-set lets only one time-up land.
-      void this.#applySystem(state.id, { type: "time-up" }).catch((err: unknown) => {
-        this.#log.warn({ session: state.id, err: (err as Error).message }, "time-up failed");
-      });
+      void this.#serial(state.id, () => this.#run(state.id, "system", { type: "time-up" }, {})).catch(
+        (err: unknown) => {
+          this.#log.warn({ session: state.id, err: (err as Error).message }, "time-up failed");
+        },
+      );
     }, delay);
     handle.unref?.();
     this.#timers.set(state.id, { handle, at });
@@ -604,29 +918,57 @@ export class SessionService {
   }
 }
 
+type RunOutcome =
+  | { kind: "applied"; ack: CommandAck }
+  | { kind: "seen"; ack: CommandAck }
+  | { kind: "refused"; error: CommandError; behind: boolean }
+  | { kind: "skipped" }
+  | { kind: "gone" }
+  | { kind: "busy" };
+
+/** The top-level core fields whose value differs (exercises are appended, not compared). */
+function coreChanges(prev: SessionCore, next: SessionCore): Partial<SessionCore> {
+  const changed: Record<string, unknown> = {};
+  for (const key of Object.keys(next) as (keyof SessionCore)[]) {
+    if (key === "custom" || key === "version") continue;
+    if (!sameValue(prev[key], next[key])) changed[key] = next[key];
+  }
+  return changed as Partial<SessionCore>;
+}
+
+/** The estimated bytes of a core's uploaded exercises. */
+function customBytes(core: SessionCore): number {
+  let bytes = 0;
+  for (const definition of core.custom) bytes += JSON.stringify(definition).length;
+  return bytes;
+}
+
 /** The shape of a commit as it arrives from another process (through Redis: checked, never trusted blindly). */
 function isCommit(value: unknown): value is Commit {
   if (!value || typeof value !== "object") return false;
-  const { record, events, at } = value as Partial<Commit>;
-  const state = record?.state as Partial<SessionState> | undefined;
+  const c = value as Partial<Commit>;
   return (
-    typeof at === "number" &&
-    Array.isArray(events) &&
-    Array.isArray(record?.recentCommands) &&
-    typeof state?.id === "string" &&
-    typeof state.version === "number" &&
-    (state.mode === "guided" || state.mode === "therapist")
+    typeof c.sessionId === "string" &&
+    typeof c.from === "number" &&
+    typeof c.version === "number" &&
+    c.version === c.from + 1 &&
+    typeof c.at === "number" &&
+    !!c.core &&
+    typeof c.core === "object" &&
+    !!c.updates &&
+    typeof c.updates === "object"
   );
 }
 
 /** The last RECENT_COMMANDS acks with `entry` added, built in one copy (this runs for every command). */
-function appendRecent(recent: SessionRecord["recentCommands"], entry: SessionRecord["recentCommands"][number]) {
+function appendRecent(recent: RecentCommand[], entry: RecentCommand | undefined): RecentCommand[] {
+  if (!entry) return recent;
   const keep = recent.length >= RECENT_COMMANDS ? recent.slice(recent.length - RECENT_COMMANDS + 1) : recent.slice();
   keep.push(entry);
   return keep;
 }
 
-function presenceFields(command: SystemCommand): Record<string, unknown> {
+function presenceFields(command: Command | SystemCommand): Record<string, unknown> {
   return command.type === "presence" ? { seat: command.seat, online: command.online } : {};
 }
 

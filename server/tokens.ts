@@ -1,17 +1,23 @@
 /**
- * Capability tokens for seat links. A token is a 21-character nanoid (126 random bits) followed by a dot and
- * the session's first expiry time in base 36. The expiry hint is not secret and grants nothing: it only lets
- * the handshake tell "this link expired" from "this link never existed" once the store has forgotten both.
- * Only the SHA-256 hash of the whole token is stored.
+ * Capability tokens for seat links. A token is the session id, a dot, a 21-character nanoid (126 random bits),
+ * a dot, and the session's first expiry time in base 36. The session id and the expiry hint are not secret and
+ * grant nothing: the id tells the store where to look (so a lookup touches that session's keys alone, one Redis
+ * Cluster slot), and the hint lets the handshake tell "this link expired" from "this link never existed" once the
+ * store has forgotten both. Only the SHA-256 hash of the whole token is stored.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { nanoid } from "nanoid";
 
-const TOKEN_RE = /^[A-Za-z0-9_-]{21}\.[0-9a-z]{1,11}$/;
+const TOKEN_RE = /^([A-Za-z0-9_-]{21})\.[A-Za-z0-9_-]{21}\.[0-9a-z]{1,11}$/;
 
-/** A fresh seat token whose session expires (at the earliest) at `expiresAt` ms. */
-export function newToken(expiresAt: number): string {
-  return `${nanoid()}.${Math.max(0, Math.floor(expiresAt)).toString(36)}`;
+/** A fresh seat token of session `sessionId` whose session expires (at the earliest) at `expiresAt` ms. */
+export function newToken(sessionId: string, expiresAt: number): string {
+  return `${sessionId}.${nanoid()}.${Math.max(0, Math.floor(expiresAt)).toString(36)}`;
+}
+
+/** The session a well-formed token names (undefined when malformed). */
+export function tokenSession(token: string): string | undefined {
+  return TOKEN_RE.exec(token)?.[1];
 }
 
 /** True when `token` has the shape of one of our tokens (anything else is refused without a store lookup). */
@@ -22,7 +28,7 @@ export function isWellFormedToken(token: unknown): token is string {
 /** The earliest moment the token's session could expire, from its hint (undefined when malformed). */
 export function tokenExpiryHint(token: string): number | undefined {
   if (!isWellFormedToken(token)) return undefined;
-  const hint = token.slice(token.indexOf(".") + 1);
+  const hint = token.slice(token.lastIndexOf(".") + 1);
   const at = Number.parseInt(hint, 36);
   return Number.isSafeInteger(at) ? at : undefined;
 }

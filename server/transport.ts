@@ -11,6 +11,7 @@ import {
   type CommandError,
   ErrorCode,
   type Seat,
+  SEATS,
   type ServerToClientEvents,
 } from "../shared/protocol.ts";
 import type { Config } from "./config.ts";
@@ -141,9 +142,9 @@ export function trackPeers(io: AttuneServer, refreshMs: number): Peers {
 
 /**
  * The outbox the service uses. Sockets on this process get their update at once (io.local: no Redis write);
- * when other processes share the rooms, ONE server-side message per applied command carries the stored record to
- * them (instead of one adapter broadcast per seat), and each renders its own sockets' views from it. Through
- * pub/sub, so typed text never lands in the adapter's stream.
+ * when other processes share the rooms, ONE server-side message per applied command carries every seat's update
+ * to them, and each sends its own sockets theirs. Through pub/sub, so typed text never lands in the adapter's
+ * stream.
  */
 export function createOutbox(
   getIo: () => AttuneServer,
@@ -151,17 +152,21 @@ export function createOutbox(
   getPeers?: () => Peers | undefined,
 ): Outbox {
   return {
-    updateLocal(sessionId, seats, render) {
-      const io = getIo();
-      const rooms = io.of("/").adapter.rooms;
-      for (const seat of seats) {
-        const room = seatRoom(sessionId, seat);
-        if (rooms.has(room)) io.local.to(room).emit("update", render(seat));
-      }
+    localSeats(sessionId) {
+      const rooms = getIo().of("/").adapter.rooms;
+      return SEATS.filter((seat) => rooms.has(seatRoom(sessionId, seat)));
+    },
+    update(sessionId, seat, update) {
+      getIo().local.to(seatRoom(sessionId, seat)).emit("update", update);
+    },
+    snapshot(sessionId, seat, view) {
+      getIo().local.to(seatRoom(sessionId, seat)).emit("snapshot", view);
+    },
+    sharing() {
+      return clustered && getPeers?.()?.any() !== false;
     },
     shareCommit(commit) {
-      if (!clustered || getPeers?.()?.any() === false) return;
-      getIo().serverSideEmit("commit", commit);
+      if (clustered) getIo().serverSideEmit("commit", commit);
     },
     dismiss(sessionId, seat, notice) {
       dismissRoom(getIo(), clustered, seat ? seatRoom(sessionId, seat) : sessionRoom(sessionId), notice);
@@ -268,7 +273,7 @@ export function attachTransport({ io, peers, clustered, service, guard, config, 
   io.on("connection", (socket: AttuneSocket) => {
     const { sessionId, seat } = socket.data;
     socket.data.joinedAt = Date.now();
-    service.attach(sessionId);
+    service.attach(sessionId, seat);
     socket.on("error", (err) => logger.warn({ session: sessionId, seat, err: err.message }, "socket error"));
 
     socket.on("command", (envelope: unknown, ack: unknown) => {
@@ -331,10 +336,10 @@ export function attachTransport({ io, peers, clustered, service, guard, config, 
     });
 
     socket.on("disconnect", (reason) => {
-      service.detach(sessionId);
+      // Presence is settled by the service once a short grace has passed without the seat coming back.
+      service.detach(sessionId, seat);
       void limiter.delete(socket.id).catch(() => {});
       logger.info({ session: sessionId, seat, reason }, "leave");
-      track(service.reconcilePresence(sessionId, seat));
     });
 
     track(
@@ -353,7 +358,7 @@ export function attachTransport({ io, peers, clustered, service, guard, config, 
         }
         if (!socket.connected) return;
         toSocket(io, socket).emit("snapshot", view);
-        logger.info({ session: sessionId, seat, recovered: socket.recovered }, "join");
+        logger.info({ session: sessionId, seat }, "join");
         // A seat has one live socket: older ones (on any process) are told why and dropped.
         const others = await socketsIn(io, room);
         let tookOver = false;

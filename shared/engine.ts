@@ -1,16 +1,21 @@
 /**
- * The pure exercise engine: (state, command, actor, now) -> new state and events, or a typed refusal.
- * No I/O, no clock, no randomness: time comes in as `now`, and the input state is never mutated.
+ * The pure exercise engine: (state, command, actor, now) -> new state, what it appended, and events, or a typed
+ * refusal. No I/O, no clock, no randomness: time comes in as `now`, and the input state is never mutated.
  * Rules live in engine/rules.ts (one guard for apply and allowedCommands), command handlers in
- * engine/commands.ts, state helpers in engine/model.ts and per-seat views in engine/view.ts.
+ * engine/commands.ts, state helpers in engine/model.ts and per-seat views and updates in engine/view.ts.
+ *
+ * The engine reads and writes only the session's core; the conversation lists only ever grow, so a command
+ * reports its new entries (`appended`) instead of copying the lists. Given a whole SessionState, apply also
+ * returns the whole next state (for tests and replay); given a core alone (as the server keeps it), the next core.
  */
-import { handle, loggedForm, parseCommand } from "./engine/commands.ts";
+import { handle, loggedForm, noAdditions, parseCommand } from "./engine/commands.ts";
 import { draft, isFrozen, lookupExercise, refuse } from "./engine/model.ts";
 import { allowedFor, guard } from "./engine/rules.ts";
-import { buildView, filterEvents } from "./engine/view.ts";
+import { buildCoreView, buildUpdate, buildView, type CoreView, filterEvents } from "./engine/view.ts";
 import type {
   Actor,
   AllowedCommand,
+  Appended,
   Channel,
   Command,
   CommandError,
@@ -19,11 +24,15 @@ import type {
   Mode,
   Partner,
   Seat,
+  SessionCore,
   SessionState,
   SessionView,
   SystemCommand,
+  ViewUpdate,
 } from "./protocol.ts";
-import { ErrorCode } from "./protocol.ts";
+import { CONVERSATION_KEYS, ErrorCode } from "./protocol.ts";
+
+export type { CoreView } from "./engine/view.ts";
 
 export interface SessionInit {
   id: string;
@@ -34,7 +43,18 @@ export interface SessionInit {
   createdAt: number;
 }
 
-export type ApplyResult = { ok: true; state: SessionState; events: EngineEvent[] } | { ok: false; error: CommandError };
+export type ApplyResult<S extends SessionCore = SessionState> =
+  | {
+      ok: true;
+      /** The next state, of the same shape as the input (a whole state, or a core). */
+      state: S;
+      /** The entries this command added to the conversation lists, and any uploaded exercise. */
+      appended: Appended;
+      /** The command as the log keeps it. */
+      entry: LogEntry;
+      events: EngineEvent[];
+    }
+  | { ok: false; error: CommandError };
 
 export interface ApplyOptions {
   /** When given and not equal to state.version, the command is refused with STALE_VERSION. */
@@ -71,17 +91,23 @@ export function createSession(init: SessionInit): SessionState {
     nudges: [],
     notes: [],
     privateMessages: [],
-    log: [],
   };
 }
 
-function applyChecked(
-  state: SessionState,
+/** The core of a state: everything but the conversation lists. */
+export function coreOf(state: SessionCore): SessionCore {
+  const core: Record<string, unknown> = { ...state };
+  for (const key of CONVERSATION_KEYS) delete core[key];
+  return core as unknown as SessionCore;
+}
+
+function applyChecked<S extends SessionCore>(
+  state: S,
   command: unknown,
   actor: unknown,
   now: number,
   options: ApplyOptions | undefined,
-): ApplyResult {
+): ApplyResult<S> {
   const parsed = parseCommand(command, actor);
   if (!parsed.ok) return parsed;
   if (typeof now !== "number" || !Number.isFinite(now)) {
@@ -98,21 +124,33 @@ function applyChecked(
   const next = draft(state);
   const events: EngineEvent[] = [];
   const v = state.version + 1;
-  const error = handle({ s: next, actor: parsed.actor, now, v, events }, parsed.command);
+  const add = noAdditions();
+  const error = handle({ s: next, add, actor: parsed.actor, now, v, events }, parsed.command);
   if (error) return { ok: false, error };
   next.version = v;
-  next.log.push({ v, at: now, actor: parsed.actor, command: loggedForm(parsed.command) });
-  return { ok: true, state: next, events };
+  const appended: Appended = {};
+  const whole = next as unknown as Record<string, unknown[]>;
+  for (const key of CONVERSATION_KEYS) {
+    const added = add[key];
+    if (added.length === 0) continue;
+    (appended as Record<string, unknown[]>)[key] = added;
+    // A whole state carries its lists on; a core has none to carry.
+    const list = whole[key];
+    if (Array.isArray(list)) whole[key] = list.concat(added);
+  }
+  if (add.custom.length > 0) appended.custom = add.custom;
+  const entry: LogEntry = { v, at: now, actor: parsed.actor, command: loggedForm(parsed.command) };
+  return { ok: true, state: next, appended, entry, events };
 }
 
 /** Applies one command from one actor at time `now` (ms). Pure: never mutates `state`. */
-export function apply(
-  state: SessionState,
+export function apply<S extends SessionCore>(
+  state: S,
   command: Command | SystemCommand | unknown,
   actor: Actor,
   now: number,
   options?: ApplyOptions,
-): ApplyResult {
+): ApplyResult<S> {
   try {
     return applyChecked(state, command, actor, now, options);
   } catch {
@@ -121,22 +159,44 @@ export function apply(
   }
 }
 
-/** What `seat` may do right now, each refusal with its code and reason. */
-export function allowedCommands(state: SessionState, seat: Seat, now: number): AllowedCommand[] {
+/**
+ * What `seat` may do: each command type with its refusal, if any. With `now`, judged at that moment; without it,
+ * as a view shows it (time-up waits for its deadline).
+ */
+export function allowedCommands(state: SessionCore, seat: Seat, now?: number): AllowedCommand[] {
   return allowedFor(state, seat, now);
 }
 
-/** The part of the state `seat` may see. */
-export function viewFor(state: SessionState, seat: Seat, now: number): SessionView {
-  return buildView(state, seat, now);
+/** The part of the state `seat` may see (a snapshot). */
+export function viewFor(state: SessionState, seat: Seat): SessionView {
+  return buildView(state, seat);
+}
+
+/** What `seat` sees of the core alone (its view without the conversation lists). */
+export function coreViewFor(state: SessionCore, seat: Seat): CoreView {
+  return buildCoreView(state, seat);
+}
+
+/**
+ * The update that takes `seat`'s view from `prev` to `next` (one applied command apart, with what it appended
+ * and its events), or null when the seat needs a fresh snapshot instead.
+ */
+export function updateFor(
+  prev: SessionCore,
+  next: SessionCore,
+  appended: Appended,
+  seat: Seat,
+  events: EngineEvent[],
+): ViewUpdate | null {
+  return buildUpdate(prev, next, appended, seat, events);
 }
 
 /** The events among `events` that `seat` may learn of. */
-export function eventsFor(state: SessionState, seat: Seat, events: EngineEvent[]): EngineEvent[] {
+export function eventsFor(state: SessionCore, seat: Seat, events: EngineEvent[]): EngineEvent[] {
   return filterEvents(state, seat, events);
 }
 
-/** Rebuilds the state from its initial parameters and its log. */
+/** Rebuilds the whole state from its initial parameters and its log. */
 export function replay(init: SessionInit, log: LogEntry[]): SessionState {
   let state = createSession(init);
   for (const entry of log) {
@@ -148,7 +208,7 @@ export function replay(init: SessionInit, log: LogEntry[]): SessionState {
 }
 
 /** The next moment the server must send a system time-up (a running step deadline), if any. */
-export function nextDeadline(state: SessionState): number | undefined {
+export function nextDeadline(state: SessionCore): number | undefined {
   if (state.phase !== "exercise" || !state.turn || isFrozen(state)) return undefined;
   return state.turn.deadline;
 }

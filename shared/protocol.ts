@@ -57,6 +57,8 @@ export const ErrorCode = {
   TEXT_TOO_LONG: "TEXT_TOO_LONG",
   TEXT_REQUIRED: "TEXT_REQUIRED",
   TEXT_NOT_ALLOWED: "TEXT_NOT_ALLOWED",
+  /** A string is not well-formed Unicode (e.g. a lone UTF-16 surrogate): it could not reach every seat intact. */
+  INVALID_TEXT: "INVALID_TEXT",
   STALE_VERSION: "STALE_VERSION",
   RATE_LIMITED: "RATE_LIMITED",
   // turn and step rules
@@ -180,7 +182,11 @@ export type SystemCommand = { type: "presence"; seat: Seat; online: boolean } | 
 /** The envelope of the `command` socket event. */
 export const CommandEnvelopeSchema = z.strictObject({
   /** Client-generated id: a retried envelope with the same id is applied once. */
-  id: z.string().min(LIMITS.commandIdMin).max(LIMITS.commandIdMax).regex(/^[A-Za-z0-9_-]+$/),
+  id: z
+    .string()
+    .min(LIMITS.commandIdMin)
+    .max(LIMITS.commandIdMax)
+    .regex(/^[A-Za-z0-9_-]+$/),
   /** Optional: refuse with STALE_VERSION unless the session is still at this version. */
   expectedVersion: z.number().int().min(0).optional(),
   command: CommandSchema,
@@ -260,13 +266,16 @@ export interface PrivateMessage {
   text: string;
 }
 
-/** One applied command, with everything needed to replay it. */
+/** One applied command, with everything needed to replay it (kept beside the state, never inside it). */
 export interface LogEntry {
   v: number;
   at: number;
   actor: Actor;
   command: Command | SystemCommand;
 }
+
+/** How many of the latest steps a turn remembers for back-step: enough to go back, bounded so a turn stays small. */
+export const TURN_HISTORY_MAX = 32;
 
 export interface TurnState {
   exerciseId: string;
@@ -285,11 +294,15 @@ export interface TurnState {
   answers: Partial<Record<Partner, CheckInAnswer>>;
   /** A "say" step acted by "both": the partners who have already said their part in it. */
   said?: Partner[];
-  /** Steps visited in this exercise, for back-step. */
+  /** The latest steps visited in this exercise (at most TURN_HISTORY_MAX), for back-step. */
   history: { stepId: string; speaker: Partner; cycle: number }[];
 }
 
-export interface SessionState {
+/**
+ * The small, bounded part of a session that every command reads and writes. Its size does not grow with the
+ * conversation: a command's cost stays the same however long the couple has talked.
+ */
+export interface SessionCore {
   id: string;
   mode: Mode;
   channel: Channel;
@@ -300,7 +313,7 @@ export interface SessionState {
   agenda: string[];
   /** Index in the agenda of the next exercise start-exercise picks by default. */
   agendaNext: number;
-  /** Exercises uploaded for this session (therapist mode). */
+  /** Exercises uploaded for this session (therapist mode); only ever appended to. */
   custom: ExerciseDefinition[];
   phase: "lobby" | "exercise" | "ended";
   turn: TurnState | null;
@@ -313,13 +326,25 @@ export interface SessionState {
   timeOut: { by: Partner; at: number; returnAt: number } | null;
   /** Therapist mode: the partner sent to the private waiting space. */
   steppedOut: Partner | null;
+}
+
+/** The lists a session only ever appends to: the conversation and what is said around it. */
+export const CONVERSATION_KEYS = ["transcript", "checkIns", "nudges", "notes", "privateMessages"] as const;
+export type ConversationKey = (typeof CONVERSATION_KEYS)[number];
+
+export interface Conversation {
   transcript: TranscriptEntry[];
   checkIns: RevealedCheckIn[];
   nudges: Nudge[];
   notes: TherapistNote[];
   privateMessages: PrivateMessage[];
-  log: LogEntry[];
 }
+
+/** The whole session: the core plus its conversation. Held by the store; never sent as is. */
+export interface SessionState extends SessionCore, Conversation {}
+
+/** What one applied command added: new entries of conversation lists, and newly uploaded exercises. */
+export type Appended = Partial<Conversation> & { custom?: ExerciseDefinition[] };
 
 // ---------------------------------------------------------------------------------------------------------
 // Views (what one seat may see; the only form in which state leaves the server)
@@ -396,6 +421,33 @@ export interface SessionView {
   allowed: AllowedCommand[];
 }
 
+/** The view fields an update may replace whole (the conversation lists grow by `append`, `allowed` by entry). */
+export type ViewField = Exclude<keyof SessionView, ConversationKey | "allowed" | "version">;
+
+/**
+ * What changed in one seat's view with one applied command: never the whole transcript. Applied to the view at
+ * version `from` it gives exactly the view a fresh snapshot gives at `version` (see applyUpdate in shared/delta.ts).
+ */
+export interface ViewUpdate {
+  /** The version of the view this update leads to. */
+  version: number;
+  /** The version of the view it applies to; a client at any other version waits for the missing one or resyncs. */
+  from: number;
+  /** Top-level fields whose value changed, each with its new value. */
+  set?: { [K in ViewField]?: SessionView[K] };
+  /** Entries appended to the conversation lists this seat sees. */
+  append?: Partial<Pick<SessionView, ConversationKey>>;
+  /** Entries of `allowed` that changed, each replacing the entry of its command type. */
+  allowed?: AllowedCommand[];
+  /**
+   * The whole view instead of the changes, sent only when what the seat may see of older entries changed with
+   * this command (admitted from the waiting room, stepped out, brought back); then set, append and allowed are absent.
+   */
+  view?: SessionView;
+  /** The events of the command this seat may know about. */
+  events: EngineEvent[];
+}
+
 /** Events the engine reports with an applied command; the server forwards each to its audience. */
 export type EngineEvent =
   | { type: "turn-changed"; speaker: Partner; stepId: string; exerciseId: string }
@@ -419,8 +471,8 @@ export type EngineEvent =
 export interface ServerToClientEvents {
   /** The full view for this seat; sent on connect, on request and after a gap. */
   snapshot: (view: SessionView) => void;
-  /** After each applied command: this seat's new view and the events it may know about. */
-  update: (msg: { version: number; view: SessionView; events: EngineEvent[] }) => void;
+  /** After each applied command: what changed in this seat's view, and the events it may know about. */
+  update: (msg: ViewUpdate) => void;
   /** Sent to a socket that is about to be disconnected (e.g. SEAT_TAKEN_OVER, session ended and erased). */
   notice: (msg: { code: ErrorCode; message: string }) => void;
 }
@@ -429,6 +481,45 @@ export interface ClientToServerEvents {
   command: (envelope: CommandEnvelope, ack: (ack: CommandAck) => void) => void;
   /** Ask for a fresh snapshot (after a detected version gap). */
   resync: (ack?: (view: SessionView) => void) => void;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Text at the boundary
+
+/** A lone UTF-16 surrogate: under the `u` flag a well-formed pair is one code point and does not match. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const SCAN_DEPTH_MAX = 32;
+
+/**
+ * The path of the first string (value or key) in `value` that is not well-formed Unicode, or null when all are.
+ * Such text is refused at the boundary: JSON, msgpack and UTF-8 transports would each mend it differently, so two
+ * seats could read different words at one version.
+ */
+export function illFormedTextAt(value: unknown, path = "", depth = 0): string | null {
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? path || "(text)" : null;
+  if (value === null || typeof value !== "object" || depth > SCAN_DEPTH_MAX) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = illFormedTextAt(value[i], `${path}[${i}]`, depth + 1);
+      if (at) return at;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const here = path ? `${path}.${key}` : key;
+    if (LONE_SURROGATE.test(key)) return here;
+    const at = illFormedTextAt(item, here, depth + 1);
+    if (at) return at;
+  }
+  return null;
+}
+
+/** The refusal for ill-formed text found at `path`. */
+export function illFormedTextError(path: string): CommandError {
+  return {
+    code: ErrorCode.INVALID_TEXT,
+    message: `${path}: contains characters that are not valid Unicode (a lone surrogate); please retype it`,
+  };
 }
 
 /** Narrows a seat to a partner. */

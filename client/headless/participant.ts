@@ -1,11 +1,13 @@
 /**
  * The headless participant: a small client for one seat of an Attune session, built on socket.io-client.
- * It holds that seat's view, applies updates strictly in version order, resyncs on a gap and on reconnect,
+ * It holds that seat's view, applies each update (what changed since the previous version) strictly in version
+ * order, resyncs on a gap and on reconnect,
  * and sends commands with an id that stays the same across retries so the server applies each one once.
  * It imports only the shared protocol (types) and browser-safe packages, so it can also be bundled.
  */
 import { nanoid } from "nanoid";
 import { io, type Socket } from "socket.io-client";
+import { applyUpdate } from "../../shared/delta.ts";
 import type {
   ClientToServerEvents,
   Command,
@@ -16,6 +18,7 @@ import type {
   Seat,
   ServerToClientEvents,
   SessionView,
+  ViewUpdate,
 } from "../../shared/protocol.ts";
 
 export type ParticipantSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -61,8 +64,6 @@ interface ParticipantEvents {
 }
 export type ParticipantEventName = keyof ParticipantEvents;
 
-type UpdateMessage = Parameters<ServerToClientEvents["update"]>[0];
-
 const DEFAULT_JOIN_TIMEOUT_MS = 10_000;
 const DEFAULT_ACK_TIMEOUT_MS = 5_000;
 const DEFAULT_ATTEMPTS = 4;
@@ -104,7 +105,7 @@ export class Participant {
   lastNotice: Notice | null = null;
 
   #view: SessionView;
-  #pending = new Map<number, UpdateMessage>();
+  #pending = new Map<number, ViewUpdate>();
   #resyncing: Promise<SessionView> | null = null;
   #listeners: { [K in ParticipantEventName]: Set<ParticipantEvents[K]> } = {
     view: new Set(),
@@ -143,9 +144,10 @@ export class Participant {
     });
     socket.on("connect", () => {
       this.#emit("connect", socket.recovered);
-      if (socket.recovered) return;
-      // A fresh connection: whatever the server sends first describes the session now, even if older than ours.
+      // Every connection starts from a snapshot: whatever the server sends first describes the session now, even
+      // if older than ours. Updates held from the old connection belong to its picture: the snapshot replaces them.
       this.#awaitSnapshot = true;
+      this.#pending.clear();
       clearTimeout(this.#reconnectTimer);
       this.#reconnectTimer = setTimeout(() => {
         if (this.#awaitSnapshot && socket.connected) this.resync().catch(() => {});
@@ -320,8 +322,6 @@ export class Participant {
   #onSnapshot(view: SessionView): void {
     // After a fresh (re)connect the snapshot is authoritative; otherwise an older one (a late resync) is ignored.
     if (!this.#awaitSnapshot && view.version < this.#view.version) return;
-    // Updates held from before a reconnect belong to the old connection's picture: the snapshot replaces them.
-    if (this.#awaitSnapshot) this.#pending.clear();
     this.#awaitSnapshot = false;
     clearTimeout(this.#reconnectTimer);
     for (const v of this.#pending.keys()) if (v <= view.version) this.#pending.delete(v);
@@ -330,7 +330,7 @@ export class Participant {
     this.#watchGap();
   }
 
-  #onUpdate(msg: UpdateMessage): void {
+  #onUpdate(msg: ViewUpdate): void {
     if (msg.version <= this.#view.version) return;
     this.#pending.set(msg.version, msg);
     this.#drainPending();
@@ -357,8 +357,10 @@ export class Participant {
       const next = this.#pending.get(this.#view.version + 1);
       if (!next) return;
       this.#pending.delete(next.version);
+      // Built from another version than ours (cannot happen in order, but a wrong base must never be patched).
+      if (next.from !== this.#view.version) continue;
       // The view first, so that an events listener reading participant.view sees the state the events led to.
-      this.#setView(next.view);
+      this.#setView(applyUpdate(this.#view, next));
       if (next.events.length > 0) {
         this.events.push(...next.events);
         if (this.events.length > EVENTS_KEPT) this.events.splice(0, this.events.length - EVENTS_KEPT);

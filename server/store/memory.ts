@@ -1,9 +1,33 @@
 /**
  * The embedded default store: sessions live in this process only. Good for one process and for tests;
- * several processes need RedisStore.
+ * several processes need RedisStore. It keeps the same shape RedisStore does (core rewritten, lists appended),
+ * as strings, so no caller ever shares an object with what is stored.
  */
-import type { Seat } from "../../shared/protocol.ts";
-import type { SeatLink, SeatLookup, SessionRecord, SessionStore, UpdateResult } from "./types.ts";
+import type { LogEntry, Seat } from "../../shared/protocol.ts";
+import {
+  decodeLog,
+  decodeRecord,
+  decodeWorking,
+  encodeAppended,
+  encodeConversation,
+  encodeCore,
+  encodeCustom,
+  encodeLogEntry,
+  encodeRecent,
+  wholeTtl,
+} from "./codec.ts";
+import type {
+  HeldSeat,
+  NodeRegistry,
+  SeatLink,
+  SeatLookup,
+  SessionChange,
+  SessionRecord,
+  SessionStore,
+  UpdateResult,
+  WorkingRecord,
+} from "./types.ts";
+import { RECENT_COMMANDS } from "./types.ts";
 
 export interface MemoryStoreOptions {
   /** How often expired sessions are swept out of memory (expiry itself is exact: reads check the deadline). */
@@ -13,34 +37,29 @@ export interface MemoryStoreOptions {
 }
 
 interface Entry {
-  /**
-   * The record as JSON: a copy no caller can reach, more compact than its object graph, and cheaper to write
-   * than a structured clone. Records are plain JSON by contract (RedisStore keeps them the same way).
-   */
-  json: string;
   version: number;
+  core: string;
+  custom: string[];
+  conversation: string[];
+  log: string[];
+  recent: string[];
   /** Each seat's current token hash. */
   current: Map<Seat, string>;
   /** Every token hash ever issued for the session (replaced ones stay, revoked, until the session goes). */
-  tokens: Set<string>;
+  tokens: Map<string, { seat: Seat; revoked: boolean }>;
   expiresAt: number;
 }
 
-interface TokenEntry {
-  sessionId: string;
-  seat: Seat;
-  revoked: boolean;
-}
-
-/** In-process SessionStore with timestamp expiry; records are kept serialized, so none is shared by reference. */
+/** In-process SessionStore with timestamp expiry. */
 export class MemoryStore implements SessionStore {
   readonly #sessions = new Map<string, Entry>();
-  readonly #tokens = new Map<string, TokenEntry>();
   readonly #now: () => number;
+  readonly #registry: MemoryNodeRegistry;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#registry = new MemoryNodeRegistry({ now: this.#now });
     this.#sweep = setInterval(() => this.#sweepExpired(), options.sweepIntervalMs ?? 60_000);
     // The sweep only frees memory; it must never keep the process alive on its own.
     this.#sweep.unref();
@@ -50,82 +69,107 @@ export class MemoryStore implements SessionStore {
     const ttl = wholeTtl(ttlMs);
     const id = record.state.id;
     if (this.#live(id)) throw new Error(`session ${id} already exists`);
-    // A stale (expired, not yet swept) entry with the same id must not leak its tokens into the new one.
-    this.#erase(id);
-    for (const link of links) {
-      const owner = this.#tokens.get(link.tokenHash);
-      if (owner && this.#live(owner.sessionId)) throw new Error("token hash already in use");
-    }
-    const json = serialize(record);
-    this.#sessions.set(id, {
-      json,
+    // Encode everything before storing anything, so a record JSON cannot carry leaves nothing behind.
+    const entry: Entry = {
       version: record.state.version,
+      core: encodeCore(record.state),
+      custom: encodeCustom(record.state.custom),
+      conversation: encodeConversation(record.state),
+      log: [],
+      recent: record.recentCommands.slice(-RECENT_COMMANDS).map(encodeRecent),
       current: new Map(links.map((l) => [l.seat, l.tokenHash])),
-      tokens: new Set(links.map((l) => l.tokenHash)),
+      tokens: new Map(links.map((l) => [l.tokenHash, { seat: l.seat, revoked: false }])),
       expiresAt: this.#now() + ttl,
-    });
-    for (const link of links) this.#tokens.set(link.tokenHash, { sessionId: id, seat: link.seat, revoked: false });
+    };
+    this.#sessions.set(id, entry);
   }
 
   async load(sessionId: string): Promise<SessionRecord | null> {
-    const entry = this.#live(sessionId);
-    return entry ? (JSON.parse(entry.json) as SessionRecord) : null;
+    const e = this.#live(sessionId);
+    return e ? decodeRecord(e.core, e.custom, e.conversation, e.recent) : null;
   }
 
-  async update(sessionId: string, expectedVersion: number, next: SessionRecord, ttlMs: number): Promise<UpdateResult> {
+  async loadWorking(sessionId: string): Promise<WorkingRecord | null> {
+    const e = this.#live(sessionId);
+    return e ? decodeWorking(e.core, e.custom, e.recent) : null;
+  }
+
+  async loadLog(sessionId: string): Promise<LogEntry[] | null> {
+    const e = this.#live(sessionId);
+    return e ? decodeLog(e.log) : null;
+  }
+
+  async update(
+    sessionId: string,
+    expectedVersion: number,
+    change: SessionChange,
+    ttlMs: number,
+  ): Promise<UpdateResult> {
     const ttl = wholeTtl(ttlMs);
-    const entry = this.#live(sessionId);
-    if (!entry) return { status: "missing" };
-    if (entry.version !== expectedVersion) {
-      return { status: "conflict", current: JSON.parse(entry.json) as SessionRecord };
+    const e = this.#live(sessionId);
+    if (!e) return { status: "missing" };
+    if (e.version !== expectedVersion)
+      return { status: "conflict", current: decodeWorking(e.core, e.custom, e.recent) };
+    // Encode before assigning so a change JSON cannot carry leaves the stored session untouched.
+    const core = encodeCore(change.core);
+    const custom = encodeCustom(change.appended.custom);
+    const conversation = encodeAppended(change.appended);
+    const log = encodeLogEntry(change.entry);
+    const recent = change.recent ? encodeRecent(change.recent) : undefined;
+    e.version = change.core.version;
+    e.core = core;
+    e.custom.push(...custom);
+    e.conversation.push(...conversation);
+    e.log.push(log);
+    if (recent !== undefined) {
+      e.recent.push(recent);
+      if (e.recent.length > RECENT_COMMANDS) e.recent.splice(0, e.recent.length - RECENT_COMMANDS);
     }
-    // Serialize before assigning so a refused record (not plain JSON) leaves the stored one untouched.
-    const json = serialize(next);
-    entry.json = json;
-    entry.version = next.state.version;
-    entry.expiresAt = this.#now() + ttl;
+    e.expiresAt = this.#now() + ttl;
     return { status: "ok" };
   }
 
   async delete(sessionId: string): Promise<void> {
-    this.#erase(sessionId);
+    this.#sessions.delete(sessionId);
   }
 
-  async findSeat(tokenHash: string): Promise<SeatLookup | null> {
-    const token = this.#tokens.get(tokenHash);
-    if (!token || !this.#live(token.sessionId)) return null;
-    return { sessionId: token.sessionId, seat: token.seat, revoked: token.revoked };
+  async findSeat(sessionId: string, tokenHash: string): Promise<SeatLookup | null> {
+    const token = this.#live(sessionId)?.tokens.get(tokenHash);
+    return token ? { sessionId, seat: token.seat, revoked: token.revoked } : null;
   }
 
   async revokeSeat(sessionId: string, seat: Seat): Promise<boolean> {
-    const hash = this.#live(sessionId)?.current.get(seat);
-    const token = hash === undefined ? undefined : this.#tokens.get(hash);
+    const e = this.#live(sessionId);
+    const hash = e?.current.get(seat);
+    const token = hash === undefined ? undefined : e?.tokens.get(hash);
     if (!token) return false;
     token.revoked = true;
     return true;
   }
 
   async reissueSeat(sessionId: string, seat: Seat, tokenHash: string): Promise<boolean> {
-    const entry = this.#live(sessionId);
-    const previous = entry?.current.get(seat);
-    if (!entry || previous === undefined) return false;
-    const holder = this.#tokens.get(tokenHash);
-    if (holder && this.#live(holder.sessionId)) throw new Error("token hash already in use");
-    const old = this.#tokens.get(previous);
+    const e = this.#live(sessionId);
+    const previous = e?.current.get(seat);
+    if (!e || previous === undefined) return false;
+    if (e.tokens.has(tokenHash)) throw new Error("token hash already in use");
+    const old = e.tokens.get(previous);
     if (old) old.revoked = true;
-    entry.current.set(seat, tokenHash);
-    entry.tokens.add(tokenHash);
-    this.#tokens.set(tokenHash, { sessionId, seat, revoked: false });
+    e.current.set(seat, tokenHash);
+    e.tokens.set(tokenHash, { seat, revoked: false });
     return true;
   }
 
   async ttl(sessionId: string): Promise<number | null> {
-    const entry = this.#live(sessionId);
-    return entry ? entry.expiresAt - this.#now() : null;
+    const e = this.#live(sessionId);
+    return e ? e.expiresAt - this.#now() : null;
   }
 
   async ping(): Promise<boolean> {
     return true;
+  }
+
+  nodeRegistry(): NodeRegistry {
+    return this.#registry;
   }
 
   async close(): Promise<void> {
@@ -135,37 +179,64 @@ export class MemoryStore implements SessionStore {
 
   /** The entry when present and not expired; an expired one is erased on the spot. */
   #live(sessionId: string): Entry | undefined {
-    const entry = this.#sessions.get(sessionId);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.#now()) {
-      this.#erase(sessionId);
+    const e = this.#sessions.get(sessionId);
+    if (!e) return undefined;
+    if (e.expiresAt <= this.#now()) {
+      this.#sessions.delete(sessionId);
       return undefined;
     }
-    return entry;
-  }
-
-  #erase(sessionId: string): void {
-    const entry = this.#sessions.get(sessionId);
-    if (!entry) return;
-    for (const hash of entry.tokens) {
-      if (this.#tokens.get(hash)?.sessionId === sessionId) this.#tokens.delete(hash);
-    }
-    this.#sessions.delete(sessionId);
+    return e;
   }
 
   #sweepExpired(): void {
     const now = this.#now();
-    for (const [id, entry] of this.#sessions) if (entry.expiresAt <= now) this.#erase(id);
+    for (const [id, e] of this.#sessions) if (e.expiresAt <= now) this.#sessions.delete(id);
   }
 }
 
-/** The record as JSON; throws on what JSON cannot carry faithfully (a cycle, a BigInt), like Redis would. */
-function serialize(record: SessionRecord): string {
-  return JSON.stringify(record);
-}
+/**
+ * The registry of one process: with the memory store there is only this process, and it cannot outlive itself,
+ * so a lapsed beat can only be one a test let lapse. It keeps the same contract as the Redis registry.
+ */
+export class MemoryNodeRegistry implements NodeRegistry {
+  readonly #alive = new Map<string, number>();
+  readonly #claims = new Map<string, Map<string, HeldSeat>>();
+  readonly #now: () => number;
 
-/** Whole milliseconds (a fractional configured TTL rounds up); refuses non-positive or non-finite values. */
-function wholeTtl(ttlMs: number): number {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs must be a positive number, got ${ttlMs}`);
-  return Math.ceil(ttlMs);
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async beat(node: string, ttlMs: number, _keepMs: number): Promise<boolean> {
+    const known = this.#alive.has(node);
+    this.#alive.set(node, this.#now() + wholeTtl(ttlMs));
+    return known;
+  }
+
+  async claim(node: string, held: HeldSeat): Promise<void> {
+    let seats = this.#claims.get(node);
+    if (!seats) {
+      seats = new Map();
+      this.#claims.set(node, seats);
+    }
+    seats.set(`${held.sessionId} ${held.seat}`, { sessionId: held.sessionId, seat: held.seat });
+  }
+
+  async release(node: string, held: HeldSeat): Promise<void> {
+    this.#claims.get(node)?.delete(`${held.sessionId} ${held.seat}`);
+  }
+
+  async orphans(): Promise<{ node: string; seats: HeldSeat[] }[]> {
+    const now = this.#now();
+    const out: { node: string; seats: HeldSeat[] }[] = [];
+    for (const [node, seats] of this.#claims) {
+      if ((this.#alive.get(node) ?? 0) <= now) out.push({ node, seats: [...seats.values()] });
+    }
+    return out;
+  }
+
+  async forget(node: string): Promise<void> {
+    this.#alive.delete(node);
+    this.#claims.delete(node);
+  }
 }

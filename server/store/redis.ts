@@ -1,109 +1,147 @@
 /**
  * SessionStore on Redis (node-redis 6), shared by every Attune process pointed at the same Redis.
  *
- * Keys of one session (all carry the same TTL and are renewed together):
- *   `${prefix}s:{id}`        HASH { v: state version, rec: record JSON } (v kept apart so Lua never parses JSON)
- *   `${prefix}s:{id}:links`  HASH { <seat>: current tokenHash, "<seat>:revoked": "1", "tok:<tokenHash>": seat }
- *   `${prefix}t:<tokenHash>` HASH { sid, seat, revoked? }
- * Every token ever issued for the session is listed as a "tok:" field, so a replaced (revoked) link keeps
- * answering TOKEN_REVOKED until the session expires, and is renewed and erased with the rest.
- * The braces are a Redis hash tag: a session's own keys share one cluster slot.
+ * Keys of one session (all carry the same TTL, are renewed together, and share one cluster slot: the braces are a
+ * Redis hash tag on the session id):
+ *   `${prefix}s:{id}`        HASH { v: state version, core: core JSON } (v kept apart so Lua never parses JSON)
+ *   `${prefix}s:{id}:x`      LIST of uploaded exercise definitions (appended)
+ *   `${prefix}s:{id}:c`      LIST of conversation entries, each `[list name, entry]` (appended)
+ *   `${prefix}s:{id}:log`    LIST of applied commands (appended)
+ *   `${prefix}s:{id}:r`      LIST of the acks of the latest commands (appended, trimmed to RECENT_COMMANDS)
+ *   `${prefix}s:{id}:links`  HASH { <seat>: current token hash, "tok:<hash>": seat, "rev:<hash>": "1" }
+ * A token names its session, so finding its seat reads that session's links hash: every call touches one slot.
+ * Every token ever issued for the session stays listed, so a replaced (revoked) link keeps answering
+ * TOKEN_REVOKED until the session expires, and is renewed and erased with the rest.
  */
 import { createClient, defineScript } from "redis";
 import type { CommandParser } from "redis";
+import type { LogEntry, Seat } from "../../shared/protocol.ts";
 import { SEATS } from "../../shared/protocol.ts";
-import type { Seat } from "../../shared/protocol.ts";
-import type { SeatLink, SeatLookup, SessionRecord, SessionStore, UpdateResult } from "./types.ts";
+import {
+  decodeLog,
+  decodeRecord,
+  decodeWorking,
+  encodeAppended,
+  encodeConversation,
+  encodeCore,
+  encodeCustom,
+  encodeLogEntry,
+  encodeRecent,
+  wholeTtl,
+} from "./codec.ts";
+import type {
+  HeldSeat,
+  NodeRegistry,
+  SeatLink,
+  SeatLookup,
+  SessionChange,
+  SessionRecord,
+  SessionStore,
+  UpdateResult,
+  WorkingRecord,
+} from "./types.ts";
+import { RECENT_COMMANDS } from "./types.ts";
 
 export const DEFAULT_REDIS_PREFIX = "attune:";
 const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
+/** The keys of one session, in the order every script takes them. */
+const KEY_SUFFIXES = ["", ":x", ":c", ":log", ":r", ":links"] as const;
+
 /**
- * KEYS: state, links, token keys...; ARGV: version, record JSON, ttl ms, session id, then a seat and its token
- * hash per token key.
- * Refuses an existing id or token so a create can never overwrite a live session.
+ * KEYS: the session's keys; ARGV: version, core JSON, ttl ms, then counted groups: links (seat, hash pairs),
+ * exercises, conversation entries, recent acks. Refuses an existing id so a create never overwrites a session.
  */
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
-for i = 3, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return 'token-exists' end
-end
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
 local ttl = ARGV[3]
-local sid = ARGV[4]
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'rec', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('DEL', KEYS[2])
-for i = 3, #KEYS do
-  local seat = ARGV[2 * i - 1]
-  redis.call('HSET', KEYS[2], seat, ARGV[2 * i], 'tok:' .. ARGV[2 * i], seat)
-  redis.call('HSET', KEYS[i], 'sid', sid, 'seat', seat)
-  redis.call('PEXPIRE', KEYS[i], ttl)
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'core', ARGV[2])
+local i = 4
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('HSET', KEYS[6], ARGV[i], ARGV[i + 1], 'tok:' .. ARGV[i + 1], ARGV[i])
+  i = i + 2
 end
-redis.call('PEXPIRE', KEYS[2], ttl)
+for k = 2, 3 do
+  n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do redis.call('RPUSH', KEYS[k], ARGV[i]); i = i + 1 end
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('RPUSH', KEYS[5], ARGV[i]); i = i + 1 end
+for k = 1, #KEYS do redis.call('PEXPIRE', KEYS[k], ttl) end
 return 'ok'
 `;
 
 /**
- * KEYS: state, links; ARGV: expected version, new version, record JSON, ttl ms, token key prefix.
- * On a version mismatch it answers the stored record, so a losing writer re-applies without loading again.
- * Token keys are named from the links hash inside the script, so the CAS and the renewal of every key of the
- * session stay one round trip (fine on a single Redis; a cluster would need the token keys hash-tagged too).
+ * KEYS: the session's keys; ARGV: expected version, new version, core JSON, ttl ms, log entry, recent ack ('' for
+ * none), recent bound, count of exercises, the exercises, then the conversation entries.
+ * On a version mismatch it answers the working record (core, exercises, recent acks), so a losing writer
+ * re-applies without loading again.
  */
 const UPDATE = `
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return 'missing' end
-if v ~= ARGV[1] then return {'conflict', redis.call('HGET', KEYS[1], 'rec')} end
+if v ~= ARGV[1] then
+  return {'conflict', redis.call('HGET', KEYS[1], 'core'), redis.call('LRANGE', KEYS[2], 0, -1), redis.call('LRANGE', KEYS[5], 0, -1)}
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'core', ARGV[3])
+redis.call('RPUSH', KEYS[4], ARGV[5])
+if ARGV[6] ~= '' then
+  redis.call('RPUSH', KEYS[5], ARGV[6])
+  redis.call('LTRIM', KEYS[5], -tonumber(ARGV[7]), -1)
+end
+local n = tonumber(ARGV[8])
+local i = 9
+for _ = 1, n do redis.call('RPUSH', KEYS[2], ARGV[i]); i = i + 1 end
+while i <= #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]); i = i + 1 end
 local ttl = ARGV[4]
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'rec', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
-local links = redis.call('HGETALL', KEYS[2])
-for i = 1, #links, 2 do
-  if string.sub(links[i], 1, 4) == 'tok:' then redis.call('PEXPIRE', ARGV[5] .. string.sub(links[i], 5), ttl) end
-end
+for k = 1, #KEYS do redis.call('PEXPIRE', KEYS[k], ttl) end
 return 'ok'
 `;
 
-/** KEYS: state, links; ARGV: token key prefix. */
-const DELETE = `
-local links = redis.call('HGETALL', KEYS[2])
-for i = 1, #links, 2 do
-  if string.sub(links[i], 1, 4) == 'tok:' then redis.call('DEL', ARGV[1] .. string.sub(links[i], 5)) end
-end
-redis.call('DEL', KEYS[1], KEYS[2])
-return 'ok'
+/** KEYS: the session's keys. One consistent read of the whole record (the log excepted). */
+const LOAD = `
+local core = redis.call('HGET', KEYS[1], 'core')
+if not core then return false end
+return {core, redis.call('LRANGE', KEYS[2], 0, -1), redis.call('LRANGE', KEYS[3], 0, -1), redis.call('LRANGE', KEYS[5], 0, -1)}
 `;
 
-/**
- * KEYS: state, links; ARGV: seat, token key prefix. The token key stays (with its TTL) and carries the flag,
- * so the handshake can tell a revoked link from an unknown one.
- */
+/** KEYS: the session's keys. What a command needs: core, exercises, recent acks. */
+const LOAD_WORKING = `
+local core = redis.call('HGET', KEYS[1], 'core')
+if not core then return false end
+return {core, redis.call('LRANGE', KEYS[2], 0, -1), redis.call('LRANGE', KEYS[5], 0, -1)}
+`;
+
+/** KEYS: state, log. */
+const LOAD_LOG = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('LRANGE', KEYS[2], 0, -1)
+`;
+
+/** KEYS: state, links; ARGV: token hash. */
+const FIND_SEAT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('HMGET', KEYS[2], 'tok:' .. ARGV[1], 'rev:' .. ARGV[1])
+`;
+
+/** KEYS: state, links; ARGV: seat. The token stays listed, flagged, so it can tell a revoked link from an unknown one. */
 const REVOKE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local hash = redis.call('HGET', KEYS[2], ARGV[1])
 if not hash then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1] .. ':revoked', '1')
-redis.call('HSET', ARGV[2] .. hash, 'revoked', '1')
+redis.call('HSET', KEYS[2], 'rev:' .. hash, '1')
 return 1
 `;
 
-/**
- * KEYS: state, links; ARGV: seat, new token hash, token key prefix, session id. The seat's previous token is
- * revoked (it keeps answering TOKEN_REVOKED); the new one gets the session's remaining TTL so everything still
- * expires together.
- */
+/** KEYS: state, links; ARGV: seat, new token hash. The seat's previous token is revoked (it keeps answering so). */
 const REISSUE = `
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl <= 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local previous = redis.call('HGET', KEYS[2], ARGV[1])
 if not previous then return 0 end
-local fresh = ARGV[3] .. ARGV[2]
-if redis.call('EXISTS', fresh) == 1 then return -1 end
-redis.call('HSET', ARGV[3] .. previous, 'revoked', '1')
-redis.call('HSET', fresh, 'sid', ARGV[4], 'seat', ARGV[1])
-redis.call('PEXPIRE', fresh, ttl)
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2], 'tok:' .. ARGV[2], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1] .. ':revoked')
+if redis.call('HEXISTS', KEYS[2], 'tok:' .. ARGV[2]) == 1 then return -1 end
+redis.call('HSET', KEYS[2], 'rev:' .. previous, '1', ARGV[1], ARGV[2], 'tok:' .. ARGV[2], ARGV[1])
 return 1
 `;
 
@@ -112,32 +150,23 @@ function pushAll(parser: CommandParser, keys: string[], args: string[]): void {
   for (const arg of args) parser.push(arg);
 }
 
+function script<T>(source: string) {
+  return defineScript({
+    SCRIPT: source,
+    parseCommand: pushAll,
+    transformReply: undefined as unknown as () => T,
+  });
+}
+
 const scripts = {
-  createSession: defineScript({
-    SCRIPT: CREATE,
-    parseCommand: pushAll,
-    transformReply: undefined as unknown as () => string,
-  }),
-  updateSession: defineScript({
-    SCRIPT: UPDATE,
-    parseCommand: pushAll,
-    transformReply: undefined as unknown as () => string | [string, string],
-  }),
-  deleteSession: defineScript({
-    SCRIPT: DELETE,
-    parseCommand: pushAll,
-    transformReply: undefined as unknown as () => string,
-  }),
-  reissueSeat: defineScript({
-    SCRIPT: REISSUE,
-    parseCommand: pushAll,
-    transformReply: undefined as unknown as () => number,
-  }),
-  revokeSeat: defineScript({
-    SCRIPT: REVOKE,
-    parseCommand: pushAll,
-    transformReply: undefined as unknown as () => number,
-  }),
+  createSession: script<string>(CREATE),
+  updateSession: script<string | [string, string, string[], string[]]>(UPDATE),
+  loadSession: script<null | [string, string[], string[], string[]]>(LOAD),
+  loadWorking: script<null | [string, string[], string[]]>(LOAD_WORKING),
+  loadLog: script<null | string[]>(LOAD_LOG),
+  findSeat: script<null | [string | null, string | null]>(FIND_SEAT),
+  revokeSeat: script<number>(REVOKE),
+  reissueSeat: script<number>(REISSUE),
 };
 
 export interface RedisStoreOptions {
@@ -205,82 +234,106 @@ export class RedisStore implements SessionStore {
     return new RedisStore(client, prefix, options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
   }
 
-  #stateKey(id: string): string {
-    return `${this.prefix}s:{${id}}`;
+  /** Every key of one session, in script order. */
+  #keys(id: string): string[] {
+    return KEY_SUFFIXES.map((suffix) => `${this.prefix}s:{${id}}${suffix}`);
   }
 
-  #linksKey(id: string): string {
-    return `${this.prefix}s:{${id}}:links`;
-  }
-
-  get #tokenPrefix(): string {
-    return `${this.prefix}t:`;
+  #stateAndLinks(id: string): string[] {
+    const keys = this.#keys(id);
+    return [keys[0]!, keys[5]!];
   }
 
   async create(record: SessionRecord, links: SeatLink[], ttlMs: number): Promise<void> {
     const ttl = wholeTtl(ttlMs);
-    const id = record.state.id;
-    const keys = [this.#stateKey(id), this.#linksKey(id), ...links.map((l) => this.#tokenPrefix + l.tokenHash)];
-    const args = [String(record.state.version), JSON.stringify(record), String(ttl), id];
+    const { state } = record;
+    const args = [String(state.version), encodeCore(state), String(ttl), String(links.length)];
     for (const link of links) args.push(link.seat, link.tokenHash);
-    const reply = await this.#bounded(this.#client.createSession(keys, args));
-    if (reply === "exists") throw new Error(`session ${id} already exists`);
-    if (reply === "token-exists") throw new Error("token hash already in use");
+    const custom = encodeCustom(state.custom);
+    const conversation = encodeConversation(state);
+    const recent = record.recentCommands.slice(-RECENT_COMMANDS).map(encodeRecent);
+    args.push(String(custom.length), ...custom, String(conversation.length), ...conversation);
+    args.push(String(recent.length), ...recent);
+    const reply = await this.#bounded(this.#client.createSession(this.#keys(state.id), args));
+    if (reply === "exists") throw new Error(`session ${state.id} already exists`);
   }
 
   async load(sessionId: string): Promise<SessionRecord | null> {
-    const rec = await this.#bounded(this.#client.hGet(this.#stateKey(sessionId), "rec"));
-    return rec == null ? null : (JSON.parse(rec) as SessionRecord);
+    const reply = await this.#bounded(this.#client.loadSession(this.#keys(sessionId), []));
+    if (!Array.isArray(reply)) return null;
+    const [core, custom, conversation, recent] = reply as [string, string[], string[], string[]];
+    return decodeRecord(core, custom, conversation, recent);
   }
 
-  async update(sessionId: string, expectedVersion: number, next: SessionRecord, ttlMs: number): Promise<UpdateResult> {
+  async loadWorking(sessionId: string): Promise<WorkingRecord | null> {
+    const reply = await this.#bounded(this.#client.loadWorking(this.#keys(sessionId), []));
+    if (!Array.isArray(reply)) return null;
+    const [core, custom, recent] = reply as [string, string[], string[]];
+    return decodeWorking(core, custom, recent);
+  }
+
+  async loadLog(sessionId: string): Promise<LogEntry[] | null> {
+    const keys = this.#keys(sessionId);
+    const reply = await this.#bounded(this.#client.loadLog([keys[0]!, keys[3]!], []));
+    return Array.isArray(reply) ? decodeLog(reply) : null;
+  }
+
+  async update(
+    sessionId: string,
+    expectedVersion: number,
+    change: SessionChange,
+    ttlMs: number,
+  ): Promise<UpdateResult> {
     const ttl = wholeTtl(ttlMs);
-    const reply = await this.#bounded(
-      this.#client.updateSession(
-        [this.#stateKey(sessionId), this.#linksKey(sessionId)],
-        [String(expectedVersion), String(next.state.version), JSON.stringify(next), String(ttl), this.#tokenPrefix],
-      ),
-    );
+    const custom = encodeCustom(change.appended.custom);
+    const args = [
+      String(expectedVersion),
+      String(change.core.version),
+      encodeCore(change.core),
+      String(ttl),
+      encodeLogEntry(change.entry),
+      change.recent ? encodeRecent(change.recent) : "",
+      String(RECENT_COMMANDS),
+      String(custom.length),
+      ...custom,
+      ...encodeAppended(change.appended),
+    ];
+    const reply = await this.#bounded(this.#client.updateSession(this.#keys(sessionId), args));
     if (reply === "ok" || reply === "missing") return { status: reply };
-    if (Array.isArray(reply) && reply[0] === "conflict" && typeof reply[1] === "string") {
-      return { status: "conflict", current: JSON.parse(reply[1]) as SessionRecord };
+    if (Array.isArray(reply) && reply[0] === "conflict") {
+      const [, core, custom, recent] = reply;
+      if (typeof core === "string" && Array.isArray(custom) && Array.isArray(recent)) {
+        return { status: "conflict", current: decodeWorking(core, custom, recent) };
+      }
     }
     throw new Error(`unexpected reply from the update script: ${String(reply)}`);
   }
 
   async delete(sessionId: string): Promise<void> {
-    await this.#bounded(
-      this.#client.deleteSession([this.#stateKey(sessionId), this.#linksKey(sessionId)], [this.#tokenPrefix]),
-    );
+    await this.#bounded(this.#client.del(this.#keys(sessionId)));
   }
 
-  async findSeat(tokenHash: string): Promise<SeatLookup | null> {
-    const fields = await this.#bounded(this.#client.hGetAll(this.#tokenPrefix + tokenHash));
-    const seat = fields.seat as Seat | undefined;
-    if (!fields.sid || !seat || !SEATS.includes(seat)) return null;
-    return { sessionId: fields.sid, seat, revoked: fields.revoked === "1" };
+  async findSeat(sessionId: string, tokenHash: string): Promise<SeatLookup | null> {
+    const reply = await this.#bounded(this.#client.findSeat(this.#stateAndLinks(sessionId), [tokenHash]));
+    if (!Array.isArray(reply)) return null;
+    const seat = reply[0] as Seat | null;
+    if (!seat || !SEATS.includes(seat)) return null;
+    return { sessionId, seat, revoked: reply[1] === "1" };
   }
 
   async revokeSeat(sessionId: string, seat: Seat): Promise<boolean> {
-    const reply = await this.#bounded(
-      this.#client.revokeSeat([this.#stateKey(sessionId), this.#linksKey(sessionId)], [seat, this.#tokenPrefix]),
-    );
+    const reply = await this.#bounded(this.#client.revokeSeat(this.#stateAndLinks(sessionId), [seat]));
     return reply === 1;
   }
 
   async reissueSeat(sessionId: string, seat: Seat, tokenHash: string): Promise<boolean> {
-    const reply = await this.#bounded(
-      this.#client.reissueSeat(
-        [this.#stateKey(sessionId), this.#linksKey(sessionId)],
-        [seat, tokenHash, this.#tokenPrefix, sessionId],
-      ),
-    );
+    const reply = await this.#bounded(this.#client.reissueSeat(this.#stateAndLinks(sessionId), [seat, tokenHash]));
     if (reply === -1) throw new Error("token hash already in use");
     return reply === 1;
   }
 
   async ttl(sessionId: string): Promise<number | null> {
-    const ms = await this.#bounded(this.#client.pTTL(this.#stateKey(sessionId)));
+    const ms = await this.#bounded(this.#client.pTTL(this.#keys(sessionId)[0]!));
     // -2: no such key; -1 (no expiry) never happens for keys this store wrote.
     return ms < 0 ? null : ms;
   }
@@ -291,6 +344,53 @@ export class RedisStore implements SessionStore {
     } catch {
       return false;
     }
+  }
+
+  /** The registry of server processes, in the same Redis under the same prefix. */
+  nodeRegistry(): NodeRegistry {
+    const client = this.#client;
+    const bounded = <T>(call: Promise<T>) => this.#bounded(call);
+    const nodes = `${this.prefix}nodes`;
+    const alive = (node: string) => `${this.prefix}node:{${node}}`;
+    const seats = (node: string) => `${this.prefix}node:{${node}}:seats`;
+    const member = (held: HeldSeat) => `${held.sessionId} ${held.seat}`;
+    return {
+      async beat(node, ttlMs, keepMs) {
+        const keep = wholeTtl(keepMs);
+        const [, added] = await Promise.all([
+          bounded(client.set(alive(node), "1", { expiration: { type: "PX", value: wholeTtl(ttlMs) } })),
+          bounded(client.sAdd(nodes, node)),
+          // Nothing of the registry outlives the sessions it speaks of, even if every process stops for good.
+          bounded(client.pExpire(nodes, keep)),
+          bounded(client.pExpire(seats(node), keep)),
+        ]);
+        return added === 0;
+      },
+      async claim(node, held) {
+        const key = seats(node);
+        // A first claim creates the set: it gets the node list's time to live until the next beat renews it.
+        const [, ttl] = await Promise.all([bounded(client.sAdd(key, member(held))), bounded(client.pTTL(nodes))]);
+        if (ttl > 0) await bounded(client.pExpire(key, ttl, "NX"));
+      },
+      async release(node, held) {
+        await bounded(client.sRem(seats(node), member(held)));
+      },
+      async orphans() {
+        const out: { node: string; seats: HeldSeat[] }[] = [];
+        for (const node of await bounded(client.sMembers(nodes))) {
+          if ((await bounded(client.exists(alive(node)))) === 1) continue;
+          const held = (await bounded(client.sMembers(seats(node)))).flatMap((m): HeldSeat[] => {
+            const [sessionId, seat] = m.split(" ");
+            return sessionId && SEATS.includes(seat as Seat) ? [{ sessionId, seat: seat as Seat }] : [];
+          });
+          out.push({ node, seats: held });
+        }
+        return out;
+      },
+      async forget(node) {
+        await Promise.all([bounded(client.del([seats(node), alive(node)])), bounded(client.sRem(nodes, node))]);
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -313,12 +413,6 @@ export class RedisStore implements SessionStore {
     call.catch(() => {});
     return Promise.race([call, expired]).finally(() => clearTimeout(timer));
   }
-}
-
-/** Whole milliseconds (a fractional configured TTL rounds up); refuses non-positive or non-finite values. */
-function wholeTtl(ttlMs: number): number {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs must be a positive number, got ${ttlMs}`);
-  return Math.ceil(ttlMs);
 }
 
 /** The URL without its password, fit for an error message or a log line. */

@@ -4,19 +4,29 @@
  * in which case the draft is thrown away.
  */
 import { z } from "zod";
-import type { AnswerFields } from "../exercise-format.ts";
+import type { AnswerFields, ExerciseDefinition } from "../exercise-format.ts";
 import { validateExercise } from "../exercise-format.ts";
 import type {
   Actor,
   CheckInAnswer,
   Command,
   CommandError,
+  Conversation,
   EngineEvent,
   Partner,
-  SessionState,
+  SessionCore,
   SystemCommand,
 } from "../protocol.ts";
-import { CommandSchema, ErrorCode, isPartner, LIMITS, otherPartner, SeatSchema } from "../protocol.ts";
+import {
+  CommandSchema,
+  ErrorCode,
+  illFormedTextAt,
+  illFormedTextError,
+  isPartner,
+  LIMITS,
+  otherPartner,
+  SeatSchema,
+} from "../protocol.ts";
 import { current, endExercise, enterStep, follow, freeze, lookupExercise, refuse, thaw } from "./model.ts";
 
 export type AnyCommand = Command | SystemCommand;
@@ -42,6 +52,8 @@ export function parseCommand(
     return { ok: false, error: refuse(ErrorCode.INVALID_COMMAND, "actor: must be a, b, therapist or system") };
   }
   const who = actor as Actor;
+  const illFormed = illFormedTextAt(command);
+  if (illFormed) return { ok: false, error: illFormedTextError(illFormed) };
   const schema = who === "system" ? SystemCommandSchema : CommandSchema;
   const result = schema.safeParse(command);
   if (result.success) return { ok: true, command: result.data, actor: who };
@@ -72,8 +84,18 @@ function answerProblem(fields: AnswerFields | undefined, answer: CheckInAnswer):
   return null;
 }
 
+/** The new entries a command adds; handlers push here and never into the state's own lists. */
+export type Additions = Conversation & { custom: ExerciseDefinition[] };
+
+/** Empty additions for one command. */
+export function noAdditions(): Additions {
+  return { transcript: [], checkIns: [], nudges: [], notes: [], privateMessages: [], custom: [] };
+}
+
 interface Ctx {
-  s: SessionState;
+  s: SessionCore;
+  /** Where the command's new entries go. */
+  add: Additions;
   actor: Actor;
   now: number;
   /** The version the state gets if the command applies. */
@@ -83,7 +105,7 @@ interface Ctx {
 
 /** Applies an allowed command to the draft `ctx.s`; returns a refusal when the payload does not fit. */
 export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
-  const { s, actor, now, v, events } = ctx;
+  const { s, add, actor, now, v, events } = ctx;
   const cur = current(s);
   switch (command.type) {
     case "start-exercise": {
@@ -111,7 +133,7 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       if (s.channel === "spoken" && command.text !== undefined) {
         return refuse(ErrorCode.TEXT_NOT_ALLOWED, "text: this session is spoken; say it aloud and tap done");
       }
-      s.transcript.push({
+      add.transcript.push({
         v,
         at: now,
         seat: actor as Exclude<Actor, "system">,
@@ -135,7 +157,7 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
         const ids = (cur.step.options ?? []).map((o) => o.id).join(", ");
         return refuse(ErrorCode.UNKNOWN_OPTION, `option: '${command.option}' is not one of ${ids}`);
       }
-      s.transcript.push({
+      add.transcript.push({
         v,
         at: now,
         seat: actor as Exclude<Actor, "system">,
@@ -158,14 +180,14 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       const theirs = turn.answers[otherPartner(actor)];
       if (!theirs) return null;
       const answers = actor === "a" ? { a: mine, b: theirs } : { a: theirs, b: mine };
-      s.checkIns.push({ v, at: now, exerciseId: cur.def.id, stepId: cur.step.id, answers });
+      add.checkIns.push({ v, at: now, exerciseId: cur.def.id, stepId: cur.step.id, answers });
       events.push({ type: "revealed", exerciseId: cur.def.id, stepId: cur.step.id });
       follow(s, cur.def, cur.step.next!, now, events);
       return null;
     }
     case "post":
       if (!cur) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
-      s.transcript.push({
+      add.transcript.push({
         v,
         at: now,
         seat: actor as Exclude<Actor, "system">,
@@ -269,11 +291,11 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       return null;
     }
     case "nudge":
-      s.nudges.push({ v, at: now, to: command.to, text: command.text });
+      add.nudges.push({ v, at: now, to: command.to, text: command.text });
       events.push({ type: "nudged", to: command.to });
       return null;
     case "message-both":
-      s.transcript.push({
+      add.transcript.push({
         v,
         at: now,
         seat: "therapist",
@@ -283,7 +305,7 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       });
       return null;
     case "note":
-      s.notes.push({ v, at: now, text: command.text });
+      add.notes.push({ v, at: now, text: command.text });
       return null;
     case "step-out":
       s.steppedOut = command.partner;
@@ -305,11 +327,12 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
         return refuse(ErrorCode.INVALID_DEFINITION, `id: an exercise '${id}' already exists; choose another id`);
       }
       s.custom.push(result.definition);
+      add.custom.push(result.definition);
       s.agenda.push(id);
       return null;
     }
     case "private-message":
-      s.privateMessages.push({
+      add.privateMessages.push({
         v,
         at: now,
         seat: actor as Exclude<Actor, "system">,

@@ -5,8 +5,8 @@
 import { findExercise } from "../catalogue/index.ts";
 import type { ExerciseDefinition, StepDefinition, Transition } from "../exercise-format.ts";
 import { CYCLE, END } from "../exercise-format.ts";
-import type { CommandError, EngineEvent, ErrorCode, Partner, Seat, SessionState, TurnState } from "../protocol.ts";
-import { otherPartner } from "../protocol.ts";
+import type { CommandError, EngineEvent, ErrorCode, Partner, Seat, SessionCore, TurnState } from "../protocol.ts";
+import { otherPartner, TURN_HISTORY_MAX } from "../protocol.ts";
 
 /** Builds a refusal. */
 export function refuse(code: ErrorCode, message: string): CommandError {
@@ -14,7 +14,7 @@ export function refuse(code: ErrorCode, message: string): CommandError {
 }
 
 /** Finds an exercise of this session: the catalogue first, then the session's uploaded ones. */
-export function lookupExercise(state: Pick<SessionState, "custom">, id: string): ExerciseDefinition | undefined {
+export function lookupExercise(state: Pick<SessionCore, "custom">, id: string): ExerciseDefinition | undefined {
   return findExercise(id, state.custom);
 }
 
@@ -26,7 +26,7 @@ export interface Current {
 }
 
 /** The running exercise and step, or null when none is running. */
-export function current(state: SessionState): Current | null {
+export function current(state: SessionCore): Current | null {
   const turn = state.turn;
   if (state.phase !== "exercise" || !turn) return null;
   const def = lookupExercise(state, turn.exerciseId);
@@ -42,13 +42,13 @@ export function roleOf(turn: TurnState, seat: Seat): "speaker" | "listener" | "t
 }
 
 /**
- * A copy of the state whose containers the command handlers may change in place. Entries already in the
- * arrays are never mutated, so they are shared with the input rather than copied again. The turn is copied
- * just as deep as the handlers write: they set its fields and its answers, replace (never push to) `said` and
- * `history`, and change only the last history entry in place (handing the floor). That is far cheaper than a
- * deep clone on every command.
+ * A copy of the core whose containers the command handlers may change in place. Entries already in the arrays are
+ * never mutated, so they are shared with the input rather than copied again. The turn is copied just as deep as
+ * the handlers write: they set its fields and its answers, replace (never push to) `said` and `history`, and change
+ * only the last history entry in place (handing the floor). The conversation lists are not copied at all: handlers
+ * never write them, they report new entries instead (see Appended), so a command costs the same at any length.
  */
-export function draft(s: SessionState): SessionState {
+export function draft<S extends SessionCore>(s: S): S {
   return {
     ...s,
     names: { ...s.names },
@@ -58,12 +58,6 @@ export function draft(s: SessionState): SessionState {
     completed: [...s.completed],
     presence: { ...s.presence },
     admitted: { ...s.admitted },
-    transcript: [...s.transcript],
-    checkIns: [...s.checkIns],
-    nudges: [...s.nudges],
-    notes: [...s.notes],
-    privateMessages: [...s.privateMessages],
-    log: [...s.log],
   };
 }
 
@@ -75,12 +69,12 @@ function draftTurn(turn: TurnState): TurnState {
 }
 
 /** True while the step timer must not run. */
-export function isFrozen(s: SessionState): boolean {
+export function isFrozen(s: SessionCore): boolean {
   return s.paused !== null || s.timeOut !== null || s.steppedOut !== null;
 }
 
 /** Turns a running deadline into the time that remained (idempotent). */
-export function freeze(s: SessionState, now: number): void {
+export function freeze(s: SessionCore, now: number): void {
   const turn = s.turn;
   if (turn && turn.deadline !== undefined) {
     turn.remainingMs = Math.max(0, turn.deadline - now);
@@ -89,7 +83,7 @@ export function freeze(s: SessionState, now: number): void {
 }
 
 /** Restarts a frozen timer with what remained, once nothing holds it any more. */
-export function thaw(s: SessionState, now: number): void {
+export function thaw(s: SessionCore, now: number): void {
   const turn = s.turn;
   if (isFrozen(s) || !turn || turn.remainingMs === undefined) return;
   turn.deadline = now + turn.remainingMs;
@@ -98,7 +92,7 @@ export function thaw(s: SessionState, now: number): void {
 
 /** Enters step `index` with the given speaker; `from` is the turn being left (its history carries on). */
 export function enterStep(
-  s: SessionState,
+  s: SessionCore,
   def: ExerciseDefinition,
   index: number,
   speaker: Partner,
@@ -117,7 +111,7 @@ export function enterStep(
     stepIndex: index,
     stepStartedAt: now,
     answers: {},
-    history: [...(from?.history ?? []), { stepId: step.id, speaker, cycle }],
+    history: [...(from?.history ?? []), { stepId: step.id, speaker, cycle }].slice(-TURN_HISTORY_MAX),
   };
   if (step.durationSeconds !== undefined) {
     const ms = step.durationSeconds * 1000;
@@ -132,7 +126,7 @@ export function enterStep(
 }
 
 /** Closes the running exercise and returns to the lobby. */
-export function endExercise(s: SessionState, now: number, endedEarly: boolean, events: EngineEvent[]): void {
+export function endExercise(s: SessionCore, now: number, endedEarly: boolean, events: EngineEvent[]): void {
   const turn = s.turn;
   if (!turn) return;
   s.completed.push({ exerciseId: turn.exerciseId, at: now, endedEarly });
@@ -145,7 +139,7 @@ export function endExercise(s: SessionState, now: number, endedEarly: boolean, e
 
 /** Follows a transition from the current step: another step, the end of the cycle, or the end of the exercise. */
 export function follow(
-  s: SessionState,
+  s: SessionCore,
   def: ExerciseDefinition,
   transition: Transition,
   now: number,

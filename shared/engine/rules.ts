@@ -4,7 +4,7 @@
  * Payload checks (which option, what text, which answer) come after it, in the command handlers.
  */
 import type { StepDefinition } from "../exercise-format.ts";
-import type { Actor, AllowedCommand, CommandError, CommandType, Seat, SessionState, TurnState } from "../protocol.ts";
+import type { Actor, AllowedCommand, CommandError, CommandType, Seat, SessionCore, TurnState } from "../protocol.ts";
 import { COMMAND_TYPES, ErrorCode, isPartner, LIMITS, otherPartner } from "../protocol.ts";
 import { current, refuse } from "./model.ts";
 
@@ -102,7 +102,7 @@ function wrongStep(step: StepDefinition, wanted: StepDefinition["kind"]): Comman
 }
 
 /** Seat rules: who may send this type at all, whatever the step. */
-function seatRule(state: SessionState, actor: Actor, type: GuardedType): CommandError | null {
+function seatRule(state: SessionCore, actor: Actor, type: GuardedType): CommandError | null {
   if (actor === "system") {
     if (type === "presence" || type === "time-up") return null;
     return refuse(ErrorCode.INVALID_COMMAND, "type: the server may only send presence and time-up");
@@ -132,7 +132,12 @@ function seatRule(state: SessionState, actor: Actor, type: GuardedType): Command
 }
 
 /** Step rules for the commands that move the exercise. */
-function exerciseRule(state: SessionState, actor: Actor, type: GuardedType, now: number): CommandError | null {
+function exerciseRule(
+  state: SessionCore,
+  actor: Actor,
+  type: GuardedType,
+  now: number | undefined,
+): CommandError | null {
   const cur = current(state);
   if (!cur) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
   if (state.steppedOut !== null) {
@@ -168,7 +173,10 @@ function exerciseRule(state: SessionState, actor: Actor, type: GuardedType, now:
       return null;
     case "time-up":
       if (turn.deadline === undefined) return refuse(ErrorCode.NO_TIMER, "This step has no running timer.");
-      if (now < turn.deadline) return refuse(ErrorCode.DEADLINE_NOT_REACHED, "There is still time left on this step.");
+      // Without a moment (a view describes a version, not a time) the step is taken to end at its deadline.
+      if (now === undefined || now < turn.deadline) {
+        return refuse(ErrorCode.DEADLINE_NOT_REACHED, "There is still time left on this step.");
+      }
       return null;
     case "back-step":
       if (turn.history.length < 2) return refuse(ErrorCode.NO_PREVIOUS_STEP, "This is the first step of the exercise.");
@@ -179,7 +187,7 @@ function exerciseRule(state: SessionState, actor: Actor, type: GuardedType, now:
 }
 
 /** Step rules for everything else (pacing, safety, coaching). */
-function sessionRule(state: SessionState, type: GuardedType): CommandError | null {
+function sessionRule(state: SessionCore, type: GuardedType): CommandError | null {
   switch (type) {
     case "start-exercise":
       if (state.phase !== "lobby") {
@@ -247,9 +255,11 @@ function sessionRule(state: SessionState, type: GuardedType): CommandError | nul
 
 /**
  * The one guard: could `actor` send a command of this type now? Checks, in order, the end of the session, the
- * seat rules, then the step rules. Null means yes; the payload is checked afterwards by the handler.
+ * seat rules, then the step rules. Null means yes; the payload is checked afterwards by the handler. `now` matters
+ * only to time-up; without it (as in a view, which describes a version rather than a moment) time-up waits for
+ * its deadline.
  */
-export function guard(state: SessionState, actor: Actor, type: GuardedType, now: number): CommandError | null {
+export function guard(state: SessionCore, actor: Actor, type: GuardedType, now?: number): CommandError | null {
   if (state.phase === "ended") return refuse(ErrorCode.SESSION_ENDED, "The session has ended.");
   const seat = seatRule(state, actor, type);
   if (seat) return seat;
@@ -282,8 +292,11 @@ function refusedEntry(type: CommandType, error: CommandError): AllowedCommand {
   return entry;
 }
 
-/** For each command type, whether `seat` could send it now and, if not, the code and the reason (read-only). */
-export function allowedFor(state: SessionState, seat: Seat, now: number): AllowedCommand[] {
+/**
+ * For each command type, whether `seat` could send it (at `now`, when given) and, if not, the code and the reason.
+ * Read-only entries, always in COMMAND_TYPES order.
+ */
+export function allowedFor(state: SessionCore, seat: Seat, now?: number): AllowedCommand[] {
   return COMMAND_TYPES.map((type) => {
     const error = guard(state, seat, type, now);
     return error ? refusedEntry(type, error) : (ALLOWED_YES.get(type) as AllowedCommand);

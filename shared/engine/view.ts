@@ -1,17 +1,34 @@
 /**
- * Per-seat views and event filtering: the only form in which session state leaves the server.
+ * Per-seat views, updates and event filtering: the only forms in which session state leaves the server.
  * Privacy boundaries live here: unrevealed answers, therapist notes, nudges to the other partner and the
  * private channel of a step-out never reach a partner who may not see them.
  *
+ * A view describes a version, not a moment: it depends on the state alone, so the view a seat builds by applying
+ * updates and the one a fresh snapshot gives are the same at every version.
+ *
  * A view shares data with the state and the catalogue instead of copying it: committed states are never
  * mutated (the engine drafts fresh containers and never changes an entry it already holds), and a view is
- * serialized when it is emitted. Deep-copying every view (the whole transcript, twice per update) was the
- * largest JS cost of an update in the 2,000-room profile. Callers must treat a view as read-only.
+ * serialized when it is emitted. Callers must treat a view as read-only.
  */
-import type { EngineEvent, Seat, SessionState, SessionView, StepView } from "../protocol.ts";
-import { isPartner, otherPartner } from "../protocol.ts";
+import type {
+  AllowedCommand,
+  Appended,
+  ConversationKey,
+  EngineEvent,
+  Seat,
+  SessionCore,
+  SessionState,
+  SessionView,
+  StepView,
+  ViewUpdate,
+} from "../protocol.ts";
+import { sameValue } from "../delta.ts";
+import { CONVERSATION_KEYS, isPartner, otherPartner } from "../protocol.ts";
 import { type Current, current, lookupExercise, roleOf } from "./model.ts";
 import { allowedFor, type GuardedType, guard } from "./rules.ts";
+
+/** A view without its conversation lists: what a seat sees of the core. */
+export type CoreView = Omit<SessionView, ConversationKey>;
 
 const PRIMARY_COMMAND: Record<StepView["kind"], GuardedType> = {
   say: "say",
@@ -20,7 +37,7 @@ const PRIMARY_COMMAND: Record<StepView["kind"], GuardedType> = {
   talk: "end-turn",
 };
 
-function stepView(state: SessionState, seat: Seat, cur: Current, now: number): StepView {
+function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
   const { step, turn } = cur;
   const role = roleOf(turn, seat);
   const stems = role === "therapist" ? step.stems?.all : (step.stems?.[role] ?? step.stems?.all);
@@ -30,7 +47,7 @@ function stepView(state: SessionState, seat: Seat, cur: Current, now: number): S
     kind: step.kind,
     actor: step.actor,
     role,
-    yourMove: guard(state, seat, PRIMARY_COMMAND[step.kind], now) === null,
+    yourMove: guard(state, seat, PRIMARY_COMMAND[step.kind]) === null,
     prompt: step.prompt[role] ?? step.prompt.all ?? "",
     stems: [...(stems ?? [])],
   };
@@ -48,7 +65,7 @@ function stepView(state: SessionState, seat: Seat, cur: Current, now: number): S
   return view;
 }
 
-function waitingView(state: SessionState, seat: Seat, now: number): SessionView {
+function waitingView(state: SessionCore, seat: Seat): CoreView {
   return {
     id: state.id,
     version: state.version,
@@ -68,18 +85,13 @@ function waitingView(state: SessionState, seat: Seat, now: number): SessionView 
     paused: null,
     timeOut: null,
     steppedOut: null,
-    transcript: [],
-    checkIns: [],
-    nudges: [],
-    notes: [],
-    privateMessages: [],
-    allowed: allowedFor(state, seat, now),
+    allowed: allowedFor(state, seat),
   };
 }
 
-/** The part of the state `seat` may see at time `now`. */
-export function buildView(state: SessionState, seat: Seat, now: number): SessionView {
-  if (isPartner(seat) && !state.admitted[seat]) return waitingView(state, seat, now);
+/** What `seat` sees of the core: its view without the conversation lists. */
+export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
+  if (isPartner(seat) && !state.admitted[seat]) return waitingView(state, seat);
   const cur = current(state);
   const agenda = state.agenda.flatMap((id) => {
     const def = lookupExercise(state, id);
@@ -96,10 +108,9 @@ export function buildView(state: SessionState, seat: Seat, now: number): Session
         ...(cur.def.cycles !== undefined ? { cycles: cur.def.cycles } : {}),
         speaker: cur.turn.speaker,
         listener: otherPartner(cur.turn.speaker),
-        step: stepView(state, seat, cur, now),
+        step: stepView(state, seat, cur),
       }
     : null;
-  const therapist = seat === "therapist";
   return {
     id: state.id,
     version: state.version,
@@ -119,23 +130,105 @@ export function buildView(state: SessionState, seat: Seat, now: number): Session
     timeOut: state.timeOut,
     // The partner who stayed may know the other is out; the one out knows it of themselves.
     steppedOut: state.steppedOut,
-    transcript: state.transcript,
-    checkIns: state.checkIns,
-    nudges: therapist ? state.nudges : state.nudges.filter((n) => n.to === seat),
-    notes: therapist ? state.notes : [],
-    privateMessages: therapist
-      ? state.privateMessages
-      : state.steppedOut === seat
-        ? []
-        : state.privateMessages.filter((m) => m.with === seat),
-    allowed: allowedFor(state, seat, now),
+    allowed: allowedFor(state, seat),
   };
+}
+
+type EntryOf<K extends ConversationKey> = SessionState[K][number];
+type Visibility = { [K in ConversationKey]: ((entry: EntryOf<K>) => boolean) | boolean };
+
+const NOTHING: Visibility = { transcript: false, checkIns: false, nudges: false, notes: false, privateMessages: false };
+const EVERYTHING: Visibility = { transcript: true, checkIns: true, nudges: true, notes: true, privateMessages: true };
+
+/**
+ * Which entries of each conversation list `seat` may see, and a key that changes exactly when that rule does
+ * (then entries seen before may vanish or appear, which no append can express).
+ */
+function visibility(state: SessionCore, seat: Seat): { key: string; rule: Visibility } {
+  if (seat === "therapist") return { key: "all", rule: EVERYTHING };
+  if (!state.admitted[seat]) return { key: "waiting", rule: NOTHING };
+  const out = state.steppedOut === seat;
+  return {
+    key: out ? "out" : "in",
+    rule: {
+      transcript: true,
+      checkIns: true,
+      nudges: (n) => n.to === seat,
+      notes: false,
+      // The one stepped out sees no private conversation; the one who stayed sees the ones they were part of.
+      privateMessages: out ? false : (m) => m.with === seat,
+    },
+  };
+}
+
+function visible<K extends ConversationKey>(rule: Visibility[K], list: readonly EntryOf<K>[]): EntryOf<K>[] {
+  if (rule === true) return list as EntryOf<K>[];
+  if (rule === false) return [];
+  return list.filter(rule as (entry: EntryOf<K>) => boolean);
+}
+
+/** The part of the state `seat` may see. */
+export function buildView(state: SessionState, seat: Seat): SessionView {
+  const { rule } = visibility(state, seat);
+  const view = buildCoreView(state, seat) as SessionView;
+  for (const key of CONVERSATION_KEYS) {
+    (view as unknown as Record<ConversationKey, unknown[]>)[key] = visible(rule[key], state[key]);
+  }
+  return view;
+}
+
+/**
+ * What changed in `seat`'s view from `prev` to `next` (consecutive versions), given the entries the command
+ * appended: never the whole conversation. Null when no update can say it — the seat's view of older entries
+ * changes (admitted from the waiting room, stepped out or back in) — and the seat needs a fresh snapshot instead.
+ */
+export function buildUpdate(
+  prev: SessionCore,
+  next: SessionCore,
+  appended: Appended,
+  seat: Seat,
+  events: EngineEvent[],
+): ViewUpdate | null {
+  const before = visibility(prev, seat);
+  const after = visibility(next, seat);
+  if (before.key !== after.key) return null;
+  const was = buildCoreView(prev, seat);
+  const now = buildCoreView(next, seat);
+  const update: ViewUpdate = { version: next.version, from: prev.version, events: filterEvents(next, seat, events) };
+  const set: Record<string, unknown> = {};
+  let changed = false;
+  for (const key of Object.keys(now) as (keyof CoreView)[]) {
+    if (key === "version" || key === "allowed") continue;
+    if (!sameValue(was[key], now[key])) {
+      set[key] = now[key];
+      changed = true;
+    }
+  }
+  if (changed) update.set = set as ViewUpdate["set"];
+  const allowed: AllowedCommand[] = [];
+  now.allowed.forEach((entry, i) => {
+    if (!sameValue(was.allowed[i], entry)) allowed.push(entry);
+  });
+  if (allowed.length > 0) update.allowed = allowed;
+  const append: Record<string, unknown[]> = {};
+  let appendedAny = false;
+  for (const key of CONVERSATION_KEYS) {
+    const added = appended[key];
+    if (!added || added.length === 0) continue;
+    const shown = visible(after.rule[key], added as EntryOf<typeof key>[]);
+    if (shown.length > 0) {
+      append[key] = shown;
+      appendedAny = true;
+    }
+  }
+  if (appendedAny) update.append = append as ViewUpdate["append"];
+  return update;
 }
 
 const STEPPED_OUT_EVENTS: ReadonlySet<EngineEvent["type"]> = new Set(["stepped-out", "brought-back", "session-ended"]);
 
 /** The events among `events` that `seat` may learn of, judged on the state after the command. */
-export function filterEvents(state: SessionState, seat: Seat, events: EngineEvent[]): EngineEvent[] {
+export function filterEvents(state: SessionCore, seat: Seat, events: EngineEvent[]): EngineEvent[] {
   if (seat === "therapist") return [...events];
   if (!state.admitted[seat]) return [];
   if (state.steppedOut === seat) return events.filter((e) => STEPPED_OUT_EVENTS.has(e.type));

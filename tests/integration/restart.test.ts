@@ -7,7 +7,6 @@ import { createClient } from "redis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { nextMove } from "../../client/headless/bot.ts";
 import { Participant } from "../../client/headless/participant.ts";
-import { hashToken } from "../../server/tokens.ts";
 import type { SessionView, TranscriptEntry } from "../../shared/protocol.ts";
 import { REDIS_URL, redisAvailable, requireService } from "../support/env.ts";
 import { type AttuneProcess, startAttuneProcess } from "../support/redis-server.ts";
@@ -189,7 +188,8 @@ describe.skipIf(!redisUp)("restart of the server process with RedisStore", { tim
     await Promise.all([a2.waitForVersion(b2.version), b2.waitForVersion(a2.version)]);
     for (const p of [a2, b2]) {
       expect(progress(p.view)).toEqual(before.progress);
-      expect(p.version).toBeGreaterThan(before.version);
+      // Presence may flip while nobody is connected; nothing else moved.
+      expect(p.version).toBeGreaterThanOrEqual(before.version);
       expectTranscriptKept(p.view.transcript, before.transcript, said);
     }
 
@@ -213,20 +213,19 @@ describe.skipIf(!redisUp)("session TTL in Redis", () => {
     const created = await createTestSession(server.url, { mode: "guided", channel: "typed", agenda: [] });
     const createdBy = Date.now();
 
-    const keys = await keysWithTtl(prefix);
-    // The session's record, its links, and one token key per seat (stored by hash, never the token itself).
-    expect([...keys.keys()].sort()).toEqual(
-      [
-        `${prefix}s:{${created.id}}`,
-        `${prefix}s:{${created.id}}:links`,
-        `${prefix}t:${hashToken(tokenOf(created.links.a))}`,
-        `${prefix}t:${hashToken(tokenOf(created.links.b))}`,
-      ].sort(),
-    );
+    const sessionKeys = async () =>
+      new Map([...(await keysWithTtl(prefix))].filter(([key]) => key.includes(`{${created.id}}`)));
+    const keys = await sessionKeys();
+    // The session's core and its links (its lists appear with their first entries); tokens only as hashes, in
+    // the links hash, never as keys of their own.
+    expect([...keys.keys()].sort()).toEqual([`${prefix}s:{${created.id}}`, `${prefix}s:{${created.id}}:links`].sort());
     for (const [key, pttl] of keys) {
       expect(pttl, key).toBeGreaterThan(0);
       expect(pttl, key).toBeLessThanOrEqual(ttlMs);
     }
+    const everything = JSON.stringify([...(await keysWithTtl(prefix)).keys()]);
+    for (const link of [created.links.a, created.links.b])
+      expect(everything).not.toContain(tokenOf(link).split(".")[1]!);
 
     // Activity (a partner joining changes presence) renews every key, not just the record: each now has more
     // time left than any key could have had without renewal.
@@ -236,14 +235,17 @@ describe.skipIf(!redisUp)("session TTL in Redis", () => {
     // The snapshot may precede the presence change; once the view shows it, it is stored.
     await a.waitFor((v) => v.presence.a);
     const withoutRenewal = ttlMs - (Date.now() - createdBy);
-    const renewed = await keysWithTtl(prefix);
-    expect(renewed.size).toBe(4);
+    const renewed = await sessionKeys();
+    // The presence change is in the log now.
+    expect([...renewed.keys()]).toContain(`${prefix}s:{${created.id}}:log`);
     for (const [key, pttl] of renewed) expect(pttl, key).toBeGreaterThan(withoutRenewal);
+    // The registry of processes keeps every key with a time to live as well.
+    for (const [key, pttl] of await keysWithTtl(prefix)) expect(pttl, key).toBeGreaterThan(0);
     a.close();
 
     // After the TTL with no activity, everything is gone and the links are refused at the handshake.
     const deadline = Date.now() + 5_000;
-    while ((await keysWithTtl(prefix)).size > 0) {
+    while ((await sessionKeys()).size > 0) {
       if (Date.now() > deadline) throw new Error("session keys did not expire");
       await sleep(100);
     }

@@ -3,17 +3,46 @@
  * refusal must leave the state exactly as it was, and time only moves when the test says so.
  */
 import { expect } from "vitest";
-import { type ApplyResult, apply, createSession, type SessionInit, viewFor } from "../../shared/engine.ts";
+import { applyUpdate } from "../../shared/delta.ts";
+import {
+  type ApplyResult,
+  apply,
+  coreOf,
+  createSession,
+  type SessionInit,
+  updateFor,
+  viewFor,
+} from "../../shared/engine.ts";
 import type {
   Actor,
   Channel,
   Command,
   CommandError,
   EngineEvent,
+  LogEntry,
   Partner,
+  Seat,
   SessionState,
   SystemCommand,
 } from "../../shared/protocol.ts";
+
+/**
+ * Checks that every seat's update for this command, applied to its view before, gives exactly its view after —
+ * the way a client follows the session — and that the core alone yields the same next core as the whole state.
+ */
+export function expectUpdatesFollow(before: SessionState, result: Extract<ApplyResult, { ok: true }>, seats: Seat[]) {
+  const fromCore = apply(coreOf(before), result.entry.command, result.entry.actor, result.entry.at);
+  expect(fromCore.ok).toBe(true);
+  if (!fromCore.ok) return;
+  expect(fromCore.state).toEqual(coreOf(result.state));
+  expect(fromCore.appended).toEqual(result.appended);
+  for (const seat of seats) {
+    const update = updateFor(coreOf(before), fromCore.state, fromCore.appended, seat, result.events);
+    const fresh = viewFor(result.state, seat);
+    if (update === null) continue;
+    expect(applyUpdate(viewFor(before, seat), update), `${seat}'s update at v${update.version}`).toEqual(fresh);
+  }
+}
 
 /** Applies a command that must be accepted; fails the test with the engine's error otherwise. */
 export function act(
@@ -21,7 +50,7 @@ export function act(
   actor: Actor,
   command: Command | SystemCommand,
   now: number,
-): { state: SessionState; events: EngineEvent[] } {
+): { state: SessionState; events: EngineEvent[]; entry: LogEntry } {
   const before = structuredClone(state);
   const result: ApplyResult = apply(state, command, actor, now);
   expect(state, "apply must not mutate its input").toEqual(before);
@@ -29,7 +58,8 @@ export function act(
     throw new Error(`${actor} ${command.type} refused: ${result.error.code} (${result.error.message})`);
   }
   expect(result.state.version).toBe(state.version + 1);
-  return { state: result.state, events: result.events };
+  expectUpdatesFollow(state, result, state.mode === "therapist" ? ["a", "b", "therapist"] : ["a", "b"]);
+  return { state: result.state, events: result.events, entry: result.entry };
 }
 
 /** Applies a command that must be refused with `code`, and checks the state did not change. */
@@ -56,6 +86,8 @@ export class Table {
   readonly init: SessionInit;
   /** Events of the last accepted command. */
   events: EngineEvent[] = [];
+  /** Every accepted command, in order. */
+  readonly log: LogEntry[] = [];
 
   constructor(channel: Channel, agenda: string[], start = 1_700_000_000_000) {
     this.init = { id: `play-${channel}`, mode: "guided", channel, agenda, createdAt: start };
@@ -70,9 +102,10 @@ export class Table {
   /** Moves the clock, then applies a command that must be accepted. */
   act(actor: Actor, command: Command | SystemCommand, advanceMs = 1000): SessionState {
     this.now += advanceMs;
-    const { state, events } = act(this.state, actor, command, this.now);
+    const { state, events, entry } = act(this.state, actor, command, this.now);
     this.state = state;
     this.events = events;
+    this.log.push(entry);
     return state;
   }
 
@@ -93,6 +126,6 @@ export class Table {
 
   /** `seat`'s view right now. */
   view(seat: Partner | "therapist") {
-    return viewFor(this.state, seat, this.now);
+    return viewFor(this.state, seat);
   }
 }

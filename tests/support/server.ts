@@ -10,7 +10,14 @@ import { type Config, loadConfig } from "../../server/config.ts";
 import { type Logger, silentLogger } from "../../server/log.ts";
 import type { SessionStore } from "../../server/store/types.ts";
 
-export type TestServerOptions = Partial<Config> & { store?: SessionStore; logger?: Logger; clientDir?: string };
+export type TestServerOptions = Partial<Config> & {
+  store?: SessionStore;
+  logger?: Logger;
+  clientDir?: string;
+  /** Presence grace in ms (default here 150, so suites need not wait the production grace on every leave). */
+  presenceGraceMs?: number;
+  beatMs?: number;
+};
 
 const running = new Set<RunningAttune>();
 let hooked = false;
@@ -20,9 +27,16 @@ let hooked = false;
  * closed in an afterAll of the file that started it; calling close() earlier is fine.
  */
 export async function startTestServer(overrides: TestServerOptions = {}): Promise<RunningAttune> {
-  const { store, logger, clientDir, ...configOverrides } = overrides;
+  const { store, logger, clientDir, presenceGraceMs, beatMs, ...configOverrides } = overrides;
   const config: Config = { ...loadConfig({}), host: "127.0.0.1", port: 0, logLevel: "silent", ...configOverrides };
-  const server = await startAttune({ config, store, clientDir, logger: logger ?? silentLogger() });
+  const server = await startAttune({
+    config,
+    store,
+    clientDir,
+    logger: logger ?? silentLogger(),
+    presenceGraceMs: presenceGraceMs ?? 150,
+    beatMs,
+  });
   const tracked: RunningAttune = {
     ...server,
     close: async () => {

@@ -177,8 +177,8 @@ function expectFinished(def: ExerciseDefinition, outcome: Outcome): void {
   for (const seat of ["a", "b"] as const) {
     table.refuse(seat, table.typed ? { type: "say", text: "late" } : { type: "say" }, "NO_ACTIVE_EXERCISE");
   }
-  expect(table.state.log).toHaveLength(table.state.version);
-  expect(replay(table.init, table.state.log)).toEqual(table.state);
+  expect(table.log).toHaveLength(table.state.version);
+  expect(replay(table.init, table.log)).toEqual(table.state);
 }
 
 const ORDERS = ["a", "b"] as const;

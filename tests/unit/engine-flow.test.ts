@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { apply, createSession, nextDeadline, replay } from "../../shared/engine.ts";
 import type { SessionState } from "../../shared/protocol.ts";
-import { act, CHECKIN, deepFreeze, guidedSession, initFor, T0, therapistSession } from "./fixtures.ts";
+import { act, CHECKIN, deepFreeze, guidedSession, initFor, logOf, T0, therapistSession } from "./fixtures.ts";
 
 const at = (seconds: number) => T0 + seconds * 1000;
 
@@ -28,7 +28,6 @@ describe("createSession", () => {
       paused: null,
       timeOut: null,
       steppedOut: null,
-      log: [],
       custom: [],
     });
   });
@@ -324,7 +323,7 @@ describe("versions, log, purity and replay", () => {
     const s2 = act(s1, "a", { type: "start-exercise" }, at(2), { expectedVersion: 1 });
     expect(s1.presence.a).toBe(true);
     expect([s0.version, s1.version, s2.version]).toEqual([0, 1, 2]);
-    expect(s2.log).toEqual([
+    expect(logOf(s2)).toEqual([
       { v: 1, at: at(1), actor: "system", command: { type: "presence", seat: "a", online: true } },
       { v: 2, at: at(2), actor: "a", command: { type: "start-exercise" } },
     ]);
@@ -349,13 +348,13 @@ describe("versions, log, purity and replay", () => {
     s = act(s, "therapist", { type: "note", text: "private" }, at(3));
     s = act(s, "system", { type: "time-up" }, at(61));
     s = act(s, "a", { type: "call-time-out" }, at(70));
-    expect(replay(init, s.log)).toStrictEqual(s);
+    expect(replay(init, logOf(s))).toStrictEqual(s);
     expect(JSON.parse(JSON.stringify(s))).toStrictEqual(s);
   });
 
   it("the uploaded definition is logged in its validated form", () => {
     const { state } = therapistSession();
-    const entry = state.log.find((e) => e.command.type === "add-exercise");
+    const entry = logOf(state).find((e) => e.command.type === "add-exercise");
     expect(entry?.command).toEqual({ type: "add-exercise", definition: state.custom[0] });
     expect(state.custom.map((d) => d.id)).toContain(CHECKIN.id);
   });

@@ -2,24 +2,38 @@
  * Property tests over random command sequences (random seats, commands, payloads, times and garbage):
  * the engine never throws, a turn always has exactly one speaker, the version grows by one per applied
  * command and never on a refusal, refusals and allowedCommands agree, partners' views never leak what is not
- * theirs to see, and replaying the log rebuilds the state.
+ * theirs to see, every seat that follows the session by updates holds exactly the view a fresh snapshot gives
+ * (and no update carries what that seat may not see), and replaying the log rebuilds the state.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { applyUpdate } from "../../shared/delta.ts";
 import {
+  type ApplyResult,
   allowedCommands,
   apply,
+  coreOf,
   createSession,
   eventsFor,
   nextDeadline,
   replay,
   type SessionInit,
+  updateFor,
   viewFor,
 } from "../../shared/engine.ts";
 import { CATALOGUE } from "../../shared/catalogue/index.ts";
-import type { Actor, Command, CommandType, Partner, SessionState } from "../../shared/protocol.ts";
+import type {
+  Actor,
+  Command,
+  CommandType,
+  LogEntry,
+  Partner,
+  Seat,
+  SessionState,
+  SessionView,
+} from "../../shared/protocol.ts";
 import { COMMAND_TYPES, otherPartner } from "../../shared/protocol.ts";
-import { act, deepFreeze, FIXTURES, FLOOR, initFor, SAMPLE, T0 } from "./fixtures.ts";
+import { act, deepFreeze, FIXTURES, FLOOR, initFor, logOf, SAMPLE, T0 } from "./fixtures.ts";
 
 const ACTORS: Actor[] = ["a", "b", "therapist", "system"];
 const RARE = new Map<CommandType, number>([
@@ -197,6 +211,30 @@ function choose(
   return { who: first, type: COMMAND_TYPES[move.pick % COMMAND_TYPES.length]! };
 }
 
+/** Fails when `json` (a view or an update of `seat`) holds anything `seat` may not see in `state`. */
+function expectNoLeak(state: SessionState, seat: Seat, json: string): void {
+  const notes = state.notes.map((n) => n.text);
+  if (seat === "therapist") {
+    // The therapist waits for the reveal like the other partner.
+    for (const answer of Object.values(state.turn?.answers ?? {}))
+      if (answer.note) expect(json).not.toContain(answer.note);
+    return;
+  }
+  const other = otherPartner(seat);
+  // Notes carry unique marks; ratings and feelings are too small a domain for a substring search.
+  const hidden = state.turn?.answers[other];
+  if (hidden?.note) expect(json).not.toContain(hidden.note);
+  for (const text of notes) expect(json).not.toContain(text);
+  for (const n of state.nudges.filter((x) => x.to === other)) expect(json).not.toContain(n.text);
+  if (state.steppedOut === seat) for (const m of state.privateMessages) expect(json).not.toContain(m.text);
+  for (const m of state.privateMessages.filter((x) => x.with !== seat)) expect(json).not.toContain(m.text);
+  if (!state.admitted[seat]) {
+    for (const name of Object.values(state.names)) expect(json).not.toContain(name);
+    expect(json).not.toContain('"transcript":[{');
+    for (const t of state.transcript) if (t.text) expect(json).not.toContain(t.text);
+  }
+}
+
 /** Checks every invariant that must hold of one state. */
 function checkState(state: SessionState, now: number): void {
   expect(state.phase === "exercise").toBe(state.turn !== null);
@@ -206,40 +244,68 @@ function checkState(state: SessionState, now: number): void {
   }
   const running = state.turn?.deadline !== undefined && !state.paused && !state.timeOut && !state.steppedOut;
   expect(nextDeadline(state)).toBe(running ? state.turn?.deadline : undefined);
-  const notes = state.notes.map((n) => n.text);
-  const privates = state.privateMessages.map((m) => m.text);
   for (const seat of ["a", "b"] as const) {
-    const view = viewFor(state, seat, now);
-    const json = JSON.stringify(view);
-    const other = otherPartner(seat);
+    const view = viewFor(state, seat);
     if (view.exercise) {
       // Exactly one speaker: the speaker and the listener are the two partners.
       expect(view.exercise.speaker).toBe(state.turn?.speaker);
       expect(view.exercise.listener).toBe(otherPartner(view.exercise.speaker));
       expect(view.exercise.step.yourAnswer).toEqual(state.turn?.answers[seat]);
     }
-    // Notes carry unique marks; ratings and feelings are too small a domain for a substring search.
-    const hidden = state.turn?.answers[other];
-    if (hidden?.note) expect(json).not.toContain(hidden.note);
-    for (const text of notes) expect(json).not.toContain(text);
-    for (const n of state.nudges.filter((x) => x.to === other)) expect(json).not.toContain(n.text);
-    if (state.steppedOut === seat) for (const text of privates) expect(json).not.toContain(text);
-    if (!state.admitted[seat]) {
-      expect(view.waiting).toBe(true);
-      for (const name of Object.values(state.names)) expect(json).not.toContain(name);
-      expect(json).not.toContain('"transcript":[{');
-    }
+    if (!state.admitted[seat]) expect(view.waiting).toBe(true);
+    expectNoLeak(state, seat, JSON.stringify(view));
   }
-  const therapist = JSON.stringify(viewFor(state, "therapist", now));
-  const unrevealed = Object.values(state.turn?.answers ?? {});
-  for (const answer of unrevealed) if (answer.note) expect(therapist).not.toContain(answer.note);
+  expectNoLeak(state, "therapist", JSON.stringify(viewFor(state, "therapist")));
+  void now;
 }
 
-/** Runs one random sequence from `start`, checking the per-command invariants; returns the final state. */
-function run(start: SessionState, list: Move[]): SessionState {
+/**
+ * Every seat follows the session as a client does: it holds a view, applies each update to it, and takes a fresh
+ * snapshot only when the update says it must. At every version its view must be exactly a fresh snapshot's, and no
+ * update may carry what the seat may not see.
+ */
+function followUpdates(
+  followed: Map<Seat, SessionView>,
+  before: SessionState,
+  result: Extract<ApplyResult<SessionState>, { ok: true }>,
+): void {
+  const next = result.state;
+  const fromCore = apply(coreOf(before), result.entry.command, result.entry.actor, result.entry.at);
+  if (!fromCore.ok) throw new Error(`the core alone refused what the whole state took: ${fromCore.error.code}`);
+  expect(fromCore.state).toEqual(coreOf(next));
+  for (const [seat, view] of followed) {
+    const update = updateFor(coreOf(before), fromCore.state, fromCore.appended, seat, result.events);
+    const fresh = viewFor(next, seat);
+    if (update === null) {
+      // Only a change of what older entries the seat may see calls for a snapshot.
+      const moved =
+        isPartnerSeat(seat) &&
+        (before.admitted[seat] !== next.admitted[seat] || (before.steppedOut === seat) !== (next.steppedOut === seat));
+      expect(moved, `${seat} was sent to a snapshot at v${next.version} without cause`).toBe(true);
+      followed.set(seat, fresh);
+      continue;
+    }
+    expect(update.from).toBe(view.version);
+    expect(update.version).toBe(next.version);
+    expectNoLeak(next, seat, JSON.stringify(update));
+    const applied = applyUpdate(view, update);
+    expect(applied, `${seat} at v${next.version}`).toEqual(fresh);
+    followed.set(seat, applied);
+  }
+}
+
+function isPartnerSeat(seat: Seat): seat is Partner {
+  return seat === "a" || seat === "b";
+}
+
+/** Runs one random sequence from `start`, checking the per-command invariants; returns the final state and log. */
+function run(start: SessionState, list: Move[], startLog: LogEntry[] = []): { state: SessionState; log: LogEntry[] } {
   let state = deepFreeze(start);
   let now = T0;
   const marks = new Marks();
+  const log = [...startLog];
+  const seats: Seat[] = state.mode === "therapist" ? ["a", "b", "therapist"] : ["a", "b"];
+  const followed = new Map<Seat, SessionView>(seats.map((seat) => [seat, viewFor(state, seat)]));
   for (const move of list) {
     now += move.dt;
     let actor: unknown;
@@ -257,9 +323,9 @@ function run(start: SessionState, list: Move[]): SessionState {
       actor = move.actor;
       command = move.command;
     }
-    let result: ReturnType<typeof apply> | undefined;
+    let result: ApplyResult<SessionState> | undefined;
     expect(() => {
-      result = apply(state, command, actor as Actor, now, options);
+      result = apply<SessionState>(state, command, actor as Actor, now, options);
     }).not.toThrow();
     if (!result) throw new Error("no result");
     if (!result.ok) {
@@ -277,10 +343,15 @@ function run(start: SessionState, list: Move[]): SessionState {
     }
     const next = result.state;
     expect(next.version).toBe(state.version + 1);
-    expect(next.log).toHaveLength(state.log.length + 1);
-    expect(next.log.at(-1)).toMatchObject({ v: next.version, at: now, actor });
+    expect(result.entry).toMatchObject({ v: next.version, at: now, actor });
+    log.push(result.entry);
     // Append-only: every earlier entry is still there, untouched (the engine shares unchanged entries).
-    expect(next.log.slice(0, -1).every((entry, i) => entry === state.log[i])).toBe(true);
+    for (const key of ["transcript", "checkIns", "nudges", "notes", "privateMessages"] as const) {
+      const added = result.appended[key] ?? [];
+      expect(next[key]).toHaveLength(state[key].length + added.length);
+      expect(next[key].slice(0, state[key].length).every((entry, i) => entry === state[key][i])).toBe(true);
+    }
+    followUpdates(followed, state, result);
     for (const seat of ["a", "b"] as const) {
       const events = eventsFor(next, seat, result.events);
       if (!next.admitted[seat]) expect(events).toEqual([]);
@@ -289,7 +360,7 @@ function run(start: SessionState, list: Move[]): SessionState {
     checkState(next, now);
     state = deepFreeze(next);
   }
-  return state;
+  return { state, log };
 }
 
 function therapistStart(init: SessionInit): SessionState {
@@ -325,8 +396,9 @@ describe.each(SETUPS)("random command sequences ($name)", ({ init, start }) => {
   it("keep every invariant, and the log replays to the same state", () => {
     fc.assert(
       fc.property(moves, (list) => {
-        const end = run(start(init), list);
-        expect(replay(init, end.log)).toStrictEqual(end);
+        const first = start(init);
+        const end = run(first, list, logOf(first));
+        expect(replay(init, end.log)).toStrictEqual(end.state);
       }),
       { numRuns: 75 },
     );
@@ -338,9 +410,9 @@ describe("the sequences reach the interesting places", () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(moves, (list) => {
-        const end = run(therapistStart(SETUPS[0]!.init), list);
-        for (const entry of end.log) seen.add(entry.command.type);
-        for (const entry of end.log)
+        const { state: end, log } = run(therapistStart(SETUPS[0]!.init), list);
+        for (const entry of log) seen.add(entry.command.type);
+        for (const entry of log)
           if (entry.command.type === "start-exercise") seen.add(`start:${entry.command.exerciseId}`);
         for (const t of end.transcript) seen.add(`${t.kind}:${t.stepId}`);
         if (end.completed.length > 0) seen.add("completed");

@@ -37,7 +37,7 @@ describe("waiting room", () => {
     s = act(s, "therapist", { type: "start-exercise", exerciseId: "fx-dialogue" });
     s = act(s, "therapist", { type: "message-both", text: "Welcome, both." });
     s = act(s, "system", { type: "presence", seat: "therapist", online: true });
-    const view = viewFor(s, "a", T0);
+    const view = viewFor(s, "a");
     expect(view).toMatchObject({
       waiting: true,
       names: {},
@@ -59,7 +59,7 @@ describe("waiting room", () => {
     expect(r.ok && r.events).toEqual([{ type: "admitted", partner: "b" }]);
     if (!r.ok) return;
     expect(r.state.admitted).toEqual({ a: false, b: true });
-    expect(viewFor(r.state, "b", T0).waiting).toBe(false);
+    expect(viewFor(r.state, "b").waiting).toBe(false);
     const r2 = apply(r.state, { type: "admit", partners: ["a", "b"] }, "therapist", T0);
     expect(r2.ok && r2.events).toEqual([{ type: "admitted", partner: "a" }]);
   });
@@ -121,11 +121,11 @@ describe("coaching and privacy", () => {
     const r = apply(s, { type: "nudge", to: "b", text: "Try starting with 'I feel'." }, "therapist", at(1));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(viewFor(r.state, "b", T0).nudges).toEqual([
+    expect(viewFor(r.state, "b").nudges).toEqual([
       { v: s.version + 1, at: at(1), to: "b", text: "Try starting with 'I feel'." },
     ]);
-    expect(viewFor(r.state, "therapist", T0).nudges).toHaveLength(1);
-    expect(JSON.stringify(viewFor(r.state, "a", T0))).not.toContain("I feel'");
+    expect(viewFor(r.state, "therapist").nudges).toHaveLength(1);
+    expect(JSON.stringify(viewFor(r.state, "a"))).not.toContain("I feel'");
     expect(eventsFor(r.state, "a", r.events)).toEqual([]);
     expect(eventsFor(r.state, "b", r.events)).toEqual([{ type: "nudged", to: "b" }]);
     expect(eventsFor(r.state, "therapist", r.events)).toEqual([{ type: "nudged", to: "b" }]);
@@ -137,22 +137,20 @@ describe("coaching and privacy", () => {
     s = act(s, "therapist", { type: "note", text: "Ben interrupts when anxious." }, at(3));
     expect(s.transcript.at(-1)).toMatchObject({ seat: "therapist", kind: "message", text: "Take a breath together." });
     for (const seat of ["a", "b"] as const) {
-      const view = viewFor(s, seat, T0);
+      const view = viewFor(s, seat);
       expect(view.notes).toEqual([]);
       expect(JSON.stringify(view)).not.toContain("interrupts");
       expect(view.transcript.at(-1)?.text).toBe("Take a breath together.");
     }
-    expect(viewFor(s, "therapist", T0).notes).toEqual([
-      { v: s.version, at: at(3), text: "Ben interrupts when anxious." },
-    ]);
+    expect(viewFor(s, "therapist").notes).toEqual([{ v: s.version, at: at(3), text: "Ben interrupts when anxious." }]);
   });
 
   it("hides an unrevealed answer from the other partner and the therapist, then reveals both", () => {
     let s = therapistIn("fx-checkin");
     s = act(s, "a", { type: "answer", answer: { rating: 2, feeling: "sad", note: "secret-of-ann" } });
-    const a = viewFor(s, "a", T0);
-    const b = viewFor(s, "b", T0);
-    const t = viewFor(s, "therapist", T0);
+    const a = viewFor(s, "a");
+    const b = viewFor(s, "b");
+    const t = viewFor(s, "therapist");
     expect(a.exercise?.step).toMatchObject({ answered: { a: true, b: false }, yourMove: false });
     expect(a.exercise?.step.yourAnswer).toEqual({ rating: 2, feeling: "sad", note: "secret-of-ann" });
     expect(b.exercise?.step).toMatchObject({ answered: { a: true, b: false }, yourMove: true });
@@ -162,7 +160,7 @@ describe("coaching and privacy", () => {
     expect(JSON.stringify(t)).not.toContain("secret-of-ann");
     s = act(s, "b", { type: "answer", answer: { rating: 9, feeling: "calm" } });
     for (const seat of ["a", "b", "therapist"] as const) {
-      expect(viewFor(s, seat, T0).checkIns[0]?.answers.a.note).toBe("secret-of-ann");
+      expect(viewFor(s, seat).checkIns[0]?.answers.a.note).toBe("secret-of-ann");
     }
   });
 
@@ -176,17 +174,14 @@ describe("coaching and privacy", () => {
     expect(nextDeadline(s)).toBeUndefined();
     s = act(s, "therapist", { type: "private-message", text: "How are you, really?" }, at(11));
     s = act(s, "a", { type: "private-message", text: "Scared to say it." }, at(12));
-    const b = viewFor(s, "b", T0);
+    const b = viewFor(s, "b");
     expect(b.steppedOut).toBe("b");
     expect(b.privateMessages).toEqual([]);
     expect(JSON.stringify(b)).not.toContain("Scared");
     expect(b.allowed.every((c) => c.code === "STEPPED_OUT")).toBe(true);
-    expect(viewFor(s, "a", T0).steppedOut).toBe("b");
-    expect(viewFor(s, "a", T0).privateMessages.map((m) => m.text)).toEqual([
-      "How are you, really?",
-      "Scared to say it.",
-    ]);
-    expect(viewFor(s, "therapist", T0).privateMessages).toHaveLength(2);
+    expect(viewFor(s, "a").steppedOut).toBe("b");
+    expect(viewFor(s, "a").privateMessages.map((m) => m.text)).toEqual(["How are you, really?", "Scared to say it."]);
+    expect(viewFor(s, "therapist").privateMessages).toHaveLength(2);
     expect(eventsFor(s, "b", out.events)).toEqual([{ type: "stepped-out", partner: "b" }]);
     expect(eventsFor(s, "b", ALL_EVENTS).map((e) => e.type)).toEqual(["stepped-out", "brought-back", "session-ended"]);
     const back = apply(s, { type: "bring-back" }, "therapist", at(100));
@@ -195,7 +190,7 @@ describe("coaching and privacy", () => {
     expect(back.state.steppedOut).toBeNull();
     expect(back.state.turn).toMatchObject({ stepId: "talk", speaker: "a", deadline: at(150) });
     expect(eventsFor(back.state, "b", back.events)).toEqual([{ type: "brought-back" }]);
-    expect(viewFor(back.state, "b", T0).privateMessages).toEqual([]);
+    expect(viewFor(back.state, "b").privateMessages).toEqual([]);
   });
 
   it("the therapist hears every event; a partner all but a nudge to the other", () => {
@@ -208,8 +203,8 @@ describe("coaching and privacy", () => {
 describe("views", () => {
   it("shows each role its own prompt and stems, falling back to 'all', and whose move it is", () => {
     const s = act(guidedSession(), "a", { type: "start-exercise", exerciseId: "fx-dialogue", firstSpeaker: "b" });
-    const b = viewFor(s, "b", T0);
-    const a = viewFor(s, "a", T0);
+    const b = viewFor(s, "b");
+    const a = viewFor(s, "a");
     expect(b.exercise).toMatchObject({
       id: "fx-dialogue",
       speaker: "b",
@@ -237,14 +232,14 @@ describe("views", () => {
   it("shows options, timers and answer fields", () => {
     let s = therapistIn("fx-dialogue");
     s = act(act(s, "a", { type: "say", text: "x" }), "b", { type: "say", text: "y" }, at(1));
-    const step = viewFor(s, "a", T0).exercise?.step;
+    const step = viewFor(s, "a").exercise?.step;
     expect(step?.options?.map((o) => o.id)).toEqual(["got-it", "not-quite", "more", "swap", "stop"]);
     expect(step).toMatchObject({ deadline: at(31), durationSeconds: 30, yourMove: true });
-    const t = viewFor(s, "therapist", T0);
+    const t = viewFor(s, "therapist");
     expect(t.exercise?.step).toMatchObject({ role: "therapist", prompt: "Did that land?", yourMove: false });
     const paused = act(s, "therapist", { type: "pause" }, at(11));
-    expect(viewFor(paused, "a", T0).exercise?.step).toMatchObject({ remainingMs: 20_000 });
-    const checkin = viewFor(therapistIn("fx-checkin"), "b", T0).exercise?.step;
+    expect(viewFor(paused, "a").exercise?.step).toMatchObject({ remainingMs: 20_000 });
+    const checkin = viewFor(therapistIn("fx-checkin"), "b").exercise?.step;
     expect(checkin?.answerFields).toEqual({
       rating: { min: 1, max: 10 },
       feelings: ["calm", "tense", "sad"],
@@ -255,7 +250,7 @@ describe("views", () => {
   it("lists the agenda with titles, uploads included, and an uploaded exercise runs", () => {
     let s = therapistSession().state;
     s = act(s, "therapist", { type: "add-exercise", definition: { ...FLOOR, id: "fx-new", title: "New one" } });
-    const agenda = viewFor(s, "a", T0).agenda;
+    const agenda = viewFor(s, "a").agenda;
     expect(agenda[0]?.id).toBe("check-in");
     expect(agenda.at(-1)).toEqual({ id: "fx-new", title: "New one", summary: FLOOR.summary });
     s = act(s, "therapist", { type: "start-exercise", exerciseId: "fx-new" });

@@ -5,7 +5,7 @@
 import { expect } from "vitest";
 import { type ApplyOptions, apply, createSession, type SessionInit } from "../../shared/engine.ts";
 import type { ExerciseDefinition } from "../../shared/exercise-format.ts";
-import type { Actor, Command, CommandType, ErrorCode, SessionState } from "../../shared/protocol.ts";
+import type { Actor, Command, CommandType, ErrorCode, LogEntry, SessionState } from "../../shared/protocol.ts";
 
 /** Speaker says, listener mirrors, speaker checks: every kind of loop a dialogue has. Two cycles. */
 export const DIALOGUE = {
@@ -206,7 +206,21 @@ export function act(
     throw new Error(
       `expected ${JSON.stringify(command)} by ${actor} to apply: ${result.error.code} ${result.error.message}`,
     );
+  remember(result.state, [...logOf(state), result.entry]);
   return result.state;
+}
+
+/** The log entries of the commands that led to each state built here (the engine returns them one by one). */
+const logs = new WeakMap<object, LogEntry[]>();
+
+/** Records that `state` was reached by `log`. */
+export function remember(state: SessionState, log: LogEntry[]): void {
+  logs.set(state, log);
+}
+
+/** The log that led to `state` through act() (empty for a state made by createSession). */
+export function logOf(state: SessionState): LogEntry[] {
+  return logs.get(state) ?? [];
 }
 
 /** Freezes a value deeply so that any mutation by the engine throws (ESM modules run in strict mode). */

@@ -48,7 +48,10 @@ function viewAt(version: number, seat: "a" | "b" = "a"): SessionView {
     nudges: [],
     notes: [],
     privateMessages: [],
-    allowed: [],
+    allowed: [
+      { type: "post", allowed: true },
+      { type: "pause", allowed: true },
+    ],
   };
 }
 
@@ -165,10 +168,10 @@ describe("updates", () => {
     p.on("events", (events) => {
       for (const e of events) if (e.type === "step-changed") eventSteps.push(e.stepId);
     });
-    socket!.emit("update", { version: 3, view: viewAt(3), events: [stepChanged("three")] });
-    socket!.emit("update", { version: 2, view: viewAt(2), events: [stepChanged("two")] });
-    socket!.emit("update", { version: 2, view: viewAt(2), events: [stepChanged("again")] });
-    socket!.emit("update", { version: 4, view: viewAt(4), events: [stepChanged("four")] });
+    socket!.emit("update", { version: 3, from: 2, events: [stepChanged("three")] });
+    socket!.emit("update", { version: 2, from: 1, events: [stepChanged("two")] });
+    socket!.emit("update", { version: 2, from: 1, events: [stepChanged("again")] });
+    socket!.emit("update", { version: 4, from: 3, events: [stepChanged("four")] });
     await p.waitForVersion(4, 2000);
     expect(seen).toEqual([2, 3, 4]);
     // The late version arrived within the grace period: no snapshot was needed.
@@ -186,15 +189,50 @@ describe("updates", () => {
     const p = await join(h);
     h.version = 5;
     // Version 2 never comes: the participant must fetch the state rather than wait forever.
-    socket!.emit("update", { version: 3, view: viewAt(3), events: [] });
+    socket!.emit("update", { version: 3, from: 2, events: [] });
     await p.waitForVersion(5, 2000);
     expect(h.resyncs).toBe(1);
     // An update the snapshot already covers changes nothing; the next one applies.
-    socket!.emit("update", { version: 4, view: viewAt(4), events: [] });
-    socket!.emit("update", { version: 6, view: viewAt(6), events: [] });
+    socket!.emit("update", { version: 4, from: 3, events: [] });
+    socket!.emit("update", { version: 6, from: 5, events: [] });
     await p.waitForVersion(6, 2000);
     expect(p.version).toBe(6);
     expect(h.resyncs).toBe(1);
+  });
+
+  it("applies what an update changed: set fields, appended entries and changed allowed entries", async () => {
+    let socket: ServerSocket | undefined;
+    const h = await startHarness((s) => {
+      socket = s;
+    });
+    h.version = 1;
+    const p = await join(h);
+    const entry = { v: 2, at: 5, seat: "a" as const, kind: "post" as const, text: "hello there" };
+    const allowed = {
+      type: "post" as const,
+      allowed: false,
+      code: "PAUSED" as const,
+      reason: "The exercise is paused.",
+    };
+    socket!.emit("update", {
+      version: 2,
+      from: 1,
+      set: { phase: "ended" },
+      append: { transcript: [entry] },
+      allowed: [allowed],
+      events: [],
+    });
+    const view = await p.waitForVersion(2, 2000);
+    expect(view.phase).toBe("ended");
+    expect(view.transcript).toEqual([...viewAt(1).transcript, entry]);
+    expect(view.allowed.find((c) => c.type === "post")).toEqual(allowed);
+    expect(view.allowed).toHaveLength(viewAt(1).allowed.length);
+    // Every other field is the snapshot's.
+    expect({ ...view, phase: "lobby", transcript: [], allowed: [], version: 1 }).toEqual({
+      ...viewAt(1),
+      transcript: [],
+      allowed: [],
+    });
   });
 
   it("waitFor rejects on time-out and resolves on a matching view", async () => {
@@ -205,7 +243,7 @@ describe("updates", () => {
     const p = await join(h);
     await expect(p.waitFor((v) => v.phase === "ended", 50)).rejects.toThrow(/not met within 50 ms/);
     const waiting = p.waitFor((v) => v.phase === "ended", 2000);
-    socket!.emit("update", { version: 1, view: { ...viewAt(1), phase: "ended" }, events: [] });
+    socket!.emit("update", { version: 1, from: 0, set: { phase: "ended" }, events: [] });
     await expect(waiting).resolves.toMatchObject({ phase: "ended", version: 1 });
   });
 });

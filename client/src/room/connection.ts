@@ -4,6 +4,7 @@
  */
 import { nanoid } from "nanoid";
 import { io, type Socket } from "socket.io-client";
+import { applyUpdate, updateFits } from "../../../shared/delta.ts";
 import type {
   ClientToServerEvents,
   Command,
@@ -11,6 +12,7 @@ import type {
   EngineEvent,
   ServerToClientEvents,
   SessionView,
+  ViewUpdate,
 } from "../../../shared/protocol.ts";
 
 export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "closed";
@@ -32,6 +34,10 @@ export interface ConnectionState {
 type SeatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const ACK_TIMEOUT_MS = 6_000;
+/** How long a missing version may be late (several server processes may reorder updates) before a resync. */
+const GAP_GRACE_MS = 150;
+/** A resync already asked for is waited for this long before asking again. */
+const RESYNC_WAIT_MS = 3_000;
 const SEND_ATTEMPTS = 3;
 
 /** Refusals after which reconnecting cannot help: the link itself is no good any more. */
@@ -66,6 +72,11 @@ export class SeatConnection {
   #socket: SeatSocket;
   #state: ConnectionState = { status: "connecting", view: null, lastEvents: [], problem: null };
   #listeners = new Set<(state: ConnectionState) => void>();
+  /** Updates that arrived ahead of a missing version, by version. */
+  #pending = new Map<number, ViewUpdate>();
+  #gapTimer: ReturnType<typeof setTimeout> | undefined;
+  #awaitSnapshot = true;
+  #resyncAskedAt = 0;
 
   constructor(token: string, origin: string = location.origin) {
     this.token = token;
@@ -73,23 +84,29 @@ export class SeatConnection {
     const socket = this.#socket;
     socket.on("connect", () => {
       // The server sends a snapshot on every fresh connection; until it lands the old view stays on screen.
+      this.#awaitSnapshot = true;
+      this.#pending.clear();
       this.#set({ status: "online" });
     });
     socket.on("snapshot", (view) => {
       const status = socket.connected ? "online" : this.#state.status;
-      // A resync answer can be overtaken by a newer update on the way here: never step back to an older view.
-      if (view.version < (this.#state.view?.version ?? -1)) {
+      // A resync answer can be overtaken by a newer update on the way here: never step back to an older view
+      // (except for the first snapshot of a new connection, which describes the session as it is).
+      if (!this.#awaitSnapshot && view.version < (this.#state.view?.version ?? -1)) {
         if (status !== this.#state.status) this.#set({ status });
         return;
       }
+      this.#awaitSnapshot = false;
+      this.#resyncAskedAt = 0;
+      for (const v of this.#pending.keys()) if (v <= view.version) this.#pending.delete(v);
       this.#set({ view, lastEvents: [], status });
+      this.#drain();
     });
     socket.on("update", (msg) => {
       const current = this.#state.view?.version ?? -1;
-      if (msg.version <= current) return;
-      // Each update carries the full view, so it is safe to show; a gap still means we missed events: ask again.
-      if (current >= 0 && msg.version > current + 1) socket.emit("resync");
-      this.#set({ view: msg.view, lastEvents: msg.events });
+      if (current < 0 || msg.version <= current) return;
+      this.#pending.set(msg.version, msg);
+      this.#drain();
     });
     socket.on("notice", (notice) => {
       if (FINAL_CODES.has(notice.code)) this.#set({ status: "closed", problem: notice });
@@ -149,13 +166,46 @@ export class SeatConnection {
     };
   }
 
+  /** Applies every held update that now follows on; a version still missing after a short grace asks for a resync. */
+  #drain(): void {
+    let view = this.#state.view;
+    if (!view) return;
+    const events: EngineEvent[] = [];
+    let changed = false;
+    for (;;) {
+      const next = this.#pending.get(view.version + 1);
+      if (!next) break;
+      this.#pending.delete(next.version);
+      if (!updateFits(view, next)) continue;
+      view = applyUpdate(view, next);
+      events.push(...next.events);
+      changed = true;
+    }
+    if (changed) this.#set({ view, lastEvents: events });
+    this.#watchGap(GAP_GRACE_MS);
+  }
+
+  /** Held updates mean a version is missing: ask for a snapshot unless it turns up (or one is on its way). */
+  #watchGap(delayMs: number): void {
+    if (this.#pending.size === 0 || this.#awaitSnapshot || this.#gapTimer) return;
+    this.#gapTimer = setTimeout(() => {
+      this.#gapTimer = undefined;
+      if (this.#pending.size === 0) return;
+      const waited = Date.now() - this.#resyncAskedAt;
+      if (waited < RESYNC_WAIT_MS) this.#watchGap(RESYNC_WAIT_MS - waited);
+      else this.resync();
+    }, delayMs);
+  }
+
   /** Asks the server for a fresh view. */
   resync(): void {
+    this.#resyncAskedAt = Date.now();
     this.#socket.emit("resync");
   }
 
   /** Closes the connection for good (leaving the room on this device). */
   close(): void {
+    clearTimeout(this.#gapTimer);
     this.#set({ status: "closed" });
     this.#listeners.clear();
     this.#socket.disconnect();

@@ -147,6 +147,12 @@ export const DEFAULT_PRESENCE_GRACE_MS = 2_000;
 export const DEFAULT_BEAT_MS = 1_000;
 const NODE_TTL_FACTOR = 4;
 /**
+ * The longest a seat of a process that died without a goodbye (kill -9, a lost host) stays shown online on the
+ * processes that survive it, with the default beat: its beat lapses (4 s), the adapter stops counting it (5 s of
+ * silence), and the next sweep settles the seat (1 s) — documented in docs/operations.md.
+ */
+export const PRESENCE_HEAL_BOUND_MS = 10_000;
+/**
  * Compare-and-set attempts before a command gives up. Only other processes can win a race (this process runs a
  * session's commands one at a time), and each lost race means one of theirs landed.
  */

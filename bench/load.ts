@@ -48,6 +48,12 @@ export interface WindowStats {
   disconnects: number;
   ack: LatencySummary;
   peer: LatencySummary;
+  /** Peer update latency since the previous progress report (soak: is p99 flat over time?). */
+  intervalPeer?: LatencySummary;
+  /** Bytes of each `update` frame the partners received (its JSON, as Socket.IO sends it). */
+  updateBytes: { count: number; mean: number; p99: number; max: number };
+  /** Mean bytes per update, by the number of turns the room had taken when it arrived (buckets of 10 turns). */
+  updateBytesByTurns: Record<string, number>;
   /** CPU seconds the load generator itself used in the window (to see whether the client was the bottleneck). */
   loadCpuSeconds: number;
 }
@@ -77,6 +83,9 @@ class Metrics {
   refused: Record<string, number> = {};
   ack: number[] = [];
   peer: number[] = [];
+  intervalPeer: number[] = [];
+  updateBytes: number[] = [];
+  byTurns = new Map<number, { n: number; bytes: number }>();
   recording = false;
   startedAt = 0;
   cpuAtStart = process.cpuUsage();
@@ -90,8 +99,34 @@ class Metrics {
     this.refused = {};
     this.ack = [];
     this.peer = [];
+    this.intervalPeer = [];
+    this.updateBytes = [];
+    this.byTurns.clear();
     this.startedAt = performance.now();
     this.cpuAtStart = process.cpuUsage();
+  }
+
+  /** One update frame of `bytes` reached a partner of a room that had taken `turns` turns. */
+  update(bytes: number, turns: number): void {
+    if (!this.recording) return;
+    this.updateBytes.push(bytes);
+    const bucket = Math.floor(turns / 10) * 10;
+    const b = this.byTurns.get(bucket) ?? { n: 0, bytes: 0 };
+    b.n++;
+    b.bytes += bytes;
+    this.byTurns.set(bucket, b);
+  }
+
+  peerLatency(ms: number): void {
+    this.peer.push(ms);
+    this.intervalPeer.push(ms);
+  }
+
+  /** The peer latencies since the last call (for per-interval soak reports). */
+  takeInterval(): LatencySummary {
+    const out = summarize(this.intervalPeer);
+    this.intervalPeer = [];
+    return out;
   }
 
   refuse(code: string): void {
@@ -114,9 +149,25 @@ class Metrics {
       disconnects: this.disconnects,
       ack: summarize(this.ack),
       peer: summarize(this.peer),
+      updateBytes: bytesSummary(this.updateBytes),
+      updateBytesByTurns: Object.fromEntries(
+        [...this.byTurns].sort(([x], [y]) => x - y).map(([turns, b]) => [String(turns), Math.round(b.bytes / b.n)]),
+      ),
       loadCpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
   }
+}
+
+function bytesSummary(values: number[]): WindowStats["updateBytes"] {
+  if (values.length === 0) return { count: 0, mean: 0, p99: 0, max: 0 };
+  const sorted = [...values].sort((x, y) => x - y);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return {
+    count: values.length,
+    mean: Math.round(mean),
+    p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!,
+    max: sorted[sorted.length - 1]!,
+  };
 }
 
 interface RoomDriver {
@@ -144,6 +195,8 @@ class AttuneRoom implements RoomDriver {
   #b!: Participant;
   #busy = false;
   #texts = 0;
+  /** Commands this room has had applied (its turns, in the update-size buckets). */
+  #turns = 0;
   readonly #choose = floorPassing();
   #target: { version: number; t0: number; peer: Participant; recording: boolean } | null = null;
 
@@ -161,6 +214,7 @@ class AttuneRoom implements RoomDriver {
     for (const p of [this.#a, this.#b]) {
       p.on("view", (view) => this.#onView(p, view));
       p.on("disconnect", () => this.metrics.disconnects++);
+      p.socket.on("update", (msg) => this.metrics.update(JSON.stringify(["update", msg]).length, this.#turns));
     }
     if (!this.#a.view.exercise) {
       const ack = await this.#a.send({ type: "start-exercise" }, { timeoutMs: 30_000 });
@@ -172,7 +226,7 @@ class AttuneRoom implements RoomDriver {
   #onView(p: Participant, view: SessionView): void {
     const target = this.#target;
     if (target && p === target.peer && view.version >= target.version) {
-      if (target.recording) this.metrics.peer.push(performance.now() - target.t0);
+      if (target.recording) this.metrics.peerLatency(performance.now() - target.t0);
       this.#target = null;
     }
   }
@@ -211,6 +265,7 @@ class AttuneRoom implements RoomDriver {
           if (ack.ok) this.metrics.applied++;
           else this.metrics.refuse(ack.error.code);
         }
+        if (ack.ok) this.#turns++;
         if (!ack.ok) {
           this.#target = null;
           return;
@@ -268,7 +323,10 @@ class RelayRoom implements RoomDriver {
   async join(): Promise<void> {
     [this.#a, this.#b] = await Promise.all([this.#connect(this.spec.a), this.#connect(this.spec.b)]);
     for (const s of [this.#a, this.#b]) {
-      s.on("update", (msg: { version: number }) => this.#onUpdate(s, msg.version));
+      s.on("update", (msg: { version: number }) => {
+        this.metrics.update(JSON.stringify(["update", msg]).length, this.#turn);
+        this.#onUpdate(s, msg.version);
+      });
       s.on("disconnect", () => this.metrics.disconnects++);
     }
   }
@@ -277,7 +335,7 @@ class RelayRoom implements RoomDriver {
     this.#version = Math.max(this.#version, version);
     const target = this.#target;
     if (target && s === target.peer && version >= target.version) {
-      if (target.recording) this.metrics.peer.push(performance.now() - target.t0);
+      if (target.recording) this.metrics.peerLatency(performance.now() - target.t0);
       this.#target = null;
     }
   }
@@ -381,7 +439,7 @@ async function run(
         send({
           type: "progress",
           atMs: Math.round(performance.now() - metrics.startedAt),
-          stats: metrics.snapshot(drivers.length, config.periodMs),
+          stats: { ...metrics.snapshot(drivers.length, config.periodMs), intervalPeer: metrics.takeInterval() },
         });
       }
     }

@@ -5,7 +5,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
-import { createClient } from "redis";
+import { createClient, createCluster } from "redis";
 import { Server } from "socket.io";
 import type { Config } from "./config.ts";
 import { createAuthGuard } from "./guard.ts";
@@ -50,6 +50,9 @@ export interface RunningAttune {
   close(): Promise<void>;
 }
 
+/** The adapter's Redis connection: one Redis, or a Redis Cluster. */
+type AdapterClient = ReturnType<typeof createClient> | ReturnType<typeof createCluster>;
+
 /** Socket.IO message size cap; commands are small and text is capped far below this. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /**
@@ -75,11 +78,13 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     opts.store ??
     (await createStore({
       redisUrl: config.redisUrl,
+      redisClusterNodes: config.redisClusterNodes,
       redisPrefix: config.redisPrefix,
       onRedisError: (err) => logger.warn({ err: err.message }, "redis store error"),
     }));
 
-  let adapterClient: ReturnType<typeof createClient> | undefined;
+  let adapterClient: AdapterClient | undefined;
+  const shared = Boolean(config.redisUrl || config.redisClusterNodes?.length);
   let stopTrimming: (() => void) | undefined;
   let io: AttuneServer | undefined;
   let peers: Peers | undefined;
@@ -88,7 +93,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       if (!io) throw new Error("socket server not started");
       return io;
     },
-    Boolean(config.redisUrl),
+    shared,
     () => peers,
   );
   const service = new SessionService({
@@ -123,11 +128,11 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       // No connection state recovery: it would buffer every update for minutes per socket, and a reconnecting
       // client gets a fresh snapshot anyway (the one path that is always right).
     });
-    if (config.redisUrl) {
-      adapterClient = createClient({
-        url: config.redisUrl,
-        socket: { reconnectStrategy: (n) => Math.min(n * 100, 2000) },
-      });
+    if (shared) {
+      const socket = { reconnectStrategy: (n: number) => Math.min(n * 100, 2000) };
+      adapterClient = config.redisClusterNodes?.length
+        ? createCluster({ rootNodes: config.redisClusterNodes.map((url) => ({ url })), defaults: { socket } })
+        : createClient({ url: config.redisUrl, socket });
       adapterClient.on("error", (err: Error) => logger.warn({ err: err.message }, "redis adapter error"));
       await adapterClient.connect();
       // Stream and channel names sit outside the session key prefix so session keys alone match `${prefix}*`.
@@ -161,7 +166,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
   const transport = attachTransport({
     io,
     peers,
-    clustered: Boolean(config.redisUrl),
+    clustered: shared,
     service,
     guard,
     config,
@@ -201,6 +206,6 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     return closing;
   };
 
-  logger.info({ port, redis: Boolean(config.redisUrl) }, "listening");
+  logger.info({ port, redis: shared, cluster: Boolean(config.redisClusterNodes?.length) }, "listening");
   return { url, port, store, close };
 }

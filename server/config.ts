@@ -13,6 +13,8 @@ export interface Config {
   host: string;
   /** REDIS_URL: when set, session state lives in Redis and sockets fan out across processes. */
   redisUrl?: string;
+  /** REDIS_CLUSTER_NODES: when set, the same on a Redis Cluster (redis://host:port of a few of its nodes). */
+  redisClusterNodes?: string[];
   /** REDIS_PREFIX: prefix of every Redis key this deployment writes. */
   redisPrefix: string;
   /** PUBLIC_ORIGIN: origin used in links (e.g. https://attune.example); else taken from the request. */
@@ -96,6 +98,27 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redisUrl = redisRaw;
   }
 
+  let redisClusterNodes: string[] | undefined;
+  const clusterRaw = list(env, "REDIS_CLUSTER_NODES");
+  if (clusterRaw.length > 0) {
+    if (redisUrl) {
+      throw new ConfigError("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
+    }
+    redisClusterNodes = clusterRaw.map((node) => {
+      const value = /^rediss?:\/\//.test(node) ? node : `redis://${node}`;
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        throw new ConfigError(`REDIS_CLUSTER_NODES must list host:port (or redis:// URLs), got "${node}"`);
+      }
+      if (!url.port || url.pathname.replace("/", "") !== "") {
+        throw new ConfigError(`REDIS_CLUSTER_NODES: each node needs a host and a port, got "${node}"`);
+      }
+      return value;
+    });
+  }
+
   const redisPrefix = env.REDIS_PREFIX ?? "attune:";
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) {
     throw new ConfigError("REDIS_PREFIX must be 1-64 characters of letters, digits, ':', '_', '.', '-'");
@@ -135,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port,
     host,
     redisUrl,
+    redisClusterNodes,
     redisPrefix,
     publicOrigin,
     allowedOrigins,

@@ -9,6 +9,8 @@ export type { SeatLink, SeatLookup, SessionRecord, SessionStore, UpdateResult } 
 
 export interface StoreConfig {
   redisUrl?: string;
+  /** The nodes of a Redis Cluster (instead of redisUrl). */
+  redisClusterNodes?: string[];
   redisPrefix: string;
   /** Receives Redis connection errors (e.g. to log them); never message content. */
   onRedisError?: (err: Error) => void;
@@ -16,6 +18,11 @@ export interface StoreConfig {
 
 /** The store the configuration asks for; rejects when a configured Redis cannot be reached. */
 export async function createStore(config: StoreConfig): Promise<SessionStore> {
-  if (!config.redisUrl) return new MemoryStore();
-  return RedisStore.connect({ url: config.redisUrl, prefix: config.redisPrefix, onError: config.onRedisError });
+  if (!config.redisUrl && !config.redisClusterNodes?.length) return new MemoryStore();
+  return RedisStore.connect({
+    url: config.redisUrl,
+    clusterNodes: config.redisClusterNodes,
+    prefix: config.redisPrefix,
+    onError: config.onRedisError,
+  });
 }

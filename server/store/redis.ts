@@ -13,7 +13,7 @@
  * Every token ever issued for the session stays listed, so a replaced (revoked) link keeps answering
  * TOKEN_REVOKED until the session expires, and is renewed and erased with the rest.
  */
-import { createClient, defineScript } from "redis";
+import { createClient, createCluster, defineScript } from "redis";
 import type { CommandParser } from "redis";
 import type { LogEntry, Seat } from "../../shared/protocol.ts";
 import { SEATS } from "../../shared/protocol.ts";
@@ -170,7 +170,13 @@ const scripts = {
 };
 
 export interface RedisStoreOptions {
-  url: string;
+  /** A single Redis (or one reachable through a proxy). */
+  url?: string;
+  /**
+   * The nodes of a Redis Cluster (redis://host:port each; a few are enough to discover the rest). Every key of a
+   * session shares one hash slot, so each command stays one round trip to one shard.
+   */
+  clusterNodes?: string[];
   /** Prepended to every key (default "attune:"): lets several deployments or test runs share one Redis. */
   prefix?: string;
   /** Give up on the first connection after this long (ms). */
@@ -184,6 +190,12 @@ export interface RedisStoreOptions {
   onError?: (err: Error) => void;
 }
 
+function reconnectStrategy(state: { ready: boolean }) {
+  // Fail the first connection fast (a wrong address is a start-up error); once up, keep reconnecting.
+  return (retries: number, cause: Error) =>
+    state.ready ? Math.min(50 * 2 ** retries, 2000) : new Error(`cannot reach Redis: ${cause.message}`);
+}
+
 function buildClient(options: RedisStoreOptions, state: { ready: boolean }) {
   return createClient({
     url: options.url,
@@ -192,46 +204,104 @@ function buildClient(options: RedisStoreOptions, state: { ready: boolean }) {
     disableOfflineQueue: true,
     // A Redis that hangs must not let pending commands grow without bound either.
     commandsQueueMaxLength: 10_000,
-    socket: {
-      connectTimeout: options.connectTimeoutMs ?? 3000,
-      // Fail the first connection fast (a wrong REDIS_URL is a start-up error); once up, keep reconnecting.
-      reconnectStrategy: (retries: number, cause: Error) =>
-        state.ready ? Math.min(50 * 2 ** retries, 2000) : new Error(`cannot reach Redis: ${cause.message}`),
+    socket: { connectTimeout: options.connectTimeoutMs ?? 3000, reconnectStrategy: reconnectStrategy(state) },
+  });
+}
+
+function buildCluster(options: RedisStoreOptions, state: { ready: boolean }) {
+  return createCluster({
+    rootNodes: (options.clusterNodes ?? []).map((url) => ({ url })),
+    scripts,
+    defaults: {
+      disableOfflineQueue: true,
+      commandsQueueMaxLength: 10_000,
+      socket: { connectTimeout: options.connectTimeoutMs ?? 3000, reconnectStrategy: reconnectStrategy(state) },
     },
   });
 }
 
-type StoreClient = ReturnType<typeof buildClient>;
+type SingleClient = ReturnType<typeof buildClient>;
+type ClusterClient = ReturnType<typeof buildCluster>;
+
+/** The commands the store sends, which a single client and a cluster client both offer. */
+type StoreClient = Pick<
+  SingleClient,
+  | keyof typeof scripts
+  | "del"
+  | "pTTL"
+  | "set"
+  | "sAdd"
+  | "sRem"
+  | "sMembers"
+  | "exists"
+  | "pExpire"
+  | "close"
+  | "destroy"
+  | "isOpen"
+>;
+
+/**
+ * Connects to a single Redis or a Redis Cluster, as configured. A cluster client answers PING per node, so ping asks
+ * every master.
+ */
+async function connectClient(
+  options: RedisStoreOptions,
+): Promise<{ client: StoreClient; ping: () => Promise<boolean>; where: string }> {
+  const state = { ready: false };
+  const cluster = options.clusterNodes && options.clusterNodes.length > 0;
+  const where = cluster
+    ? `the Redis Cluster at ${(options.clusterNodes ?? []).map(redactUrl).join(", ")}`
+    : `Redis at ${redactUrl(options.url ?? "")}`;
+  if (!cluster && !options.url) throw new Error("RedisStore needs a url or cluster nodes");
+  const raw: SingleClient | ClusterClient = cluster ? buildCluster(options, state) : buildClient(options, state);
+  // An 'error' event without a listener would kill the process; connection trouble surfaces as rejected commands.
+  raw.on("error", (err: Error) => options.onError?.(err));
+  try {
+    await raw.connect();
+    state.ready = true;
+  } catch (err) {
+    raw.destroy();
+    throw new Error(`${where} is unreachable: ${(err as Error).message}`, { cause: err });
+  }
+  if (!cluster) {
+    const single = raw as SingleClient;
+    single.on("ready", () => {
+      state.ready = true;
+    });
+    return { client: single, ping: async () => (await single.ping()) === "PONG", where };
+  }
+  const clustered = raw as ClusterClient;
+  return {
+    client: clustered as unknown as StoreClient,
+    ping: async () => {
+      const masters = clustered.masters;
+      if (masters.length === 0) return false;
+      const replies = await Promise.all(masters.map(async (m) => (await clustered.nodeClient(m)).ping()));
+      return replies.every((r) => r === "PONG");
+    },
+    where,
+  };
+}
 
 /** SessionStore backed by Redis; build it with RedisStore.connect. */
 export class RedisStore implements SessionStore {
   readonly prefix: string;
   readonly #client: StoreClient;
+  readonly #ping: () => Promise<boolean>;
   readonly #timeoutMs: number;
 
-  private constructor(client: StoreClient, prefix: string, timeoutMs: number) {
+  private constructor(client: StoreClient, ping: () => Promise<boolean>, prefix: string, timeoutMs: number) {
     this.#client = client;
+    this.#ping = ping;
     this.prefix = prefix;
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Connects to Redis and returns the store; rejects with a clear error when Redis does not answer. */
+  /** Connects to Redis (or a Redis Cluster) and returns the store; rejects with a clear error when it does not answer. */
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
     const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
-    const state = { ready: false };
-    const client = buildClient(options, state);
-    // An 'error' event without a listener would kill the process; connection trouble surfaces as rejected commands.
-    client.on("error", (err: Error) => options.onError?.(err));
-    client.on("ready", () => {
-      state.ready = true;
-    });
-    try {
-      await client.connect();
-    } catch (err) {
-      client.destroy();
-      throw new Error(`Redis at ${redactUrl(options.url)} is unreachable: ${(err as Error).message}`, { cause: err });
-    }
-    return new RedisStore(client, prefix, options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+    const { client, ping } = await connectClient(options);
+    return new RedisStore(client, ping, prefix, options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
   }
 
   /** Every key of one session, in script order. */
@@ -340,7 +410,7 @@ export class RedisStore implements SessionStore {
 
   async ping(): Promise<boolean> {
     try {
-      return (await this.#bounded(this.#client.ping())) === "PONG";
+      return await this.#bounded(this.#ping());
     } catch {
       return false;
     }

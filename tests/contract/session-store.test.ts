@@ -20,10 +20,12 @@ import type {
   WorkingRecord,
 } from "../../server/store/types.ts";
 import { RECENT_COMMANDS } from "../../server/store/types.ts";
-import { REDIS_URL, redisAvailable, requireService } from "../support/env.ts";
+import { type LocalCluster, startRedisCluster } from "../../scripts/lib/redis-cluster.ts";
+import { clusterToolsAvailable, REDIS_URL, redisAvailable, requireService } from "../support/env.ts";
 import { freePort, startRedisServer } from "../support/redis-server.ts";
 
 const redisUp = requireService("Redis (RedisStore contract suite)", await redisAvailable());
+const clusterUp = requireService("redis-server and redis-cli (Redis Cluster contract suite)", clusterToolsAvailable());
 const RUN = randomBytes(4).toString("hex");
 const TTL_OUTAGE = 60_000;
 
@@ -144,9 +146,54 @@ function redisHarness(): Harness {
   };
 }
 
+function adminClient(url: string) {
+  const admin = createClient({ url });
+  admin.on("error", () => {});
+  return admin;
+}
+
+/** RedisStore on a real local Redis Cluster of three masters, started for this suite. */
+function clusterHarness(): Harness {
+  const prefix = `attune-test:${RUN}:cluster:`;
+  let cluster: LocalCluster | undefined;
+  const opened: SessionStore[] = [];
+  const admins: ReturnType<typeof adminClient>[] = [];
+  const scan = async (): Promise<Map<string, number>> => {
+    const found = new Map<string, number>();
+    for (const admin of admins) {
+      for await (const batch of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 200 })) {
+        for (const key of batch) found.set(key, await admin.pTTL(key));
+      }
+    }
+    return found;
+  };
+  return {
+    async open() {
+      if (!cluster) {
+        cluster = await startRedisCluster(3);
+        for (const url of cluster.urls) {
+          const admin = adminClient(url);
+          await admin.connect();
+          admins.push(admin);
+        }
+      }
+      const store = await RedisStore.connect({ clusterNodes: cluster.urls, prefix });
+      opened.push(store);
+      return store;
+    },
+    keys: scan,
+    async cleanup() {
+      for (const store of opened) await store.close();
+      for (const admin of admins) await admin.close();
+      await cluster?.dispose();
+    },
+  };
+}
+
 const harnesses: { name: string; make: () => Harness; enabled: boolean }[] = [
   { name: "MemoryStore", make: memoryHarness, enabled: true },
   { name: "RedisStore", make: redisHarness, enabled: redisUp },
+  { name: "RedisStore on a Redis Cluster", make: clusterHarness, enabled: clusterUp },
 ];
 
 describe.each(harnesses)("SessionStore contract: $name", ({ make, enabled }) => {

@@ -2,6 +2,7 @@
  * Availability of external services for test suites. A suite that needs one skips loudly when it is absent,
  * except under CI=true, where absence is a failure (a skipped suite would hide a hole in CI).
  */
+import { execFileSync } from "node:child_process";
 import { createClient } from "redis";
 
 export const IN_CI = process.env.CI === "true" || process.env.CI === "1";
@@ -32,4 +33,15 @@ export function requireService(what: string, available: boolean): boolean {
   if (IN_CI) throw new Error(`${message}: CI=true requires it (see .ci/run)`);
   console.warn(`\n*** SKIPPING: ${message}. These tests did not run. ***\n`);
   return false;
+}
+
+/** True when the redis-server and redis-cli binaries are installed (tests start their own Redis Cluster with them). */
+export function clusterToolsAvailable(): boolean {
+  try {
+    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
+    execFileSync("redis-cli", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }

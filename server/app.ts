@@ -11,6 +11,7 @@ import type { Config } from "./config.ts";
 import { createAuthGuard } from "./guard.ts";
 import { createHttpApp } from "./http.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { createMetrics, measuredStore } from "./metrics.ts";
 import { SessionService } from "./service.ts";
 import { createStore } from "./store/index.ts";
 import { keepAdapterStreamTrimmed } from "./stream-retention.ts";
@@ -74,7 +75,8 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
   const { config } = opts;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const ownsStore = !opts.store;
-  const store =
+  const metrics = createMetrics();
+  const rawStore =
     opts.store ??
     (await createStore({
       redisUrl: config.redisUrl,
@@ -82,6 +84,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       redisPrefix: config.redisPrefix,
       onRedisError: (err) => logger.warn({ err: err.message }, "redis store error"),
     }));
+  const store = measuredStore(rawStore, metrics);
 
   let adapterClient: AdapterClient | undefined;
   const shared = Boolean(config.redisUrl || config.redisClusterNodes?.length);
@@ -104,9 +107,10 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     cacheSize: opts.sessionCacheSize,
     presenceGraceMs: opts.presenceGraceMs,
     beatMs: opts.beatMs,
+    metrics,
   });
   const guard = createAuthGuard(config.authFailuresPerMinute);
-  const app = createHttpApp({ config, service, store, guard, logger, clientDir: opts.clientDir });
+  const app = createHttpApp({ config, service, store, guard, logger, clientDir: opts.clientDir, metrics });
   // Behind a reverse proxy req.protocol/req.ip come from X-Forwarded-*; only trust loopback proxies by default.
   app.set("trust proxy", "loopback");
   const httpServer = createServer(app);
@@ -171,6 +175,12 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     guard,
     config,
     logger,
+    metrics,
+  });
+  metrics.read({
+    sockets: () => io?.engine.clientsCount ?? 0,
+    sessions: () => service.servedSessions,
+    timers: () => service.timersArmed,
   });
 
   await service.start();

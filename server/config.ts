@@ -31,6 +31,8 @@ export interface Config {
   authFailuresPerMinute: number;
   /** SESSIONS_PER_HOUR: session-creation requests (POST /api/sessions) one IP may make per hour, per process. */
   sessionsPerHour: number;
+  /** METRICS_TOKEN: when set, GET /metrics serves Prometheus metrics to requests bearing this token. */
+  metricsToken?: string;
   /** LOG_LEVEL: pino level. */
   logLevel: LogLevel;
 }
@@ -149,6 +151,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   // 60 an hour is far above what a practice or a couple needs, yet stops one address from flooding the store.
   const sessionsPerHour = integer(env, "SESSIONS_PER_HOUR", 60, 1, 1_000_000);
 
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  // Like the API keys: short tokens are guessable, and the message must not echo the token.
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new ConfigError("METRICS_TOKEN must be at least 16 characters long");
+  }
+
   const level = (env.LOG_LEVEL?.trim() || "info") as LogLevel;
   if (!LOG_LEVELS.includes(level)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
@@ -167,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     commandRate,
     authFailuresPerMinute,
     sessionsPerHour,
+    metricsToken,
     logLevel: level,
   };
 }

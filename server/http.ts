@@ -12,7 +12,8 @@ import { type AuthGuard, createCreationLimiter } from "./guard.ts";
 import type { Logger } from "./log.ts";
 import type { InputError, Result, SeatIdentity, SessionService } from "./service.ts";
 import type { SessionStore } from "./store/types.ts";
-import { bearerToken, matchesAnyKey } from "./tokens.ts";
+import type { Metrics } from "./metrics.ts";
+import { bearerToken, matchesAnyKey, secretsEqual } from "./tokens.ts";
 
 export interface HttpOptions {
   config: Config;
@@ -22,6 +23,8 @@ export interface HttpOptions {
   logger: Logger;
   /** Directory of the built browser client (default client/dist). */
   clientDir?: string;
+  /** What GET /metrics serves (when METRICS_TOKEN is set). */
+  metrics?: Metrics;
 }
 
 const DEFAULT_CLIENT_DIR = fileURLToPath(new URL("../client/dist/", import.meta.url));
@@ -65,7 +68,15 @@ function linkFor(origin: string, token: string): string {
 }
 
 /** Builds the Express application (not yet listening). */
-export function createHttpApp({ config, service, store, guard, logger, clientDir }: HttpOptions): express.Express {
+export function createHttpApp({
+  config,
+  service,
+  store,
+  guard,
+  logger,
+  clientDir,
+  metrics,
+}: HttpOptions): express.Express {
   const app = express();
   const dist = clientDir ?? DEFAULT_CLIENT_DIR;
   app.disable("x-powered-by");
@@ -126,6 +137,22 @@ export function createHttpApp({ config, service, store, guard, logger, clientDir
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
     ]);
     res.status(ok ? 200 : 503).json({ ok });
+  });
+
+  // Off unless METRICS_TOKEN is set; then only with that token, compared in constant time.
+  app.get("/metrics", async (req, res) => {
+    if (!config.metricsToken || !metrics) {
+      res.status(404).type("text/plain").send("Not found");
+      return;
+    }
+    const presented = bearerToken(req.headers.authorization);
+    if (!presented || !secretsEqual(presented, config.metricsToken)) {
+      logger.info({ route: "metrics" }, "metrics scrape refused");
+      sendError(res, 401, { code: ErrorCode.UNAUTHORIZED, message: "send Authorization: Bearer <METRICS_TOKEN>" });
+      return;
+    }
+    res.setHeader("Cache-Control", "no-store");
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
   const creations = createCreationLimiter(config.sessionsPerHour);

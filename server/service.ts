@@ -32,6 +32,7 @@ import {
 } from "../shared/protocol.ts";
 import { sameValue } from "../shared/delta.ts";
 import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
 import type {
   NodeRegistry,
   RecentCommand,
@@ -104,6 +105,8 @@ export interface SessionServiceOptions {
   presenceGraceMs?: number;
   /** How often this process tells the registry it is alive and looks for processes that died (ms). */
   beatMs?: number;
+  /** Where conflicts and fan-out messages are counted. */
+  metrics?: Pick<Metrics, "conflict" | "fanout">;
 }
 
 /** A field-level refusal of REST input. */
@@ -226,6 +229,7 @@ export class SessionService {
   readonly #nodeId: string;
   readonly #graceMs: number;
   readonly #beatMs: number;
+  readonly #metrics: Pick<Metrics, "conflict" | "fanout"> | undefined;
   /** Local sockets per session, and per seat: timers run only for sessions this process serves. */
   readonly #served = new Map<string, Map<Seat, number>>();
   readonly #timers = new Map<string, Timer>();
@@ -259,6 +263,17 @@ export class SessionService {
     this.#cacheBytes = Math.max(0, options.cacheBytes ?? DEFAULT_CACHE_BYTES);
     this.#graceMs = Math.max(0, options.presenceGraceMs ?? DEFAULT_PRESENCE_GRACE_MS);
     this.#beatMs = Math.max(10, options.beatMs ?? DEFAULT_BEAT_MS);
+    this.#metrics = options.metrics;
+  }
+
+  /** Sessions with a socket on this process (for metrics). */
+  get servedSessions(): number {
+    return this.#served.size;
+  }
+
+  /** Step timers armed on this process (for metrics). */
+  get timersArmed(): number {
+    return this.#timers.size;
   }
 
   /** This process's id in the node registry. */
@@ -797,6 +812,7 @@ export class SessionService {
       return "missing";
     }
     this.#remember(sessionId, written.current);
+    this.#metrics?.conflict();
     if (attempt > 0) await sleep(Math.random() * (2 + attempt * 3));
     return written.current;
   }
@@ -817,6 +833,7 @@ export class SessionService {
     }
     this.#deliver(sessionId, updates, local);
     if (sharing) {
+      this.#metrics?.fanout();
       this.#outbox.shareCommit({
         sessionId,
         from: prev.version,

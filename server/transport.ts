@@ -16,6 +16,7 @@ import {
 } from "../shared/protocol.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
 import type { AuthGuard } from "./guard.ts";
 import type { CommandOutcome, Commit, Outbox, SessionService } from "./service.ts";
 
@@ -215,6 +216,8 @@ export interface TransportOptions {
   guard: AuthGuard;
   config: Config;
   logger: Logger;
+  /** Where each answered command is counted. */
+  metrics?: Pick<Metrics, "command">;
 }
 
 export interface Transport {
@@ -225,7 +228,16 @@ export interface Transport {
 }
 
 /** Wires handshake, connection and event handlers onto `io`. */
-export function attachTransport({ io, peers, clustered, service, guard, config, logger }: TransportOptions): Transport {
+export function attachTransport({
+  io,
+  peers,
+  clustered,
+  service,
+  guard,
+  config,
+  logger,
+  metrics,
+}: TransportOptions): Transport {
   const limiter = new RateLimiterMemory({ points: config.commandRate, duration: 10 });
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -293,6 +305,7 @@ export function attachTransport({ io, peers, clustered, service, guard, config, 
         .then(
           async (outcome) => {
             reply(outcome.ack);
+            metrics?.command(outcome.type, outcome.ack.ok ? "OK" : outcome.ack.error.code, performance.now() - started);
             if (outcome.resync) {
               const view = await service.snapshot(sessionId, seat);
               if (view) toSocket(io, socket).emit("snapshot", view);

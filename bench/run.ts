@@ -998,7 +998,10 @@ async function measureUpdateSize(redisUrl: string | undefined): Promise<NonNulla
     let turn = 0;
     for (const p of [a, b]) {
       p.socket.on("update", (msg) => {
-        (sizes[turn] ??= []).push(JSON.stringify(["update", msg]).length);
+        const bytes = JSON.stringify(["update", msg]).length;
+        const atTurn = sizes[turn];
+        if (atTurn) atTurn.push(bytes);
+        else sizes[turn] = [bytes];
       });
     }
     const start = await a.send({ type: "start-exercise" });
@@ -1020,7 +1023,7 @@ async function measureUpdateSize(redisUrl: string | undefined): Promise<NonNulla
       if (!ack.ok) throw new Error(`turn ${turn} refused: ${ack.error.code}`);
       await Promise.all([a.waitForVersion(ack.version), b.waitForVersion(ack.version)]);
     }
-    const byTurn = sizes.map((xs) => (xs && xs.length ? Math.round(sum(xs) / xs.length) : 0));
+    const byTurn = sizes.map((xs) => (xs?.length ? Math.round(sum(xs) / xs.length) : 0));
     const mean = (from: number, to: number) => {
       const xs = sizes.slice(from, to + 1).flat();
       return Math.round(sum(xs) / xs.length);

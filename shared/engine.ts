@@ -86,6 +86,7 @@ export function createSession(init: SessionInit): SessionState {
     paused: null,
     timeOut: null,
     steppedOut: null,
+    safety: { checks: {}, asks: {} },
     transcript: [],
     checkIns: [],
     nudges: [],

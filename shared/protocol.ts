@@ -111,6 +111,10 @@ export interface CommandError {
 // ---------------------------------------------------------------------------------------------------------
 // Commands (client -> server, one `command` event with an acknowledgement)
 
+/** A partner's answer to "Is this a safe time and place to talk?", asked alone in the waiting room. */
+export const SAFETY_ANSWERS = ["yes", "not-now", "alone-first"] as const;
+export type SafetyAnswer = (typeof SAFETY_ANSWERS)[number];
+
 export const CheckInAnswerSchema = z.strictObject({
   rating: z.number().int().min(0).max(100).optional(),
   feeling: z.string().trim().min(1).max(40).optional(),
@@ -171,6 +175,13 @@ export const CommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("add-exercise"), definition: z.unknown() }),
   // --- private channel while one partner is stepped out (therapist and the partner who stayed)
   z.strictObject({ type: z.literal("private-message"), text: requiredText }),
+  // --- safety in therapist sessions: seen by the therapist alone, never by the other partner
+  /** A partner, alone in the waiting room: is this a safe time and place to talk? */
+  z.strictObject({ type: z.literal("safety-check"), answer: z.enum(SAFETY_ANSWERS) }),
+  /** A partner's quiet signal: "I'd like to talk to my therapist alone". */
+  z.strictObject({ type: z.literal("ask-alone") }),
+  /** The therapist has seen a partner's signal. */
+  z.strictObject({ type: z.literal("seen-ask"), partner: PartnerSchema }),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandType = Command["type"];
@@ -326,6 +337,16 @@ export interface SessionCore {
   timeOut: { by: Partner; at: number; returnAt: number } | null;
   /** Therapist mode: the partner sent to the private waiting space. */
   steppedOut: Partner | null;
+  /** Therapist mode: what each partner said privately about safety. Only the therapist ever sees the other's. */
+  safety: PartnerSafety;
+}
+
+/** A partner's private safety answers (therapist mode). */
+export interface PartnerSafety {
+  /** The waiting room's "Is this a safe time and place to talk?", per partner. */
+  checks: Partial<Record<Partner, { answer: SafetyAnswer; at: number }>>;
+  /** "I'd like to talk to my therapist alone", per partner: when, and whether the therapist has seen it. */
+  asks: Partial<Record<Partner, { at: number; seen: boolean }>>;
 }
 
 /** The lists a session only ever appends to: the conversation and what is said around it. */
@@ -418,6 +439,10 @@ export interface SessionView {
   notes: TherapistNote[];
   /** Therapist and the partner in the private conversation only. */
   privateMessages: PrivateMessage[];
+  /** The therapist only: both partners' private safety answers. */
+  safety?: PartnerSafety;
+  /** A partner only: their own safety answer and signal, and nothing of the other's. */
+  yourSafety?: { check?: SafetyAnswer; asked?: { at: number; seen: boolean } };
   allowed: AllowedCommand[];
 }
 
@@ -462,6 +487,10 @@ export type EngineEvent =
   | { type: "nudged"; to: Partner }
   | { type: "admitted"; partner: Partner }
   | { type: "stepped-out"; partner: Partner }
+  /** A partner asked to talk to the therapist alone (the therapist's audience only). */
+  | { type: "alone-asked"; partner: Partner }
+  /** A partner answered the waiting room's safety question (the therapist's audience only). */
+  | { type: "safety-answered"; partner: Partner }
   | { type: "brought-back" }
   | { type: "session-ended" };
 

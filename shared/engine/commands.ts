@@ -340,6 +340,24 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
         text: command.text,
       });
       return null;
+    case "safety-check": {
+      const partner = actor as Partner;
+      s.safety.checks[partner] = { answer: command.answer, at: now };
+      events.push({ type: "safety-answered", partner });
+      return null;
+    }
+    case "ask-alone": {
+      const partner = actor as Partner;
+      s.safety.asks[partner] = { at: now, seen: false };
+      events.push({ type: "alone-asked", partner });
+      return null;
+    }
+    case "seen-ask": {
+      const ask = s.safety.asks[command.partner];
+      if (!ask) return refuse(ErrorCode.NOT_IN_MODE, `partner: ${command.partner} has not asked to talk alone`);
+      s.safety.asks[command.partner] = { ...ask, seen: true };
+      return null;
+    }
     case "presence":
       s.presence[command.seat] = command.online;
       return null;

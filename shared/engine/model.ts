@@ -58,6 +58,7 @@ export function draft<S extends SessionCore>(s: S): S {
     completed: [...s.completed],
     presence: { ...s.presence },
     admitted: { ...s.admitted },
+    safety: { checks: { ...s.safety.checks }, asks: { ...s.safety.asks } },
   };
 }
 

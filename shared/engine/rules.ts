@@ -23,7 +23,10 @@ const THERAPIST_ONLY: ReadonlySet<GuardedType> = new Set<GuardedType>([
   "step-out",
   "bring-back",
   "add-exercise",
+  "seen-ask",
 ]);
+/** What a partner tells the therapist alone about safety: possible from the waiting room and the waiting space. */
+const SAFETY: ReadonlySet<GuardedType> = new Set<GuardedType>(["safety-check", "ask-alone"]);
 const PACING: ReadonlySet<GuardedType> = new Set<GuardedType>([
   "start-exercise",
   "pause",
@@ -111,6 +114,7 @@ function seatRule(state: SessionCore, actor: Actor, type: GuardedType): CommandE
   if (actor === "therapist" && state.mode === "guided") {
     return refuse(ErrorCode.NOT_IN_MODE, "A guided session has no therapist seat.");
   }
+  if (SAFETY.has(type)) return safetyRule(state, actor, type);
   if (isPartner(actor)) {
     if (!state.admitted[actor]) return refuse(ErrorCode.NOT_ADMITTED, "The therapist will let you in shortly.");
     if (state.steppedOut === actor) {
@@ -127,6 +131,16 @@ function seatRule(state: SessionCore, actor: Actor, type: GuardedType): CommandE
     // A step acted by the therapist is the one place the therapist speaks or chooses in the exercise.
     const therapistStep = type !== "call-time-out" && current(state)?.step.actor === "therapist";
     if (!therapistStep) return refuse(ErrorCode.PARTNER_ONLY, "Only a partner can do this, in their own voice.");
+  }
+  return null;
+}
+
+/** Who may answer the safety question or ask to talk alone, and when. */
+function safetyRule(state: SessionCore, actor: Actor, type: GuardedType): CommandError | null {
+  if (!isPartner(actor)) return refuse(ErrorCode.PARTNER_ONLY, "Only a partner can do this, for themself.");
+  if (state.mode !== "therapist") return refuse(ErrorCode.NOT_IN_MODE, "This is for sessions with a therapist.");
+  if (type === "safety-check" && state.admitted[actor]) {
+    return refuse(ErrorCode.ALREADY_ADMITTED, "You are in the room now; the therapist asked this before.");
   }
   return null;
 }
@@ -234,6 +248,11 @@ function sessionRule(state: SessionCore, type: GuardedType): CommandError | null
       return null;
     case "bring-back":
       if (state.steppedOut === null) return refuse(ErrorCode.NOT_STEPPED_OUT, "Nobody is stepped out.");
+      return null;
+    case "seen-ask":
+      if (Object.keys(state.safety.asks).length === 0) {
+        return refuse(ErrorCode.NOT_IN_MODE, "No partner has asked to talk alone.");
+      }
       return null;
     case "private-message":
       if (state.steppedOut === null) {

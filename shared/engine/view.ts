@@ -65,7 +65,16 @@ function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
   return view;
 }
 
+/** A partner's own safety answers (never the other's); undefined for the therapist or when there are none. */
+function ownSafety(state: SessionCore, seat: Seat): SessionView["yourSafety"] {
+  if (!isPartner(seat) || state.mode !== "therapist") return undefined;
+  const check = state.safety.checks[seat];
+  const asked = state.safety.asks[seat];
+  return { ...(check ? { check: check.answer } : {}), ...(asked ? { asked } : {}) };
+}
+
 function waitingView(state: SessionCore, seat: Seat): CoreView {
+  const yourSafety = ownSafety(state, seat);
   return {
     id: state.id,
     version: state.version,
@@ -85,6 +94,7 @@ function waitingView(state: SessionCore, seat: Seat): CoreView {
     paused: null,
     timeOut: null,
     steppedOut: null,
+    ...(yourSafety ? { yourSafety } : {}),
     allowed: allowedFor(state, seat),
   };
 }
@@ -111,6 +121,7 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
         step: stepView(state, seat, cur),
       }
     : null;
+  const yourSafety = ownSafety(state, seat);
   return {
     id: state.id,
     version: state.version,
@@ -130,6 +141,8 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
     timeOut: state.timeOut,
     // The partner who stayed may know the other is out; the one out knows it of themselves.
     steppedOut: state.steppedOut,
+    ...(seat === "therapist" && state.mode === "therapist" ? { safety: state.safety } : {}),
+    ...(yourSafety ? { yourSafety } : {}),
     allowed: allowedFor(state, seat),
   };
 }
@@ -226,11 +239,13 @@ export function buildUpdate(
 }
 
 const STEPPED_OUT_EVENTS: ReadonlySet<EngineEvent["type"]> = new Set(["stepped-out", "brought-back", "session-ended"]);
+/** Events for the therapist alone: what a partner said privately about safety. */
+const THERAPIST_EVENTS: ReadonlySet<EngineEvent["type"]> = new Set(["alone-asked", "safety-answered"]);
 
 /** The events among `events` that `seat` may learn of, judged on the state after the command. */
 export function filterEvents(state: SessionCore, seat: Seat, events: EngineEvent[]): EngineEvent[] {
   if (seat === "therapist") return [...events];
   if (!state.admitted[seat]) return [];
   if (state.steppedOut === seat) return events.filter((e) => STEPPED_OUT_EVENTS.has(e.type));
-  return events.filter((e) => e.type !== "nudged" || e.to === seat);
+  return events.filter((e) => !THERAPIST_EVENTS.has(e.type) && (e.type !== "nudged" || e.to === seat));
 }

@@ -317,6 +317,7 @@ describe("therapist-led session over sockets", () => {
     { type: "step-out", partner: "b" },
     { type: "bring-back" },
     { type: "add-exercise", definition: {} },
+    { type: "seen-ask", partner: "a" },
     // In a therapist-led session the pace is the therapist's too.
     { type: "start-exercise", exerciseId: "check-in" },
     { type: "pause" },
@@ -397,10 +398,13 @@ describe("therapist-led session over sockets", () => {
       ...therapistOnly.map((c) => c.type),
       ...voiceCases.map((c) => c.command.type),
     ]);
-    // What is left is open to every seat that may act at all: the server's time-up, ending a break, the private channel.
+    // What is left is open to every seat that may act at all: the server's time-up, ending a break, the private
+    // channel — and a partner's own word to the therapist about safety (tests/integration/safety.test.ts).
     expect(COMMAND_TYPES.filter((type) => !covered.has(type)).sort()).toEqual([
+      "ask-alone",
       "end-time-out",
       "private-message",
+      "safety-check",
       "time-up",
     ]);
   });

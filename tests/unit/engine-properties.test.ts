@@ -41,6 +41,9 @@ const RARE = new Map<CommandType, number>([
   ["end-exercise", 4],
   ["call-time-out", 6],
   ["step-out", 4],
+  ["ask-alone", 5],
+  ["safety-check", 5],
+  ["seen-ask", 5],
 ]);
 
 type Move =
@@ -221,6 +224,19 @@ function expectNoLeak(state: SessionState, seat: Seat, json: string): void {
     return;
   }
   const other = otherPartner(seat);
+  // What the other partner said privately about safety reaches the therapist alone: not its answers, nor its events.
+  expect(json).not.toContain('"safety":');
+  expect(json).not.toContain("alone-asked");
+  expect(json).not.toContain("safety-answered");
+  const parsed = json.includes('"yourSafety"')
+    ? (JSON.parse(json) as { yourSafety?: unknown; set?: { yourSafety?: unknown } })
+    : {};
+  const own = parsed.yourSafety ?? parsed.set?.yourSafety;
+  if (own !== undefined) {
+    const check = state.safety.checks[seat];
+    const asked = state.safety.asks[seat];
+    expect(own).toEqual({ ...(check ? { check: check.answer } : {}), ...(asked ? { asked } : {}) });
+  }
   // Notes carry unique marks; ratings and feelings are too small a domain for a substring search.
   const hidden = state.turn?.answers[other];
   if (hidden?.note) expect(json).not.toContain(hidden.note);
@@ -402,7 +418,8 @@ describe.each(SETUPS)("random command sequences ($name)", ({ init, start }) => {
       }),
       { numRuns: 75 },
     );
-  });
+    // Hundreds of views and updates per run, each searched for leaks: allow a loaded machine its time.
+  }, 120_000);
 });
 
 describe("the sequences reach the interesting places", () => {
@@ -433,5 +450,5 @@ describe("the sequences reach the interesting places", () => {
     ]) {
       expect(seen, `${what} in ${[...seen].join(",")}`).toContain(what);
     }
-  });
+  }, 120_000);
 });

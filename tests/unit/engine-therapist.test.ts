@@ -49,7 +49,10 @@ describe("waiting room", () => {
     });
     const json = JSON.stringify(view);
     for (const secret of ["Ann", "Ben", "Welcome", "fx-dialogue", "Fixture"]) expect(json).not.toContain(secret);
-    expect(view.allowed.every((c) => !c.allowed && c.code === "NOT_ADMITTED")).toBe(true);
+    // Everything waits for admission but the safety question and the quiet signal, which are the partner's own.
+    const open = view.allowed.filter((c) => c.allowed).map((c) => c.type);
+    expect(open.sort()).toEqual(["ask-alone", "safety-check"]);
+    expect(view.allowed.filter((c) => !c.allowed).every((c) => c.code === "NOT_ADMITTED")).toBe(true);
     expect(eventsFor(s, "a", ALL_EVENTS)).toEqual([]);
   });
 
@@ -178,7 +181,13 @@ describe("coaching and privacy", () => {
     expect(b.steppedOut).toBe("b");
     expect(b.privateMessages).toEqual([]);
     expect(JSON.stringify(b)).not.toContain("Scared");
-    expect(b.allowed.every((c) => c.code === "STEPPED_OUT")).toBe(true);
+    // All but the quiet signal (and the safety question, past for an admitted partner) wait for the return.
+    expect(
+      b.allowed
+        .filter((c) => c.type !== "ask-alone" && c.type !== "safety-check")
+        .every((c) => c.code === "STEPPED_OUT"),
+    ).toBe(true);
+    expect(b.allowed.find((c) => c.type === "ask-alone")?.allowed).toBe(true);
     expect(viewFor(s, "a").steppedOut).toBe("b");
     expect(viewFor(s, "a").privateMessages.map((m) => m.text)).toEqual(["How are you, really?", "Scared to say it."]);
     expect(viewFor(s, "therapist").privateMessages).toHaveLength(2);

@@ -180,6 +180,9 @@ export const SAMPLE: Record<CommandType, Command> = {
   "bring-back": { type: "bring-back" },
   "add-exercise": { type: "add-exercise", definition: { ...FLOOR, id: "fx-extra" } },
   "private-message": { type: "private-message", text: "just us" },
+  "safety-check": { type: "safety-check", answer: "not-now" },
+  "ask-alone": { type: "ask-alone" },
+  "seen-ask": { type: "seen-ask", partner: "a" },
 };
 
 export const T0 = 1_700_000_000_000;

@@ -2,27 +2,23 @@
  * Assembles one Attune process: store, service, HTTP app and Socket.IO on one port, with the Redis Streams
  * adapter for fan-out when Redis is configured, and a graceful close.
  */
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
 import { Server } from "socket.io";
+import { createClientAddress } from "./client-address.ts";
 import type { Config } from "./config.ts";
 import { createAuthGuard } from "./guard.ts";
 import { createHttpApp } from "./http.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { originAllowed, refuseForeignUpgrades } from "./origin.ts";
 import { SessionService } from "./service.ts";
 import { createStore } from "./store/index.ts";
 import { keepAdapterStreamTrimmed } from "./stream-retention.ts";
 import type { SessionStore } from "./store/types.ts";
-import {
-  type AttuneServer,
-  attachTransport,
-  createOutbox,
-  originAllowed,
-  type Peers,
-  trackPeers,
-} from "./transport.ts";
+import { type AttuneServer, attachTransport, createOutbox, type Peers, trackPeers } from "./transport.ts";
 
 export interface StartOptions {
   config: Config;
@@ -92,9 +88,9 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     cacheSize: opts.sessionCacheSize,
   });
   const guard = createAuthGuard(config.authFailuresPerMinute);
-  const app = createHttpApp({ config, service, store, guard, logger, clientDir: opts.clientDir });
-  // Behind a reverse proxy req.protocol/req.ip come from X-Forwarded-*; only trust loopback proxies by default.
-  app.set("trust proxy", "loopback");
+  // One reading of the client's address (TRUST_PROXY) for every limit and check, on both HTTP and sockets.
+  const address = createClientAddress(config.trustProxy);
+  const app = createHttpApp({ config, service, store, guard, logger, address, clientDir: opts.clientDir });
   const httpServer = createServer(app);
   httpServer.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
@@ -107,7 +103,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       transports: ["polling", "websocket"],
       serveClient: false,
       allowRequest: (req, callback) => {
-        if (originAllowed(config, req)) callback(null, true);
+        if (originAllowed(config, address, req)) callback(null, true);
         else callback("ORIGIN_NOT_ALLOWED", false);
       },
       cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins, credentials: false } : undefined,
@@ -117,6 +113,14 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
         skipMiddlewares: false,
       },
     });
+    // A refused websocket upgrade gets the same 403 JSON as a refused polling request (not Engine.IO's 400 html).
+    refuseForeignUpgrades(io.engine, (req) => originAllowed(config, address, req));
+    if (config.nodeName) {
+      // The node's name leads every Engine.IO session id, so a load balancer can send each request of a
+      // long-polling session (they carry ?sid=) to the node that holds it; see docs/operations.md.
+      const node = config.nodeName;
+      io.engine.generateId = () => `${node}.${randomBytes(15).toString("base64url")}`;
+    }
     if (config.redisUrl) {
       adapterClient = createClient({
         url: config.redisUrl,
@@ -160,6 +164,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     guard,
     config,
     logger,
+    address,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -192,6 +197,6 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     return closing;
   };
 
-  logger.info({ port, redis: Boolean(config.redisUrl) }, "listening");
+  logger.info({ port, redis: Boolean(config.redisUrl), node: config.nodeName }, "listening");
   return { url, port, store, close };
 }

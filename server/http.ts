@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import express, { type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
 import { type CreateSessionResponse, ErrorCode, type Seat } from "../shared/protocol.ts";
+import type { ClientAddress } from "./client-address.ts";
 import type { Config } from "./config.ts";
 import { type AuthGuard, createCreationLimiter } from "./guard.ts";
 import type { Logger } from "./log.ts";
@@ -20,6 +21,8 @@ export interface HttpOptions {
   store: SessionStore;
   guard: AuthGuard;
   logger: Logger;
+  /** How the client's address, scheme and host are read (shared with the socket transport). */
+  address: ClientAddress;
   /** Directory of the built browser client (default client/dist). */
   clientDir?: string;
 }
@@ -49,8 +52,8 @@ function sendResult<T>(res: Response, result: Result<T>, status: number, body: (
 }
 
 /** The origin links are built on: PUBLIC_ORIGIN when set, else the one the request came to. */
-function originOf(config: Config, req: Request): string {
-  return config.publicOrigin ?? `${req.protocol}://${req.get("host") ?? "localhost"}`;
+function originOf(config: Config, address: ClientAddress, req: Request): string {
+  return config.publicOrigin ?? address.origin(req) ?? `${address.protocol(req)}://localhost`;
 }
 
 /** A wait in words, for people reading the refusal. */
@@ -65,10 +68,20 @@ function linkFor(origin: string, token: string): string {
 }
 
 /** Builds the Express application (not yet listening). */
-export function createHttpApp({ config, service, store, guard, logger, clientDir }: HttpOptions): express.Express {
+export function createHttpApp({
+  config,
+  service,
+  store,
+  guard,
+  logger,
+  address,
+  clientDir,
+}: HttpOptions): express.Express {
   const app = express();
   const dist = clientDir ?? DEFAULT_CLIENT_DIR;
   app.disable("x-powered-by");
+  // Express's own req.ip/req.protocol follow the same trust, so nothing here can read the client differently.
+  app.set("trust proxy", address.trust);
   app.set("etag", false);
 
   app.use(
@@ -94,7 +107,7 @@ export function createHttpApp({ config, service, store, guard, logger, clientDir
 
   /** Resolves the Bearer token of a request to a seat, answering the refusal itself when there is none. */
   async function seatOf(req: Request, res: Response): Promise<SeatIdentity | undefined> {
-    const ip = req.ip ?? "unknown";
+    const ip = address.ip(req);
     if (await guard.blocked(ip)) {
       sendError(res, 429, { code: ErrorCode.RATE_LIMITED, message: "too many invalid links; wait a minute" });
       return undefined;
@@ -132,7 +145,7 @@ export function createHttpApp({ config, service, store, guard, logger, clientDir
   const api = express.Router();
   // Counted before the body is even read, so a flooding address costs neither parsing nor store writes.
   api.post("/sessions", async (req, res, next) => {
-    const verdict = await creations.take(req.ip ?? "unknown");
+    const verdict = await creations.take(address.ip(req));
     if (verdict.ok) return next();
     res.setHeader("Retry-After", String(verdict.retryAfterSeconds));
     sendError(res, 429, {
@@ -150,7 +163,7 @@ export function createHttpApp({ config, service, store, guard, logger, clientDir
     const body: unknown = req.body;
     const mode = body && typeof body === "object" ? (body as { mode?: unknown }).mode : undefined;
     if (mode === "therapist" && config.therapistApiKeys.length > 0) {
-      const ip = req.ip ?? "unknown";
+      const ip = address.ip(req);
       if (await guard.blocked(ip)) {
         return sendError(res, 429, { code: ErrorCode.RATE_LIMITED, message: "too many invalid keys; wait a minute" });
       }
@@ -164,7 +177,7 @@ export function createHttpApp({ config, service, store, guard, logger, clientDir
       }
     }
     const result = await service.createSession(body);
-    const origin = originOf(config, req);
+    const origin = originOf(config, address, req);
     sendResult(res, result, 201, (created): CreateSessionResponse => {
       const links: CreateSessionResponse["links"] = {
         a: linkFor(origin, created.tokens.a!),
@@ -186,7 +199,7 @@ export function createHttpApp({ config, service, store, guard, logger, clientDir
     const by = await seatOf(req, res);
     if (!by) return;
     const result = await service.reissueSeat(by, String(req.params.id), req.params.seat);
-    const origin = originOf(config, req);
+    const origin = originOf(config, address, req);
     sendResult(res, result, 201, (v) => ({ seat: v.seat as Seat, link: linkFor(origin, v.token) }));
   });
 

@@ -2,7 +2,6 @@
  * The Socket.IO transport: handshake, rooms, takeover and the mapping of socket events to service calls.
  * It stays thin; every decision about a session is the service's.
  */
-import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { Server, Socket } from "socket.io";
@@ -13,6 +12,7 @@ import {
   type Seat,
   type ServerToClientEvents,
 } from "../shared/protocol.ts";
+import type { ClientAddress } from "./client-address.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { AuthGuard } from "./guard.ts";
@@ -185,21 +185,6 @@ async function socketsIn(io: AttuneServer, room: string) {
   }
 }
 
-/** True when a browser at `origin` may open a socket (no Origin header: a non-browser client, allowed). */
-export function originAllowed(config: Config, req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (typeof origin !== "string") return false;
-  if (config.allowedOrigins.includes(origin)) return true;
-  if (config.publicOrigin === origin) return true;
-  if (config.allowedOrigins.length > 0) return false;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 export interface TransportOptions {
   io: AttuneServer;
   /** Who else shares the rooms (clustered only). */
@@ -210,6 +195,8 @@ export interface TransportOptions {
   guard: AuthGuard;
   config: Config;
   logger: Logger;
+  /** How the client's address is read (shared with the HTTP side, so both count failures alike). */
+  address: ClientAddress;
 }
 
 export interface Transport {
@@ -220,7 +207,16 @@ export interface Transport {
 }
 
 /** Wires handshake, connection and event handlers onto `io`. */
-export function attachTransport({ io, peers, clustered, service, guard, config, logger }: TransportOptions): Transport {
+export function attachTransport({
+  io,
+  peers,
+  clustered,
+  service,
+  guard,
+  config,
+  logger,
+  address,
+}: TransportOptions): Transport {
   const limiter = new RateLimiterMemory({ points: config.commandRate, duration: 10 });
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -243,7 +239,8 @@ export function attachTransport({ io, peers, clustered, service, guard, config, 
   io.on("here", () => peers?.heard());
 
   io.use((socket, next) => {
-    const ip = socket.handshake.address;
+    // Not socket.handshake.address (the proxy's, behind one): the client's, read as REST reads it.
+    const ip = address.ip(socket.request);
     const auth = socket.handshake.auth as unknown;
     const token = auth && typeof auth === "object" ? (auth as { token?: unknown }).token : undefined;
     (async () => {

@@ -3,6 +3,7 @@
  * with a strict Content-Security-Policy. Handlers translate requests into service calls and results into JSON.
  */
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
@@ -12,6 +13,7 @@ import type { Config } from "./config.ts";
 import { type AuthGuard, createCreationLimiter } from "./guard.ts";
 import type { Logger } from "./log.ts";
 import type { InputError, Result, SeatIdentity, SessionService } from "./service.ts";
+import { assetHandler, topLevelFiles } from "./static.ts";
 import type { SessionStore } from "./store/types.ts";
 import { bearerToken, matchesAnyKey } from "./tokens.ts";
 
@@ -27,7 +29,18 @@ export interface HttpOptions {
   clientDir?: string;
 }
 
-const DEFAULT_CLIENT_DIR = fileURLToPath(new URL("../client/dist/", import.meta.url));
+/** The package root (the folder of package.json): one level up from server/, two from the built build/server/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return dir;
+}
+
+const DEFAULT_CLIENT_DIR = join(packageRoot(), "client", "dist") + "/";
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en">
@@ -224,8 +237,9 @@ export function createHttpApp({
   };
   // The token in /join/<token> is read by the client script; the page itself is the same for every seat.
   app.get("/join/:token", sendIndex);
-  app.get(["/", "/room"], sendIndex);
-  app.use(express.static(dist, { index: false, fallthrough: true }));
+  app.get(["/", "/room", "/index.html"], sendIndex);
+  app.use("/assets", assetHandler(dist));
+  app.use(topLevelFiles(dist));
 
   app.use((_req, res) => {
     res.status(404).type("text/plain").send("Not found");

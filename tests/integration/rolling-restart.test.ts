@@ -112,7 +112,7 @@ describe.runIf(runs)("rolling restart behind nginx", { timeout: 120_000 }, () =>
       couples.push(couple);
       await Promise.all([a.waitFor(both), b.waitFor(both)]);
       const start = await a.send({ type: "start-exercise" });
-      expect(start.ok).toBe(true);
+      if (!start.ok) throw new Error(`start refused: ${start.error.code}`);
       await Promise.all([a.waitForVersion(start.version), b.waitForVersion(start.version)]);
     }
 

@@ -41,6 +41,24 @@ describe("production build", { timeout: 90_000 }, () => {
     }
   });
 
+  it("needs only production dependencies (the container installs with --omit=dev)", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    const used = new Set<string>();
+    for (const file of filesUnder(BUILD).filter((f) => f.endsWith(".js"))) {
+      for (const [, specifier] of readFileSync(file, "utf8").matchAll(
+        /^(?:import|export)\s[^;"']*?\bfrom\s*["']([^"'.][^"']*)["']/gm,
+      )) {
+        if (specifier!.startsWith("node:")) continue;
+        const parts = specifier!.split("/");
+        used.add(specifier!.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!);
+      }
+    }
+    expect(used.size).toBeGreaterThan(3);
+    for (const name of used) expect(Object.keys(pkg.dependencies), name).toContain(name);
+  });
+
   describe("the built server", () => {
     let server: AttuneProcess;
     afterAll(async () => {

@@ -70,6 +70,14 @@ describe("deploy/compose.yaml", () => {
   });
 });
 
+describe("docs/operations.md", () => {
+  it("carries the nginx configuration exactly as the template the tests run", () => {
+    const doc = readFileSync(join(ROOT, "docs", "operations.md"), "utf8");
+    const block = /```nginx\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBe(readFileSync(NGINX_TEMPLATE, "utf8"));
+  });
+});
+
 describe("Dockerfile", () => {
   const text = readFileSync(join(ROOT, "Dockerfile"), "utf8");
   const lines = text.split("\n").filter((l) => l.trim() && !l.trim().startsWith("#"));

@@ -2,28 +2,24 @@
  * Assembles one Attune process: store, service, HTTP app and Socket.IO on one port, with the Redis Streams
  * adapter for fan-out when Redis is configured, and a graceful close.
  */
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient, createCluster } from "redis";
 import { Server } from "socket.io";
+import { createClientAddress } from "./client-address.ts";
 import type { Config } from "./config.ts";
 import { createAuthGuard } from "./guard.ts";
 import { createHttpApp } from "./http.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createMetrics, measuredStore } from "./metrics.ts";
+import { originAllowed, refuseForeignUpgrades } from "./origin.ts";
 import { SessionService } from "./service.ts";
 import { createStore } from "./store/index.ts";
 import { keepAdapterStreamTrimmed } from "./stream-retention.ts";
 import type { SessionStore } from "./store/types.ts";
-import {
-  type AttuneServer,
-  attachTransport,
-  createOutbox,
-  originAllowed,
-  type Peers,
-  trackPeers,
-} from "./transport.ts";
+import { type AttuneServer, attachTransport, createOutbox, type Peers, trackPeers } from "./transport.ts";
 
 export interface StartOptions {
   config: Config;
@@ -110,9 +106,9 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     metrics,
   });
   const guard = createAuthGuard(config.authFailuresPerMinute);
-  const app = createHttpApp({ config, service, store, guard, logger, clientDir: opts.clientDir, metrics });
-  // Behind a reverse proxy req.protocol/req.ip come from X-Forwarded-*; only trust loopback proxies by default.
-  app.set("trust proxy", "loopback");
+  // One reading of the client's address (TRUST_PROXY) for every limit and check, on both HTTP and sockets.
+  const address = createClientAddress(config.trustProxy);
+  const app = createHttpApp({ config, service, store, guard, logger, address, clientDir: opts.clientDir, metrics });
   const httpServer = createServer(app);
   httpServer.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
@@ -125,13 +121,21 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       transports: ["polling", "websocket"],
       serveClient: false,
       allowRequest: (req, callback) => {
-        if (originAllowed(config, req)) callback(null, true);
+        if (originAllowed(config, address, req)) callback(null, true);
         else callback("ORIGIN_NOT_ALLOWED", false);
       },
       cors: config.allowedOrigins.length > 0 ? { origin: config.allowedOrigins, credentials: false } : undefined,
       // No connection state recovery: it would buffer every update for minutes per socket, and a reconnecting
       // client gets a fresh snapshot anyway (the one path that is always right).
     });
+    // A refused websocket upgrade gets the same 403 JSON as a refused polling request (not Engine.IO's 400 html).
+    refuseForeignUpgrades(io.engine, (req) => originAllowed(config, address, req));
+    if (config.nodeName) {
+      // The node's name leads every Engine.IO session id, so a load balancer can send each request of a
+      // long-polling session (they carry ?sid=) to the node that holds it; see docs/operations.md.
+      const node = config.nodeName;
+      io.engine.generateId = () => `${node}.${randomBytes(15).toString("base64url")}`;
+    }
     if (shared) {
       const socket = { reconnectStrategy: (n: number) => Math.min(n * 100, 2000) };
       adapterClient = config.redisClusterNodes?.length
@@ -176,6 +180,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     config,
     logger,
     metrics,
+    address,
   });
   metrics.read({
     sockets: () => io?.engine.clientsCount ?? 0,
@@ -216,6 +221,9 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
     return closing;
   };
 
-  logger.info({ port, redis: shared, cluster: Boolean(config.redisClusterNodes?.length) }, "listening");
+  logger.info(
+    { port, redis: shared, cluster: Boolean(config.redisClusterNodes?.length), node: config.nodeName },
+    "listening",
+  );
   return { url, port, store, close };
 }

@@ -1,3 +1,5 @@
+import { compileTrust, NAMED_RANGES } from "./client-address.ts";
+
 /**
  * Server configuration, read once from the environment and validated at start so a typo fails loudly
  * instead of running with a surprising default.
@@ -33,6 +35,13 @@ export interface Config {
   sessionsPerHour: number;
   /** METRICS_TOKEN: when set, GET /metrics serves Prometheus metrics to requests bearing this token. */
   metricsToken?: string;
+  /**
+   * TRUST_PROXY: the proxies (addresses, CIDR blocks, or loopback/linklocal/uniquelocal) whose X-Forwarded-For,
+   * -Proto and -Host are believed; empty = none (the socket's peer is the client).
+   */
+  trustProxy: string[];
+  /** NODE_NAME: this process's name, the prefix of its Engine.IO session ids (load-balancer stickiness). */
+  nodeName?: string;
   /** LOG_LEVEL: pino level. */
   logLevel: LogLevel;
 }
@@ -78,6 +87,32 @@ function origin(name: string, value: string): string {
     throw new ConfigError(`${name} must be an origin only (scheme, host, port; no path), got "${value}"`);
   }
   return url.origin;
+}
+
+/**
+ * TRUST_PROXY: loopback by default (a proxy on the same host); "none" trusts no proxy. Trusting every hop is
+ * refused: any client could then claim any address and step around every per-address limit.
+ */
+function trustProxyList(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === "") return ["loopback"];
+  if (raw.toLowerCase() === "none") return [];
+  const entries = list(env, "TRUST_PROXY");
+  for (const entry of entries) {
+    if (["true", "all", "*", "0.0.0.0/0", "::/0"].includes(entry.toLowerCase())) {
+      throw new ConfigError(
+        `TRUST_PROXY must name the proxies themselves (an address, a CIDR block, or ${NAMED_RANGES.join(", ")}), not "${entry}": trusting every hop lets any client choose its own address`,
+      );
+    }
+    try {
+      compileTrust([entry]);
+    } catch {
+      throw new ConfigError(
+        `TRUST_PROXY must be "none" or a comma-separated list of addresses, CIDR blocks (10.0.0.0/8) or ${NAMED_RANGES.join(", ")}, got "${entry}"`,
+      );
+    }
+  }
+  return entries;
 }
 
 /** Reads and validates the configuration; throws ConfigError naming the offending variable. */
@@ -156,6 +191,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (metricsToken !== undefined && metricsToken.length < 16) {
     throw new ConfigError("METRICS_TOKEN must be at least 16 characters long");
   }
+  const trustProxy = trustProxyList(env);
+
+  const nodeRaw = env.NODE_NAME?.trim();
+  if (nodeRaw !== undefined && nodeRaw !== "" && !/^[a-z0-9][a-z0-9-]{0,31}$/.test(nodeRaw)) {
+    throw new ConfigError(
+      `NODE_NAME must be 1-32 lower-case letters, digits or '-' (starting with a letter or digit), got "${nodeRaw}"`,
+    );
+  }
+  const nodeName = nodeRaw ? nodeRaw : undefined;
 
   const level = (env.LOG_LEVEL?.trim() || "info") as LogLevel;
   if (!LOG_LEVELS.includes(level)) {
@@ -176,6 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     authFailuresPerMinute,
     sessionsPerHour,
     metricsToken,
+    trustProxy,
+    nodeName,
     logLevel: level,
   };
 }

@@ -3,14 +3,17 @@
  * with a strict Content-Security-Policy. Handlers translate requests into service calls and results into JSON.
  */
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
 import { type CreateSessionResponse, ErrorCode, type Seat } from "../shared/protocol.ts";
+import type { ClientAddress } from "./client-address.ts";
 import type { Config } from "./config.ts";
 import { type AuthGuard, createCreationLimiter } from "./guard.ts";
 import type { Logger } from "./log.ts";
 import type { InputError, Result, SeatIdentity, SessionService } from "./service.ts";
+import { assetHandler, topLevelFiles } from "./static.ts";
 import type { SessionStore } from "./store/types.ts";
 import type { Metrics } from "./metrics.ts";
 import { bearerToken, matchesAnyKey, secretsEqual } from "./tokens.ts";
@@ -21,13 +24,26 @@ export interface HttpOptions {
   store: SessionStore;
   guard: AuthGuard;
   logger: Logger;
+  /** How the client's address, scheme and host are read (shared with the socket transport). */
+  address: ClientAddress;
   /** Directory of the built browser client (default client/dist). */
   clientDir?: string;
   /** What GET /metrics serves (when METRICS_TOKEN is set). */
   metrics?: Metrics;
 }
 
-const DEFAULT_CLIENT_DIR = fileURLToPath(new URL("../client/dist/", import.meta.url));
+/** The package root (the folder of package.json): one level up from server/, two from the built build/server/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return dir;
+}
+
+const DEFAULT_CLIENT_DIR = join(packageRoot(), "client", "dist") + "/";
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en">
@@ -52,8 +68,8 @@ function sendResult<T>(res: Response, result: Result<T>, status: number, body: (
 }
 
 /** The origin links are built on: PUBLIC_ORIGIN when set, else the one the request came to. */
-function originOf(config: Config, req: Request): string {
-  return config.publicOrigin ?? `${req.protocol}://${req.get("host") ?? "localhost"}`;
+function originOf(config: Config, address: ClientAddress, req: Request): string {
+  return config.publicOrigin ?? address.origin(req) ?? `${address.protocol(req)}://localhost`;
 }
 
 /** A wait in words, for people reading the refusal. */
@@ -74,12 +90,15 @@ export function createHttpApp({
   store,
   guard,
   logger,
+  address,
   clientDir,
   metrics,
 }: HttpOptions): express.Express {
   const app = express();
   const dist = clientDir ?? DEFAULT_CLIENT_DIR;
   app.disable("x-powered-by");
+  // Express's own req.ip/req.protocol follow the same trust, so nothing here can read the client differently.
+  app.set("trust proxy", address.trust);
   app.set("etag", false);
 
   app.use(
@@ -105,7 +124,7 @@ export function createHttpApp({
 
   /** Resolves the Bearer token of a request to a seat, answering the refusal itself when there is none. */
   async function seatOf(req: Request, res: Response): Promise<SeatIdentity | undefined> {
-    const ip = req.ip ?? "unknown";
+    const ip = address.ip(req);
     if (await guard.blocked(ip)) {
       sendError(res, 429, { code: ErrorCode.RATE_LIMITED, message: "too many invalid links; wait a minute" });
       return undefined;
@@ -159,7 +178,7 @@ export function createHttpApp({
   const api = express.Router();
   // Counted before the body is even read, so a flooding address costs neither parsing nor store writes.
   api.post("/sessions", async (req, res, next) => {
-    const verdict = await creations.take(req.ip ?? "unknown");
+    const verdict = await creations.take(address.ip(req));
     if (verdict.ok) return next();
     res.setHeader("Retry-After", String(verdict.retryAfterSeconds));
     sendError(res, 429, {
@@ -177,7 +196,7 @@ export function createHttpApp({
     const body: unknown = req.body;
     const mode = body && typeof body === "object" ? (body as { mode?: unknown }).mode : undefined;
     if (mode === "therapist" && config.therapistApiKeys.length > 0) {
-      const ip = req.ip ?? "unknown";
+      const ip = address.ip(req);
       if (await guard.blocked(ip)) {
         return sendError(res, 429, { code: ErrorCode.RATE_LIMITED, message: "too many invalid keys; wait a minute" });
       }
@@ -191,7 +210,7 @@ export function createHttpApp({
       }
     }
     const result = await service.createSession(body);
-    const origin = originOf(config, req);
+    const origin = originOf(config, address, req);
     sendResult(res, result, 201, (created): CreateSessionResponse => {
       const links: CreateSessionResponse["links"] = {
         a: linkFor(origin, created.tokens.a!),
@@ -213,7 +232,7 @@ export function createHttpApp({
     const by = await seatOf(req, res);
     if (!by) return;
     const result = await service.reissueSeat(by, String(req.params.id), req.params.seat);
-    const origin = originOf(config, req);
+    const origin = originOf(config, address, req);
     sendResult(res, result, 201, (v) => ({ seat: v.seat as Seat, link: linkFor(origin, v.token) }));
   });
 
@@ -238,8 +257,9 @@ export function createHttpApp({
   };
   // The token in /join/<token> is read by the client script; the page itself is the same for every seat.
   app.get("/join/:token", sendIndex);
-  app.get(["/", "/room"], sendIndex);
-  app.use(express.static(dist, { index: false, fallthrough: true }));
+  app.get(["/", "/room", "/index.html"], sendIndex);
+  app.use("/assets", assetHandler(dist));
+  app.use(topLevelFiles(dist));
 
   app.use((_req, res) => {
     res.status(404).type("text/plain").send("Not found");

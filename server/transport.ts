@@ -2,7 +2,6 @@
  * The Socket.IO transport: handshake, rooms, takeover and the mapping of socket events to service calls.
  * It stays thin; every decision about a session is the service's.
  */
-import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { Server, Socket } from "socket.io";
@@ -14,6 +13,7 @@ import {
   SEATS,
   type ServerToClientEvents,
 } from "../shared/protocol.ts";
+import type { ClientAddress } from "./client-address.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -191,21 +191,6 @@ async function socketsIn(io: AttuneServer, room: string) {
   }
 }
 
-/** True when a browser at `origin` may open a socket (no Origin header: a non-browser client, allowed). */
-export function originAllowed(config: Config, req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (typeof origin !== "string") return false;
-  if (config.allowedOrigins.includes(origin)) return true;
-  if (config.publicOrigin === origin) return true;
-  if (config.allowedOrigins.length > 0) return false;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 export interface TransportOptions {
   io: AttuneServer;
   /** Who else shares the rooms (clustered only). */
@@ -218,6 +203,8 @@ export interface TransportOptions {
   logger: Logger;
   /** Where each answered command is counted. */
   metrics?: Pick<Metrics, "command">;
+  /** How the client's address is read (shared with the HTTP side, so both count failures alike). */
+  address: ClientAddress;
 }
 
 export interface Transport {
@@ -237,6 +224,7 @@ export function attachTransport({
   config,
   logger,
   metrics,
+  address,
 }: TransportOptions): Transport {
   const limiter = new RateLimiterMemory({ points: config.commandRate, duration: 10 });
   const pending = new Set<Promise<unknown>>();
@@ -260,7 +248,8 @@ export function attachTransport({
   io.on("here", () => peers?.heard());
 
   io.use((socket, next) => {
-    const ip = socket.handshake.address;
+    // Not socket.handshake.address (the proxy's, behind one): the client's, read as REST reads it.
+    const ip = address.ip(socket.request);
     const auth = socket.handshake.auth as unknown;
     const token = auth && typeof auth === "object" ? (auth as { token?: unknown }).token : undefined;
     (async () => {

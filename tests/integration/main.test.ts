@@ -46,6 +46,8 @@ describe("configuration", () => {
       commandRate: 40,
       authFailuresPerMinute: 30,
       sessionsPerHour: 60,
+      trustProxy: ["loopback"],
+      nodeName: undefined,
       logLevel: "info",
     });
   });
@@ -63,6 +65,8 @@ describe("configuration", () => {
       COMMANDS_PER_10S: "20",
       AUTH_FAILURES_PER_MINUTE: "10",
       SESSIONS_PER_HOUR: "500",
+      TRUST_PROXY: "loopback, 10.0.0.0/8, 172.28.0.10, fd00::1",
+      NODE_NAME: "node-2",
       LOG_LEVEL: "warn",
     });
     expect(config).toMatchObject({
@@ -77,8 +81,11 @@ describe("configuration", () => {
       commandRate: 20,
       authFailuresPerMinute: 10,
       sessionsPerHour: 500,
+      trustProxy: ["loopback", "10.0.0.0/8", "172.28.0.10", "fd00::1"],
+      nodeName: "node-2",
       logLevel: "warn",
     });
+    expect(loadConfig({ TRUST_PROXY: "none" }).trustProxy).toEqual([]);
   });
 
   it.each([
@@ -102,6 +109,15 @@ describe("configuration", () => {
     ["SESSIONS_PER_HOUR", "lots"],
     ["SESSIONS_PER_HOUR", "1000001"],
     ["LOG_LEVEL", "loud"],
+    ["TRUST_PROXY", "true"],
+    ["TRUST_PROXY", "*"],
+    ["TRUST_PROXY", "0.0.0.0/0"],
+    ["TRUST_PROXY", "loopback,proxy.example"],
+    ["TRUST_PROXY", "10.0.0.0/33"],
+    ["TRUST_PROXY", "none,loopback"],
+    ["NODE_NAME", "Node 1"],
+    ["NODE_NAME", "n.1"],
+    ["NODE_NAME", "x".repeat(33)],
   ])("refuses %s=%s with an error naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

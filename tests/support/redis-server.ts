@@ -125,17 +125,22 @@ export interface AttuneProcess {
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
+/** The built server, as production runs it (scripts/build-if-needed.mjs writes it). */
+export const BUILT_MAIN = "build/server/main.js";
+
 /**
  * Starts `server/main.ts` in a child Node process (through tsx, without npx in between so signals reach the
  * server itself) with the given environment on top of ours, and resolves once GET /readyz answers 200.
+ * `built: true` runs the compiled build/server/main.js with plain Node instead, as production does.
  */
 export async function startAttuneProcess(
   env: Record<string, string>,
-  options: { port?: number; startTimeoutMs?: number } = {},
+  options: { port?: number; startTimeoutMs?: number; built?: boolean } = {},
 ): Promise<AttuneProcess> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const args = options.built ? [BUILT_MAIN] : ["--import", "tsx", "server/main.ts"];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: "info", ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -6,7 +6,9 @@
  *
  * Modes: default (all variants, 2 rounds), --quick (under a minute), --sweep (raise R until p99 peer update
  * > 100 ms or errors), --soak[=minutes] (steady load, RSS growth). Options: --rooms=N --period=MS --window=S
- * --warmup=S --rounds=N --variants=memory,redis,redis2 --redis-url=URL (default: a private redis-server).
+ * --warmup=S --rounds=N --variants=memory,redis,redis2,nginx,cluster --redis-url=URL (default: a private
+ * redis-server). `nginx`: two processes behind nginx (the tested deployment template), both partners through it;
+ * `cluster`: one process on a local Redis Cluster of three masters.
  * Everything listens on and connects to 127.0.0.1 only, and every wait is bounded.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
@@ -18,6 +20,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import { nextMove } from "../client/headless/bot.ts";
+import { NODE_NAMES, type RunningNginx, startNginx } from "../scripts/lib/nginx.ts";
+import { type LocalCluster, startRedisCluster } from "../scripts/lib/redis-cluster.ts";
 import { Participant } from "../client/headless/participant.ts";
 import type { LoadConfig, LoadMessage, ParentMessage, RoomSpec, WindowStats } from "./load.ts";
 import { median } from "./stats.ts";
@@ -26,8 +30,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const HOST = "127.0.0.1";
 const CLK_TCK = 100;
 
-export type Variant = "memory" | "redis" | "redis2";
+export type Variant = "memory" | "redis" | "redis2" | "nginx" | "cluster";
 const VARIANT_LABEL: Record<Variant, string> = {
+  nginx: "Attune, RedisStore, 2 processes behind nginx",
+  cluster: "Attune, RedisStore on a 3-master Redis Cluster, 1 process",
   memory: "Attune, MemoryStore, 1 process",
   redis: "Attune, RedisStore, 1 process",
   redis2: "Attune, RedisStore, 2 processes",
@@ -462,6 +468,8 @@ interface RunSpec {
   /** When set, Attune runs with --cpu-prof writing here. */
   profileDir?: string;
   monitor?: boolean;
+  /** The cluster variant's nodes (redis:// URLs). */
+  clusterUrls?: string[];
 }
 
 async function withLoad(
@@ -601,6 +609,7 @@ async function runOnce(spec: RunSpec): Promise<RunResult> {
 
 async function runOnceInner(spec: RunSpec): Promise<RunResult> {
   const servers: ServerProc[] = [];
+  let nginx: RunningNginx | undefined;
   const prefix = `bench:${randomBytes(4).toString("hex")}:`;
   // Server RSS before any room exists: a room's cost is what it adds to this.
   let rssBeforeRooms = 0;
@@ -622,15 +631,26 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
         COMMANDS_PER_10S: String(Math.max(40, Math.ceil(20_000 / spec.periodMs))),
         SESSIONS_PER_HOUR: "1000000", // every bench room is created from this one address
       };
-      if (spec.variant !== "memory") Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
+      if (spec.variant === "cluster") {
+        Object.assign(env, { REDIS_URL: "", REDIS_CLUSTER_NODES: (spec.clusterUrls ?? []).join(","), REDIS_PREFIX: prefix });
+      } else if (spec.variant !== "memory") Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
       else env.REDIS_URL = "";
-      const count = spec.variant === "redis2" ? 2 : 1;
+      const count = spec.variant === "redis2" || spec.variant === "nginx" ? 2 : 1;
       const nodeArgs = spec.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${spec.profileDir}`] : [];
-      for (let i = 0; i < count; i++) servers.push(await startProcess("server/main.ts", env, "/readyz", nodeArgs));
+      for (let i = 0; i < count; i++) {
+        const named = spec.variant === "nginx" ? { ...env, NODE_NAME: NODE_NAMES[i]! } : env;
+        servers.push(await startProcess("server/main.ts", named, "/readyz", nodeArgs));
+      }
       rssBeforeRooms = sum(servers.map((s) => rssBytes(s.child.pid!)));
-      const links = await createRooms(servers[0]!.origin, spec.rooms);
-      const other = servers[servers.length - 1]!.origin;
-      roomSpecs = links.map((l) => ({ kind: "attune" as const, a: l.a, b: onOrigin(l.b, other) }));
+      if (spec.variant === "nginx") {
+        nginx = await startNginx(servers.map((s) => `${HOST}:${s.port}`));
+        const links = await createRooms(nginx.url, spec.rooms);
+        roomSpecs = links.map((l) => ({ kind: "attune" as const, a: l.a, b: l.b }));
+      } else {
+        const links = await createRooms(servers[0]!.origin, spec.rooms);
+        const other = servers[servers.length - 1]!.origin;
+        roomSpecs = links.map((l) => ({ kind: "attune" as const, a: l.a, b: onOrigin(l.b, other) }));
+      }
     }
     const pids = servers.map((s) => s.child.pid!);
     const cpu = () => sum(pids.map(cpuSeconds));
@@ -669,7 +689,7 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
         },
         onWindowStart: async () => {
           cpuStart = cpu();
-          if (spec.redisUrl && spec.variant !== "memory" && spec.target === "attune") {
+          if (spec.redisUrl && spec.variant !== "memory" && spec.variant !== "cluster" && spec.target === "attune") {
             redisStart = await commandStats(spec.redisUrl);
           }
         },
@@ -745,6 +765,7 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
     if (progress.length) result.progress = progress;
     return result;
   } finally {
+    await nginx?.stop();
     await Promise.all(servers.map(stopProcess));
   }
 }
@@ -1110,10 +1131,16 @@ async function main(): Promise<void> {
     idleSampleMs: opts.mode === "quick" ? 500 : 2000,
   };
   const redisUrl = redis?.url;
+  let cluster: LocalCluster | undefined;
+  if (opts.variants.includes("cluster")) {
+    cluster = await startRedisCluster(3);
+    log(`Redis Cluster of three masters at ${cluster.nodes.join(", ")}`);
+  }
   let profileRuns = 0;
   const profileRoot = join(os.tmpdir(), `attune-bench-profiles-${Date.now()}`);
   const withRedis = (s: RunSpec): RunSpec => {
     const out: RunSpec = redisUrl ? { ...s, redisUrl, monitor: opts.monitor } : { ...s };
+    if (cluster) out.clusterUrls = cluster.urls;
     if (opts.profile) {
       // Profiles are large: they go to the temporary directory, not into the repository.
       out.profileDir = join(profileRoot, `${++profileRuns}-${s.variant}-${s.rooms}`);
@@ -1223,6 +1250,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await redis?.stop();
+    await cluster?.dispose();
   }
   report.finishedAt = new Date().toISOString();
   const outDir = join(ROOT, "bench/results");

@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,19 +29,8 @@ export interface PrivateRedisOptions {
   startTimeoutMs?: number;
 }
 
-/** A TCP port nothing listens on right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../scripts/lib/ports.ts";
+import { freePort } from "../../scripts/lib/ports.ts";
 
 /** Starts redis-server on a free port and waits until it answers PING; throws clearly if the binary is missing. */
 export async function startRedisServer(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {

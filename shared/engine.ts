@@ -86,11 +86,13 @@ export function createSession(init: SessionInit): SessionState {
     paused: null,
     timeOut: null,
     steppedOut: null,
+    agreements: [],
     transcript: [],
     checkIns: [],
     nudges: [],
     notes: [],
     privateMessages: [],
+    guesses: [],
   };
 }
 

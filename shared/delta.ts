@@ -4,7 +4,7 @@
  */
 import type { AllowedCommand, ConversationKey, SessionView, ViewUpdate } from "./protocol.ts";
 
-const LISTS: readonly ConversationKey[] = ["transcript", "checkIns", "nudges", "notes", "privateMessages"];
+const LISTS: readonly ConversationKey[] = ["transcript", "checkIns", "nudges", "notes", "privateMessages", "guesses"];
 
 /** True when `update` applies to `view` as it is (it was built from exactly this version). */
 export function updateFits(view: SessionView, update: ViewUpdate): boolean {

@@ -87,11 +87,13 @@ export function createSession(init: SessionInit): SessionState {
     timeOut: null,
     steppedOut: null,
     safety: { checks: {}, asks: {} },
+    agreements: [],
     transcript: [],
     checkIns: [],
     nudges: [],
     notes: [],
     privateMessages: [],
+    guesses: [],
   };
 }
 

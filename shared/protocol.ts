@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { ExerciseDefinition, StepActor, StepKind } from "./exercise-format.ts";
+import { FORMAT_LIMITS } from "./exercise-format.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Seats, modes, channels, limits
@@ -38,6 +39,16 @@ export const LIMITS = {
   timerAdjustMaxSeconds: 3600,
   /** Exercises a therapist may upload to one session. */
   customExercisesMax: 10,
+  /** Longest typed answer or guess in a guess step (both wait in the session core until the reveal). */
+  guessTextMax: 300,
+  /** Longest single idea in a private list of ideas. */
+  ideaMax: 80,
+  /** Longest typed text of an agreement ("what"). */
+  agreementTextMax: 200,
+  /** Agreements one session keeps (in its core, so they stay bounded). */
+  agreementsMax: 30,
+  /** Largest seed start-exercise accepts for the order questions are drawn in (an unsigned 32-bit integer). */
+  seedMax: 0xffffffff,
 } as const;
 
 export const PartnerSchema = z.enum(PARTNERS);
@@ -89,6 +100,17 @@ export const ErrorCode = {
   NOT_STEPPED_OUT: "NOT_STEPPED_OUT",
   ALREADY_STEPPED_OUT: "ALREADY_STEPPED_OUT",
   INVALID_DEFINITION: "INVALID_DEFINITION",
+  // guess, pick and agreement steps
+  /** A guess step's answers are not out yet: nothing to mark. */
+  NOT_REVEALED: "NOT_REVEALED",
+  /** A pick step whose ideas were never revealed (e.g. the idea step was skipped). */
+  NOTHING_TO_PICK: "NOTHING_TO_PICK",
+  /** An agreement does not fit its step: a missing or unasked part, or a time in the past or too far ahead. */
+  INVALID_AGREEMENT: "INVALID_AGREEMENT",
+  /** An agreement step has no offer waiting to be acknowledged. */
+  NO_OFFER: "NO_OFFER",
+  /** The session already keeps LIMITS.agreementsMax agreements. */
+  TOO_MANY_AGREEMENTS: "TOO_MANY_AGREEMENTS",
   TOO_MANY_EXERCISES: "TOO_MANY_EXERCISES",
   // handshake and transport
   TOKEN_MISSING: "TOKEN_MISSING",
@@ -119,8 +141,34 @@ export const CheckInAnswerSchema = z.strictObject({
   rating: z.number().int().min(0).max(100).optional(),
   feeling: z.string().trim().min(1).max(40).optional(),
   note: text.optional(),
+  /** A short private list (a step whose answer asks for ideas), revealed with the rest of the answer. */
+  ideas: z
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1, "an idea is empty")
+        .max(LIMITS.ideaMax, `an idea is longer than ${LIMITS.ideaMax} characters`),
+    )
+    .min(1)
+    .max(FORMAT_LIMITS.ideasMax)
+    .optional(),
 });
 export type CheckInAnswer = z.infer<typeof CheckInAnswerSchema>;
+
+/** The marks either partner may give a revealed guess: a gentle word, never a score. */
+export const GUESS_MARKS = [
+  { id: "close", label: "Close" },
+  { id: "not-quite", label: "Not quite" },
+] as const;
+export type GuessMark = (typeof GUESS_MARKS)[number]["id"];
+
+const optionId = z.string().min(1).max(64);
+/** A date-time with an offset (or Z), so every seat and a calendar read the same moment. */
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  message: "must be an ISO 8601 date-time with an offset, e.g. 2026-05-01T19:30:00+02:00",
+});
 
 export const CommandSchema = z.discriminatedUnion("type", [
   // --- the exercise itself
@@ -129,6 +177,8 @@ export const CommandSchema = z.discriminatedUnion("type", [
     type: z.literal("start-exercise"),
     exerciseId: z.string().min(1).max(64).optional(),
     firstSpeaker: PartnerSchema.optional(),
+    /** Orders the questions the exercise draws (the client picks it at random; the engine stays deterministic). */
+    seed: z.number().int().min(0).max(LIMITS.seedMax).optional(),
   }),
   /** A "say" step: typed channel carries text, spoken channel carries none (the actor spoke aloud). */
   z.strictObject({ type: z.literal("say"), text: text.optional() }),
@@ -136,6 +186,28 @@ export const CommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("choose"), option: z.string().min(1).max(64) }),
   /** A "private-answer" step: one partner's private answer, revealed when both have answered. */
   z.strictObject({ type: z.literal("answer"), answer: CheckInAnswerSchema }),
+  /** A "guess" step: the speaker's answer about themself, or the listener's guess of it (by role), kept private until both are in. */
+  z.strictObject({
+    type: z.literal("guess"),
+    text: z.string().max(LIMITS.guessTextMax, `text is longer than ${LIMITS.guessTextMax} characters`).optional(),
+    choice: optionId.optional(),
+  }),
+  /** A revealed guess: either partner says how close it was (and the step moves on). */
+  z.strictObject({ type: z.literal("mark"), mark: z.enum(["close", "not-quite"]) }),
+  /** A "pick" step: one of the revealed ideas, by option id (e.g. "b-0"). */
+  z.strictObject({ type: z.literal("pick"), option: optionId }),
+  /** An "agreement" step: record (or offer) what was agreed — a short text or an option, and/or a time. */
+  z.strictObject({
+    type: z.literal("agree"),
+    what: z
+      .string()
+      .max(LIMITS.agreementTextMax, `what is longer than ${LIMITS.agreementTextMax} characters`)
+      .optional(),
+    option: optionId.optional(),
+    when: isoDateTime.optional(),
+  }),
+  /** An "agreement" step: the other partner acknowledges the offer, which is then kept. */
+  z.strictObject({ type: z.literal("acknowledge") }),
   /** A typed message during a "talk" step. */
   z.strictObject({ type: z.literal("post"), text: requiredText }),
   /** The speaker ends a "talk" step (or any timed turn) before its timer. */
@@ -277,6 +349,57 @@ export interface PrivateMessage {
   text: string;
 }
 
+/** One side of a guess step: a typed text, a choice (with its label), or nothing (held in mind, spoken channel). */
+export interface GuessEntry {
+  text?: string;
+  choice?: string;
+  label?: string;
+}
+
+/** A guess step once both sides were in: the speaker's answer about themself and the listener's guess. */
+export interface RevealedGuess {
+  v: number;
+  at: number;
+  exerciseId: string;
+  stepId: string;
+  /** The partner the question was about (who answered; the other guessed). */
+  about: Partner;
+  /** The question asked, when the step drew one. */
+  question?: { deck: string; index: number; text: string };
+  answer: GuessEntry;
+  guess: GuessEntry;
+}
+
+/** What a couple agreed in an agreement step: kept in the session core for the summary, their space and a calendar. */
+export interface Agreement {
+  /** Version and time at which it was kept (acknowledged, when the step asks for that). */
+  v: number;
+  at: number;
+  exerciseId: string;
+  stepId: string;
+  /** Who offered (or recorded) it. */
+  by: Seat;
+  /** The partner who acknowledged it, when someone had to. */
+  acknowledgedBy?: Partner;
+  /** What: typed text, or the label of the chosen option. */
+  what?: string;
+  /** The option chosen for "what", when one was. */
+  option?: string;
+  /** The idea picked earlier in the exercise that this agreement is about. */
+  picked?: string;
+  /** When: an ISO 8601 date-time with offset, in the future when agreed. */
+  when?: string;
+}
+
+/** An agreement offered and waiting for the other partner. */
+export interface AgreementOffer {
+  by: Seat;
+  at: number;
+  what?: string;
+  option?: string;
+  when?: string;
+}
+
 /** One applied command, with everything needed to replay it (kept beside the state, never inside it). */
 export interface LogEntry {
   v: number;
@@ -306,7 +429,34 @@ export interface TurnState {
   /** A "say" step acted by "both": the partners who have already said their part in it. */
   said?: Partner[];
   /** The latest steps visited in this exercise (at most TURN_HISTORY_MAX), for back-step. */
-  history: { stepId: string; speaker: Partner; cycle: number }[];
+  history: { stepId: string; speaker: Partner; cycle: number; question?: DrawnQuestion }[];
+  // --- what the exercise carries from step to step (bounded by its definition)
+  /** start-exercise's seed: the order questions are drawn in (absent: each deck's own order). */
+  seed?: number;
+  /** How many questions each deck has given so far. */
+  draws?: Record<string, number>;
+  /** Ideas revealed in the exercise, by the private-answer step that asked for them (a pick step's options). */
+  ideas?: Record<string, Record<Partner, string[]>>;
+  /** What each pick step of the exercise settled on. */
+  picked?: Record<string, { option: string; text: string }>;
+  // --- the current step's own state
+  /** The question this step shows. */
+  question?: DrawnQuestion;
+  /** A guess step: each partner's side, hidden from the other partner and the therapist until both are in. */
+  guesses?: Partial<Record<Partner, GuessEntry>>;
+  /** A guess step: both sides are in and shown to everyone. */
+  revealed?: boolean;
+  /** A pick step acted by both: each partner's current pick (open, not private: they are agreeing). */
+  picks?: Partial<Record<Partner, string>>;
+  /** An agreement step: the offer waiting for the other partner. */
+  offer?: AgreementOffer;
+}
+
+/** A question drawn from a deck: which deck, which question, and how many the deck has given (1-based). */
+export interface DrawnQuestion {
+  deck: string;
+  index: number;
+  number: number;
 }
 
 /**
@@ -339,6 +489,8 @@ export interface SessionCore {
   steppedOut: Partner | null;
   /** Therapist mode: what each partner said privately about safety. Only the therapist ever sees the other's. */
   safety: PartnerSafety;
+  /** What the couple agreed in agreement steps, oldest first (at most LIMITS.agreementsMax). */
+  agreements: Agreement[];
 }
 
 /** A partner's private safety answers (therapist mode). */
@@ -350,7 +502,7 @@ export interface PartnerSafety {
 }
 
 /** The lists a session only ever appends to: the conversation and what is said around it. */
-export const CONVERSATION_KEYS = ["transcript", "checkIns", "nudges", "notes", "privateMessages"] as const;
+export const CONVERSATION_KEYS = ["transcript", "checkIns", "nudges", "notes", "privateMessages", "guesses"] as const;
 export type ConversationKey = (typeof CONVERSATION_KEYS)[number];
 
 export interface Conversation {
@@ -359,6 +511,8 @@ export interface Conversation {
   nudges: Nudge[];
   notes: TherapistNote[];
   privateMessages: PrivateMessage[];
+  /** Guess steps once revealed. */
+  guesses: RevealedGuess[];
 }
 
 /** The whole session: the core plus its conversation. Held by the store; never sent as is. */
@@ -390,6 +544,51 @@ export interface StepView {
   answered?: Partial<Record<Partner, boolean>>;
   /** Private-answer steps: this seat's own answer, if given. */
   yourAnswer?: CheckInAnswer;
+  /** The question drawn for this step. */
+  question?: { text: string; deck: string; deckTitle?: string; number: number; count: number };
+  /** Guess steps. */
+  guess?: GuessStepView;
+  /** Pick steps. */
+  pick?: PickStepView;
+  /** Agreement steps. */
+  agreement?: AgreementStepView;
+}
+
+export interface GuessStepView {
+  /** The partner the question is about: they answer, the other guesses. */
+  about: Partner;
+  /** Pick-one answers, when the step has them. */
+  choices?: { id: string; label: string }[];
+  /** Who has given their side (never what). */
+  submitted: Record<Partner, boolean>;
+  /** This partner's own side, before the reveal. */
+  yours?: GuessEntry;
+  /** Both sides, once both are in (to every seat). */
+  revealed?: { answer: GuessEntry; guess: GuessEntry };
+  /** Once revealed: the marks either partner may give. */
+  marks?: { id: GuessMark; label: string }[];
+}
+
+export interface PickStepView {
+  /** True when both partners must pick the same option (actor "both"). */
+  together: boolean;
+  /** The revealed ideas, alternating between the partners. */
+  options: { id: string; label: string; by: Partner }[];
+  /** Together: each partner's current pick. */
+  picks?: Partial<Record<Partner, string>>;
+}
+
+export interface AgreementStepView {
+  what?: "required" | "optional";
+  when?: "required" | "optional";
+  withinHours?: number;
+  options?: { id: string; label: string }[];
+  /** Whether the other partner acknowledges an offer before it is kept (always so with actor "both"). */
+  needsAcknowledgement: boolean;
+  /** The idea picked earlier that this agreement is about. */
+  picked?: string;
+  /** The offer waiting for an answer, with the chosen option's label. */
+  offer?: AgreementOffer & { label?: string };
 }
 
 export interface AllowedCommand {
@@ -443,6 +642,10 @@ export interface SessionView {
   safety?: PartnerSafety;
   /** A partner only: their own safety answer and signal, and nothing of the other's. */
   yourSafety?: { check?: SafetyAnswer; asked?: { at: number; seen: boolean } };
+  /** Revealed guess steps. */
+  guesses: RevealedGuess[];
+  /** What the couple agreed in this session. */
+  agreements: Agreement[];
   allowed: AllowedCommand[];
 }
 
@@ -480,6 +683,7 @@ export type EngineEvent =
   | { type: "exercise-started"; exerciseId: string }
   | { type: "exercise-ended"; exerciseId: string; endedEarly: boolean }
   | { type: "revealed"; exerciseId: string; stepId: string }
+  | { type: "agreed"; exerciseId: string; stepId: string }
   | { type: "paused" }
   | { type: "resumed" }
   | { type: "time-out-called"; by: Partner; returnAt: number }

@@ -8,6 +8,7 @@ import type {
   Command,
   CommandAck,
   ErrorCode,
+  GuessMark,
   Partner,
   SessionView,
   StepView,
@@ -41,6 +42,18 @@ export interface PlayOptions {
   choose?: ChoosePolicy;
   /** The private answer at a private-answer step (default: the middle of the rating, the first feeling). */
   answerFor?(step: StepView, view: SessionView): CheckInAnswer;
+  /** This seat's side of a guess step (default: the first choice, a short typed line, or nothing when spoken). */
+  guessFor?(step: StepView, view: SessionView): { text?: string; choice?: string };
+  /** The mark for a revealed guess, or null to leave it to the partner (default: the answerer marks "close"). */
+  markFor?(step: StepView, view: SessionView): GuessMark | null;
+  /** The idea to pick (default: the partner's pick when there is one, else the first option). */
+  pickFor?(step: StepView, view: SessionView): string;
+  /** The agreement to offer or record (default: what each part asks for, a time a few hours ahead). */
+  agreementFor?(step: StepView, view: SessionView): { what?: string; option?: string; when?: string };
+  /** Whether to acknowledge the partner's offer (default: yes). */
+  acknowledge?(step: StepView, view: SessionView): boolean;
+  /** Seed for the order questions are drawn in when this bot starts an exercise (default: none, the deck's order). */
+  seed?: number;
   /** Whether this bot starts the next exercise on the agenda when the session is in the lobby. */
   startExercises?: boolean;
   /** Called after each acknowledged move (applied or refused). */
@@ -127,12 +140,53 @@ function defaultAnswer(step: StepView): CheckInAnswer {
   return answer;
 }
 
+function defaultGuess(step: StepView, view: SessionView): { text?: string; choice?: string } {
+  const choices = step.guess?.choices;
+  if (choices && choices.length > 0) return { choice: choices[0]!.id };
+  if (view.channel === "spoken") return {};
+  const guessing = step.guess?.about !== view.you.seat;
+  return { text: guessing ? `My guess: ${step.title.toLowerCase()}.` : `My answer: ${step.title.toLowerCase()}.` };
+}
+
+function defaultMark(step: StepView, view: SessionView): GuessMark | null {
+  return step.guess?.about === view.you.seat ? "close" : null;
+}
+
+function defaultPick(step: StepView, view: SessionView): string {
+  const pick = step.pick;
+  const me = view.you.seat;
+  const theirs = me === "a" || me === "b" ? pick?.picks?.[me === "a" ? "b" : "a"] : undefined;
+  const first = pick?.options[0]?.id;
+  if (theirs) return theirs;
+  if (!first) throw new Error(`step ${step.id} has nothing to pick`);
+  return first;
+}
+
+function defaultAgreement(step: StepView, view: SessionView): { what?: string; option?: string; when?: string } {
+  const fields = step.agreement;
+  const out: { what?: string; option?: string; when?: string } = {};
+  if (fields?.what) {
+    if (fields.options?.[0]) out.option = fields.options[0].id;
+    else if (view.channel === "typed") out.what = `We agree: ${step.title.toLowerCase()}.`;
+  }
+  if (fields?.when) {
+    // Half the allowed window ahead (at most a day), on the minute: always in the future, always within bounds.
+    const hours = Math.min(fields.withinHours ?? 48, 48) / 2;
+    const at = new Date(Math.ceil((Date.now() + hours * 3_600_000) / 60_000) * 60_000);
+    out.when = at.toISOString();
+  }
+  return out;
+}
+
 /** The command that completes this seat's part of a step of each kind. */
 const MOVE_FOR: Record<StepView["kind"], Command["type"]> = {
   say: "say",
   choose: "choose",
   "private-answer": "answer",
   talk: "end-turn",
+  guess: "guess",
+  pick: "pick",
+  agreement: "agree",
 };
 
 function isAllowed(view: SessionView, type: Command["type"]): boolean {
@@ -150,13 +204,25 @@ export function nextMove(view: SessionView, opts: PlayOptions = {}): Command | n
   const exercise = view.exercise;
   if (!exercise) {
     if (opts.startExercises && view.agendaNext < view.agenda.length && isAllowed(view, "start-exercise")) {
-      return { type: "start-exercise" };
+      return { type: "start-exercise", ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
     }
     return null;
   }
   const step = exercise.step;
   if (!step.yourMove) return null;
   // Check first, build after: policies and text sources count their calls, so none may be spent on a no-move.
+  if (step.kind === "guess" && step.guess?.revealed) {
+    if (!isAllowed(view, "mark")) return null;
+    const mark = (opts.markFor ?? defaultMark)(step, view);
+    return mark ? { type: "mark", mark } : null;
+  }
+  if (step.kind === "agreement" && step.agreement?.offer) {
+    if (!isAllowed(view, "acknowledge")) return null;
+    if (opts.acknowledge?.(step, view) === false) {
+      return { type: "agree", ...(opts.agreementFor ?? defaultAgreement)(step, view) };
+    }
+    return { type: "acknowledge" };
+  }
   const type = MOVE_FOR[step.kind];
   if (!type || !isAllowed(view, type) || (step.kind === "private-answer" && step.yourAnswer)) return null;
   let command: Command;
@@ -173,6 +239,15 @@ export function nextMove(view: SessionView, opts: PlayOptions = {}): Command | n
       break;
     case "talk":
       command = { type: "end-turn" };
+      break;
+    case "guess":
+      command = { type: "guess", ...(opts.guessFor ?? defaultGuess)(step, view) };
+      break;
+    case "pick":
+      command = { type: "pick", option: (opts.pickFor ?? defaultPick)(step, view) };
+      break;
+    case "agreement":
+      command = { type: "agree", ...(opts.agreementFor ?? defaultAgreement)(step, view) };
       break;
     default:
       return null;

@@ -4,22 +4,27 @@
  * in which case the draft is thrown away.
  */
 import { z } from "zod";
-import type { AnswerFields, ExerciseDefinition } from "../exercise-format.ts";
-import { validateExercise } from "../exercise-format.ts";
+import type { AgreementFields, AnswerFields, ExerciseDefinition } from "../exercise-format.ts";
+import { FORMAT_LIMITS, validateExercise } from "../exercise-format.ts";
 import type {
   Actor,
+  Agreement,
+  AgreementOffer,
   CheckInAnswer,
   Command,
   CommandError,
   Conversation,
   EngineEvent,
+  GuessEntry,
   Partner,
+  Seat,
   SessionCore,
   SystemCommand,
 } from "../protocol.ts";
 import {
   CommandSchema,
   ErrorCode,
+  GUESS_MARKS,
   illFormedTextAt,
   illFormedTextError,
   isPartner,
@@ -27,7 +32,19 @@ import {
   otherPartner,
   SeatSchema,
 } from "../protocol.ts";
-import { current, endExercise, enterStep, follow, freeze, lookupExercise, refuse, thaw } from "./model.ts";
+import {
+  type Current,
+  current,
+  endExercise,
+  enterStep,
+  follow,
+  freeze,
+  lookupExercise,
+  pickOptions,
+  questionOf,
+  refuse,
+  thaw,
+} from "./model.ts";
 
 export type AnyCommand = Command | SystemCommand;
 
@@ -81,6 +98,10 @@ function answerProblem(fields: AnswerFields | undefined, answer: CheckInAnswer):
     if (!f.feelings.includes(answer.feeling)) return `answer.feeling: must be one of ${f.feelings.join(", ")}`;
   } else if (answer.feeling !== undefined) return "answer.feeling: this step asks for no feeling";
   if (answer.note !== undefined && !f.note) return "answer.note: this step asks for no note";
+  if (f.ideas) {
+    if (answer.ideas === undefined) return "answer.ideas: write at least one idea";
+    if (answer.ideas.length > f.ideas.max) return `answer.ideas: at most ${f.ideas.max}`;
+  } else if (answer.ideas !== undefined) return "answer.ideas: this step asks for no ideas";
   return null;
 }
 
@@ -89,7 +110,7 @@ export type Additions = Conversation & { custom: ExerciseDefinition[] };
 
 /** Empty additions for one command. */
 export function noAdditions(): Additions {
-  return { transcript: [], checkIns: [], nudges: [], notes: [], privateMessages: [], custom: [] };
+  return { transcript: [], checkIns: [], nudges: [], notes: [], privateMessages: [], guesses: [], custom: [] };
 }
 
 interface Ctx {
@@ -122,7 +143,7 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       if (at >= 0) s.agendaNext = at + 1;
       s.phase = "exercise";
       events.push({ type: "exercise-started", exerciseId: def.id });
-      enterStep(s, def, 0, command.firstSpeaker ?? "a", 0, now, events, null);
+      enterStep(s, def, 0, command.firstSpeaker ?? "a", 0, now, events, null, { seed: command.seed });
       return null;
     }
     case "say": {
@@ -181,8 +202,43 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       if (!theirs) return null;
       const answers = actor === "a" ? { a: mine, b: theirs } : { a: theirs, b: mine };
       add.checkIns.push({ v, at: now, exerciseId: cur.def.id, stepId: cur.step.id, answers });
+      if (cur.step.answer?.ideas) {
+        // A later pick step offers these: they must stay readable in the core for the rest of the exercise.
+        turn.ideas = { ...turn.ideas, [cur.step.id]: { a: answers.a.ideas ?? [], b: answers.b.ideas ?? [] } };
+      }
       events.push({ type: "revealed", exerciseId: cur.def.id, stepId: cur.step.id });
       follow(s, cur.def, cur.step.next!, now, events);
+      return null;
+    }
+    case "guess":
+      if (!cur || !isPartner(actor)) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
+      return takeGuess(ctx, cur, actor, command);
+    case "mark": {
+      if (!cur) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
+      const mark = GUESS_MARKS.find((m) => m.id === command.mark)!;
+      add.transcript.push({
+        v,
+        at: now,
+        seat: actor as Exclude<Actor, "system">,
+        kind: "choice",
+        exerciseId: cur.def.id,
+        stepId: cur.step.id,
+        option: mark.id,
+        label: mark.label,
+      });
+      follow(s, cur.def, cur.step.next!, now, events);
+      return null;
+    }
+    case "pick":
+      if (!cur || !isPartner(actor)) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
+      return takePick(ctx, cur, actor, command.option);
+    case "agree":
+      if (!cur || actor === "system") return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
+      return takeAgreement(ctx, cur, actor, command);
+    case "acknowledge": {
+      if (!cur || !isPartner(actor)) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
+      const offer = s.turn!.offer!;
+      keepAgreement(ctx, cur, offer, actor);
       return null;
     }
     case "post":
@@ -269,7 +325,10 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       const index = previous ? cur.def.steps.findIndex((st) => st.id === previous.stepId) : -1;
       if (!previous || index < 0) return refuse(ErrorCode.NO_PREVIOUS_STEP, "This is the first step of the exercise.");
       const from = { ...s.turn!, history: history.slice(0, -2) };
-      enterStep(s, cur.def, index, previous.speaker, previous.cycle, now, events, from);
+      // The step comes back with the question it showed, rather than drawing a new one.
+      enterStep(s, cur.def, index, previous.speaker, previous.cycle, now, events, from, {
+        question: previous.question,
+      });
       return null;
     }
     case "hand-floor": {
@@ -362,6 +421,197 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       s.presence[command.seat] = command.online;
       return null;
   }
+}
+
+type GuessCommand = Extract<AnyCommand, { type: "guess" }>;
+type AgreeCommand = Extract<AnyCommand, { type: "agree" }>;
+
+/**
+ * One partner's side of a guess step: the speaker's answer about themself, or the listener's guess. Held in the
+ * core, seen by its author alone, until both are in; then both are revealed together (to everyone) and kept.
+ */
+function takeGuess(ctx: Ctx, cur: Current, actor: Partner, command: GuessCommand): CommandError | null {
+  const { s, add, now, v, events } = ctx;
+  const choices = cur.step.guess?.choices;
+  let entry: GuessEntry;
+  if (choices) {
+    if (command.text !== undefined) return refuse(ErrorCode.TEXT_NOT_ALLOWED, "text: pick one of the choices");
+    const choice = choices.find((c) => c.id === command.choice);
+    if (!choice) {
+      return refuse(
+        ErrorCode.UNKNOWN_OPTION,
+        `choice: '${command.choice ?? ""}' is not one of ${choices.map((c) => c.id).join(", ")}`,
+      );
+    }
+    entry = { choice: choice.id, label: choice.label };
+  } else {
+    if (command.choice !== undefined) return refuse(ErrorCode.UNKNOWN_OPTION, "choice: this step has no choices");
+    if (s.channel === "spoken") {
+      if (command.text !== undefined) {
+        return refuse(
+          ErrorCode.TEXT_NOT_ALLOWED,
+          "text: this session is spoken; keep it in mind and say it at the reveal",
+        );
+      }
+      entry = {};
+    } else {
+      if (command.text === undefined || command.text.trim() === "") {
+        return refuse(ErrorCode.TEXT_REQUIRED, "text: write your answer");
+      }
+      entry = { text: command.text };
+    }
+  }
+  const turn = s.turn!;
+  turn.guesses = { ...turn.guesses, [actor]: entry };
+  const about = turn.speaker;
+  const answer = turn.guesses[about];
+  const guess = turn.guesses[otherPartner(about)];
+  if (!answer || !guess) return null;
+  turn.revealed = true;
+  const question = questionOf(cur.def, turn.question);
+  add.guesses.push({
+    v,
+    at: now,
+    exerciseId: cur.def.id,
+    stepId: cur.step.id,
+    about,
+    ...(question ? { question } : {}),
+    answer,
+    guess,
+  });
+  events.push({ type: "revealed", exerciseId: cur.def.id, stepId: cur.step.id });
+  return null;
+}
+
+/** A pick: settled at once by a single actor, or once both partners pick the same idea. */
+function takePick(ctx: Ctx, cur: Current, actor: Partner, optionId: string): CommandError | null {
+  const { s, add, now, v, events } = ctx;
+  const turn = s.turn!;
+  const options = pickOptions(cur.step, turn);
+  const option = options.find((o) => o.id === optionId);
+  if (!option) {
+    return refuse(
+      ErrorCode.UNKNOWN_OPTION,
+      `option: '${optionId}' is not one of ${options.map((o) => o.id).join(", ")}`,
+    );
+  }
+  if (cur.step.actor === "both") {
+    if (turn.picks?.[actor] === option.id) {
+      return refuse(ErrorCode.ALREADY_ANSWERED, "You picked this one — waiting for your partner.");
+    }
+    turn.picks = { ...turn.picks, [actor]: option.id };
+    if (turn.picks[otherPartner(actor)] !== option.id) return null;
+  }
+  add.transcript.push({
+    v,
+    at: now,
+    seat: actor,
+    kind: "choice",
+    exerciseId: cur.def.id,
+    stepId: cur.step.id,
+    option: option.id,
+    label: option.label,
+  });
+  turn.picked = { ...turn.picked, [cur.step.id]: { option: option.id, text: option.label } };
+  follow(s, cur.def, cur.step.next!, now, events);
+  return null;
+}
+
+/** What is wrong with an agreement for its step (judged at `now`), or null when it fits. */
+function agreementProblem(
+  fields: AgreementFields,
+  channel: SessionCore["channel"],
+  command: AgreeCommand,
+  now: number,
+): CommandError | null {
+  const bad = (message: string) => refuse(ErrorCode.INVALID_AGREEMENT, message);
+  if (command.what !== undefined || command.option !== undefined) {
+    if (!fields.what) return bad("what: this step asks only for a time");
+  }
+  if (command.what !== undefined && command.option !== undefined) {
+    return bad("what: choose one of the options or write your own, not both");
+  }
+  if (command.what !== undefined) {
+    if (channel === "spoken") {
+      return refuse(ErrorCode.TEXT_NOT_ALLOWED, "what: this session is spoken; choose an option or say it aloud");
+    }
+    if (command.what.trim() === "") return refuse(ErrorCode.TEXT_REQUIRED, "what: write what you agree on");
+  }
+  if (command.option !== undefined && !fields.options?.some((o) => o.id === command.option)) {
+    const ids = (fields.options ?? []).map((o) => o.id).join(", ");
+    return refuse(
+      ErrorCode.UNKNOWN_OPTION,
+      ids ? `option: '${command.option}' is not one of ${ids}` : "option: this step has no options",
+    );
+  }
+  const gaveWhat = command.what !== undefined || command.option !== undefined;
+  // In the spoken channel a "what" without options is said aloud: the record then holds the time alone.
+  const canGiveWhat = channel === "typed" || (fields.options?.length ?? 0) > 0;
+  if (fields.what === "required" && !gaveWhat && canGiveWhat) {
+    return bad(fields.options ? "what: choose one of the options or write your own" : "what: write what you agree on");
+  }
+  if (command.when !== undefined) {
+    if (!fields.when) return bad("when: this step asks for no time");
+    const at = Date.parse(command.when);
+    if (!Number.isFinite(at)) return bad("when: not a date and time");
+    if (at <= now) return bad("when: pick a time in the future");
+    const hours = fields.withinHours ?? FORMAT_LIMITS.withinHoursMax;
+    if (at > now + hours * 3_600_000) {
+      return bad(`when: pick a time within the next ${hours === 24 ? "day" : `${hours} hours`}`);
+    }
+  } else if (fields.when === "required") {
+    return bad("when: pick a date and time");
+  }
+  // Only a spoken step asking for words alone (no options, no time) is agreed aloud, with nothing to record but the moment.
+  if (!gaveWhat && command.when === undefined && (canGiveWhat || fields.when)) {
+    return bad("agree: give what you agree on, or when");
+  }
+  return null;
+}
+
+/** An agreement: kept at once, or offered to the other partner when the step asks for an acknowledgement. */
+function takeAgreement(ctx: Ctx, cur: Current, actor: Seat, command: AgreeCommand): CommandError | null {
+  const fields = cur.step.agreement ?? {};
+  const problem = agreementProblem(fields, ctx.s.channel, command, ctx.now);
+  if (problem) return problem;
+  const offer: AgreementOffer = {
+    by: actor,
+    at: ctx.now,
+    ...(command.what !== undefined ? { what: command.what.trim() } : {}),
+    ...(command.option !== undefined ? { option: command.option } : {}),
+    ...(command.when !== undefined ? { when: command.when } : {}),
+  };
+  if (cur.step.actor === "both" || fields.acknowledge) {
+    // Offered (or offered anew, or countered by the other partner): it waits for the one who did not offer it.
+    ctx.s.turn!.offer = offer;
+    return null;
+  }
+  keepAgreement(ctx, cur, offer, undefined);
+  return null;
+}
+
+/** Keeps an agreement in the core and moves on. */
+function keepAgreement(ctx: Ctx, cur: Current, offer: AgreementOffer, acknowledgedBy: Partner | undefined): void {
+  const { s, now, v, events } = ctx;
+  const fields = cur.step.agreement ?? {};
+  const label = offer.option ? fields.options?.find((o) => o.id === offer.option)?.label : undefined;
+  const picked = fields.picked ? s.turn!.picked?.[fields.picked]?.text : undefined;
+  const what = label ?? offer.what;
+  const agreement: Agreement = {
+    v,
+    at: now,
+    exerciseId: cur.def.id,
+    stepId: cur.step.id,
+    by: offer.by,
+    ...(acknowledgedBy ? { acknowledgedBy } : {}),
+    ...(what !== undefined ? { what } : {}),
+    ...(offer.option !== undefined ? { option: offer.option } : {}),
+    ...(picked !== undefined ? { picked } : {}),
+    ...(offer.when !== undefined ? { when: offer.when } : {}),
+  };
+  s.agreements.push(agreement);
+  events.push({ type: "agreed", exerciseId: cur.def.id, stepId: cur.step.id });
+  follow(s, cur.def, cur.step.next!, now, events);
 }
 
 /** The form of an accepted command kept in the log: an uploaded definition as validated, nothing else changed. */

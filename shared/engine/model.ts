@@ -5,7 +5,16 @@
 import { findExercise } from "../catalogue/index.ts";
 import type { ExerciseDefinition, StepDefinition, Transition } from "../exercise-format.ts";
 import { CYCLE, END } from "../exercise-format.ts";
-import type { CommandError, EngineEvent, ErrorCode, Partner, Seat, SessionCore, TurnState } from "../protocol.ts";
+import type {
+  CommandError,
+  DrawnQuestion,
+  EngineEvent,
+  ErrorCode,
+  Partner,
+  Seat,
+  SessionCore,
+  TurnState,
+} from "../protocol.ts";
 import { otherPartner, TURN_HISTORY_MAX } from "../protocol.ts";
 
 /** Builds a refusal. */
@@ -44,8 +53,9 @@ export function roleOf(turn: TurnState, seat: Seat): "speaker" | "listener" | "t
 /**
  * A copy of the core whose containers the command handlers may change in place. Entries already in the arrays are
  * never mutated, so they are shared with the input rather than copied again. The turn is copied just as deep as
- * the handlers write: they set its fields and its answers, replace (never push to) `said` and `history`, and change
- * only the last history entry in place (handing the floor). The conversation lists are not copied at all: handlers
+ * the handlers write: they set its fields and its answers, replace (never push to or change) `said`, `history`,
+ * `guesses`, `picks`, `ideas`, `picked` and `draws`, and change only the last history entry in place (handing the
+ * floor). Agreements are only ever appended. The conversation lists are not copied at all: handlers
  * never write them, they report new entries instead (see Appended), so a command costs the same at any length.
  */
 export function draft<S extends SessionCore>(s: S): S {
@@ -59,6 +69,8 @@ export function draft<S extends SessionCore>(s: S): S {
     presence: { ...s.presence },
     admitted: { ...s.admitted },
     safety: { checks: { ...s.safety.checks }, asks: { ...s.safety.asks } },
+    // A core stored before agreements existed has none.
+    agreements: [...(s.agreements ?? [])],
   };
 }
 
@@ -91,7 +103,41 @@ export function thaw(s: SessionCore, now: number): void {
   delete turn.remainingMs;
 }
 
-/** Enters step `index` with the given speaker; `from` is the turn being left (its history carries on). */
+/**
+ * The `n`-th question (0-based, counting every draw) of a deck of `size` questions: the deck's own order without a
+ * seed, else a shuffle of it that the seed fixes, reshuffled each time the deck comes round again. Pure: the same
+ * seed always gives the same questions.
+ */
+export function drawIndex(seed: number | undefined, size: number, n: number): number {
+  const round = Math.floor(n / size);
+  const at = n % size;
+  if (!seed) return at;
+  const order = Array.from({ length: size }, (_, i) => i);
+  const next = mulberry32((seed + Math.imul(round, 0x9e3779b9)) >>> 0);
+  for (let i = size - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order[at]!;
+}
+
+/** A small seeded generator of numbers in [0, 1) (mulberry32): enough to shuffle a deck, and the same everywhere. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Enters step `index` with the given speaker; `from` is the turn being left (its history and what the exercise
+ * carries between steps go on). `opts.question`, when given, is shown again instead of drawing (going back a
+ * step); `opts.seed` starts an exercise's question order.
+ */
 export function enterStep(
   s: SessionCore,
   def: ExerciseDefinition,
@@ -101,6 +147,7 @@ export function enterStep(
   now: number,
   events: EngineEvent[],
   from: TurnState | null,
+  opts: { question?: DrawnQuestion | undefined; seed?: number | undefined } = {},
 ): void {
   const step = def.steps[index];
   if (!step) throw new Error(`exercise '${def.id}' has no step ${index}`);
@@ -112,8 +159,19 @@ export function enterStep(
     stepIndex: index,
     stepStartedAt: now,
     answers: {},
-    history: [...(from?.history ?? []), { stepId: step.id, speaker, cycle }].slice(-TURN_HISTORY_MAX),
+    history: [],
   };
+  const seed = opts.seed ?? from?.seed;
+  if (seed !== undefined) turn.seed = seed;
+  if (from?.draws) turn.draws = from.draws;
+  if (from?.ideas) turn.ideas = from.ideas;
+  if (from?.picked) turn.picked = from.picked;
+  const shown = step.question ? (opts.question ?? drawQuestion(def, step.question, turn)) : undefined;
+  if (shown) turn.question = shown;
+  turn.history = [
+    ...(from?.history ?? []),
+    { stepId: step.id, speaker, cycle, ...(shown ? { question: shown } : {}) },
+  ].slice(-TURN_HISTORY_MAX);
   if (step.durationSeconds !== undefined) {
     const ms = step.durationSeconds * 1000;
     if (isFrozen(s)) turn.remainingMs = ms;
@@ -124,6 +182,50 @@ export function enterStep(
   if (!from || from.speaker !== speaker) {
     events.push({ type: "turn-changed", speaker, stepId: step.id, exerciseId: def.id });
   }
+}
+
+/**
+ * The question a step shows: with "same", the one the deck gave last in this exercise (or its first, when it has
+ * given none yet); otherwise the deck's next. The count of draws lives in `turn`, so this needs nothing else.
+ */
+function drawQuestion(
+  def: ExerciseDefinition,
+  ask: NonNullable<StepDefinition["question"]>,
+  turn: TurnState,
+): DrawnQuestion | undefined {
+  const deck = def.decks?.find((d) => d.id === ask.deck);
+  if (!deck) return undefined;
+  const drawn = turn.draws?.[deck.id] ?? 0;
+  if (ask.draw === "same" && drawn > 0) {
+    return { deck: deck.id, index: drawIndex(turn.seed, deck.questions.length, drawn - 1), number: drawn };
+  }
+  const n = drawn;
+  turn.draws = { ...turn.draws, [deck.id]: n + 1 };
+  return { deck: deck.id, index: drawIndex(turn.seed, deck.questions.length, n), number: n + 1 };
+}
+
+/** The deck, index and words of a drawn question. */
+export function questionOf(
+  def: ExerciseDefinition,
+  drawn: DrawnQuestion | undefined,
+): { deck: string; index: number; text: string } | undefined {
+  if (!drawn) return undefined;
+  const text = def.decks?.find((d) => d.id === drawn.deck)?.questions[drawn.index];
+  return text === undefined ? undefined : { deck: drawn.deck, index: drawn.index, text };
+}
+
+/** The options of a pick step: both partners' revealed ideas, alternating, with ids like "a-0" and "b-1". */
+export function pickOptions(step: StepDefinition, turn: TurnState): { id: string; label: string; by: Partner }[] {
+  const ideas = step.pick ? turn.ideas?.[step.pick.from] : undefined;
+  if (!ideas) return [];
+  const options: { id: string; label: string; by: Partner }[] = [];
+  for (let i = 0; i < Math.max(ideas.a.length, ideas.b.length); i++) {
+    for (const by of ["a", "b"] as const) {
+      const label = ideas[by][i];
+      if (label !== undefined) options.push({ id: `${by}-${i}`, label, by });
+    }
+  }
+  return options;
 }
 
 /** Closes the running exercise and returns to the lobby. */

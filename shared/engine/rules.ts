@@ -42,6 +42,11 @@ const PARTNER_VOICE: ReadonlySet<GuardedType> = new Set<GuardedType>([
   "post",
   "end-turn",
   "call-time-out",
+  "guess",
+  "mark",
+  "pick",
+  "agree",
+  "acknowledge",
 ]);
 /** Commands that move the exercise itself: held while paused, on a time-out or with a partner stepped out. */
 const EXERCISE_COMMANDS: ReadonlySet<GuardedType> = new Set<GuardedType>([
@@ -50,6 +55,11 @@ const EXERCISE_COMMANDS: ReadonlySet<GuardedType> = new Set<GuardedType>([
   "answer",
   "post",
   "end-turn",
+  "guess",
+  "mark",
+  "pick",
+  "agree",
+  "acknowledge",
   "time-up",
   "skip-step",
   "back-step",
@@ -66,6 +76,9 @@ const KIND_NAMES: Record<StepDefinition["kind"], string> = {
   choose: "pick an option",
   "private-answer": "answer privately",
   talk: "talk",
+  guess: "answer or guess privately",
+  pick: "pick one of your ideas",
+  agreement: "agree on a plan",
 };
 
 /** Why it is not this seat's move in a say/choose step, in the seat's own terms. */
@@ -102,6 +115,64 @@ function actsInStep(step: StepDefinition, turn: TurnState, actor: Actor): boolea
 
 function wrongStep(step: StepDefinition, wanted: StepDefinition["kind"]): CommandError {
   return refuse(ErrorCode.WRONG_STEP, `This step asks you to ${KIND_NAMES[step.kind]}, not to ${KIND_NAMES[wanted]}.`);
+}
+
+/** Why a partner may not pick or agree in a step acted by one role, in their own terms. */
+function notYourPart(step: StepDefinition, turn: TurnState, actor: Actor, doing: string): CommandError {
+  if (step.actor === "therapist") return refuse(ErrorCode.NOT_YOUR_TURN, "The therapist leads this step.");
+  if (actor === "therapist") {
+    const partner = step.actor === "speaker" ? turn.speaker : otherPartner(turn.speaker);
+    return refuse(ErrorCode.NOT_YOUR_TURN, `This step is for partner ${partner} to ${doing}.`);
+  }
+  return refuse(ErrorCode.NOT_YOUR_TURN, `Your partner is the one to ${doing} here.`);
+}
+
+/** Step rules of the guess, pick and agreement kinds. */
+function newKindRule(state: SessionCore, step: StepDefinition, turn: TurnState, actor: Actor, type: GuardedType) {
+  switch (type) {
+    case "guess":
+      if (step.kind !== "guess") return wrongStep(step, "guess");
+      if (turn.revealed) return refuse(ErrorCode.ALREADY_ANSWERED, "Both are out — say how close the guess was.");
+      if (isPartner(actor) && turn.guesses?.[actor] !== undefined) {
+        return refuse(ErrorCode.ALREADY_ANSWERED, "Yours is in — waiting for your partner.");
+      }
+      return null;
+    case "mark":
+      if (step.kind !== "guess") return wrongStep(step, "guess");
+      if (!turn.revealed) {
+        return refuse(ErrorCode.NOT_REVEALED, "The answer and the guess come out together, once both are in.");
+      }
+      return null;
+    case "pick": {
+      if (step.kind !== "pick") return wrongStep(step, "pick");
+      const from = step.pick?.from;
+      if (!from || !turn.ideas?.[from]) {
+        return refuse(ErrorCode.NOTHING_TO_PICK, "There are no ideas to pick from: that step was not answered.");
+      }
+      if (step.actor === "both") return isPartner(actor) ? null : notYourPart(step, turn, actor, "pick");
+      return actsInStep(step, turn, actor) ? null : notYourPart(step, turn, actor, "pick");
+    }
+    case "agree":
+    case "acknowledge": {
+      if (step.kind !== "agreement") return wrongStep(step, "agreement");
+      if ((state.agreements?.length ?? 0) >= LIMITS.agreementsMax) {
+        return refuse(
+          ErrorCode.TOO_MANY_AGREEMENTS,
+          `This session already keeps ${LIMITS.agreementsMax} agreements; no more can be added.`,
+        );
+      }
+      const offer = turn.offer;
+      if (type === "acknowledge") {
+        if (!offer) return refuse(ErrorCode.NO_OFFER, "Nothing has been offered yet.");
+        if (actor === offer.by) return refuse(ErrorCode.NOT_YOUR_TURN, "Your partner answers your offer.");
+        return null;
+      }
+      if (step.actor === "both") return isPartner(actor) ? null : notYourPart(step, turn, actor, "agree");
+      return actsInStep(step, turn, actor) ? null : notYourPart(step, turn, actor, "offer this");
+    }
+    default:
+      return null;
+  }
 }
 
 /** Seat rules: who may send this type at all, whatever the step. */
@@ -173,6 +244,12 @@ function exerciseRule(
         return refuse(ErrorCode.ALREADY_ANSWERED, "You have answered — waiting for your partner.");
       }
       return null;
+    case "guess":
+    case "mark":
+    case "pick":
+    case "agree":
+    case "acknowledge":
+      return newKindRule(state, step, turn, actor, type);
     case "post":
       if (step.kind !== "talk") return wrongStep(step, "talk");
       if (state.channel === "spoken") {

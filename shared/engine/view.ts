@@ -1,7 +1,7 @@
 /**
  * Per-seat views, updates and event filtering: the only forms in which session state leaves the server.
- * Privacy boundaries live here: unrevealed answers, therapist notes, nudges to the other partner and the
- * private channel of a step-out never reach a partner who may not see them.
+ * Privacy boundaries live here: unrevealed answers (and the ideas in them), unrevealed guesses, therapist notes,
+ * nudges to the other partner and the private channel of a step-out never reach a seat that may not see them.
  *
  * A view describes a version, not a moment: it depends on the state alone, so the view a seat builds by applying
  * updates and the one a fresh snapshot gives are the same at every version.
@@ -10,7 +10,9 @@
  * mutated (the engine drafts fresh containers and never changes an entry it already holds), and a view is
  * serialized when it is emitted. Callers must treat a view as read-only.
  */
+import type { StepDefinition } from "../exercise-format.ts";
 import type {
+  AgreementStepView,
   AllowedCommand,
   Appended,
   ConversationKey,
@@ -18,13 +20,15 @@ import type {
   Seat,
   SessionCore,
   SessionState,
+  GuessStepView,
   SessionView,
   StepView,
+  TurnState,
   ViewUpdate,
 } from "../protocol.ts";
 import { sameValue } from "../delta.ts";
-import { CONVERSATION_KEYS, isPartner, otherPartner } from "../protocol.ts";
-import { type Current, current, lookupExercise, roleOf } from "./model.ts";
+import { CONVERSATION_KEYS, GUESS_MARKS, isPartner, otherPartner } from "../protocol.ts";
+import { type Current, current, lookupExercise, pickOptions, questionOf, roleOf } from "./model.ts";
 import { allowedFor, type GuardedType, guard } from "./rules.ts";
 
 /** A view without its conversation lists: what a seat sees of the core. */
@@ -35,22 +39,67 @@ const PRIMARY_COMMAND: Record<StepView["kind"], GuardedType> = {
   choose: "choose",
   "private-answer": "answer",
   talk: "end-turn",
+  guess: "guess",
+  pick: "pick",
+  agreement: "agree",
 };
 
-function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
+/** Whether the step waits for this seat now (not merely allows it to act: an offer's author waits for an answer). */
+function isYourMove(state: SessionCore, seat: Seat, cur: Current): boolean {
   const { step, turn } = cur;
+  const may = (type: GuardedType) => guard(state, seat, type) === null;
+  switch (step.kind) {
+    case "guess":
+      return may(turn.revealed ? "mark" : "guess");
+    case "pick": {
+      if (!may("pick")) return false;
+      if (step.actor !== "both" || !isPartner(seat)) return true;
+      // Having picked, a partner waits, unless the other picked something else: then both have a move.
+      return turn.picks?.[seat] === undefined || turn.picks[otherPartner(seat)] !== undefined;
+    }
+    case "agreement":
+      if (turn.offer) return may("acknowledge");
+      return may("agree");
+    default:
+      return may(PRIMARY_COMMAND[step.kind]);
+  }
+}
+
+function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
+  const { def, step, turn } = cur;
   const role = roleOf(turn, seat);
   const stems = role === "therapist" ? step.stems?.all : (step.stems?.[role] ?? step.stems?.all);
+  const prompt = step.kind === "guess" && turn.revealed && step.guess ? step.guess.reveal : step.prompt;
   const view: StepView = {
     id: step.id,
     title: step.title,
     kind: step.kind,
     actor: step.actor,
     role,
-    yourMove: guard(state, seat, PRIMARY_COMMAND[step.kind]) === null,
-    prompt: step.prompt[role] ?? step.prompt.all ?? "",
+    yourMove: isYourMove(state, seat, cur),
+    prompt: prompt[role] ?? prompt.all ?? "",
     stems: [...(stems ?? [])],
   };
+  const question = questionOf(def, turn.question);
+  if (question && turn.question) {
+    const deck = def.decks?.find((d) => d.id === question.deck);
+    view.question = {
+      text: question.text,
+      deck: question.deck,
+      ...(deck?.title !== undefined ? { deckTitle: deck.title } : {}),
+      number: turn.question.number,
+      count: deck?.questions.length ?? 0,
+    };
+  }
+  if (step.kind === "guess") view.guess = guessView(seat, step, turn);
+  if (step.kind === "pick") {
+    view.pick = {
+      together: step.actor === "both",
+      options: pickOptions(step, turn),
+      ...(turn.picks ? { picks: turn.picks } : {}),
+    };
+  }
+  if (step.kind === "agreement") view.agreement = agreementView(step, turn);
   if (step.options) view.options = step.options.map((o) => ({ id: o.id, label: o.label }));
   if (step.answer) view.answerFields = step.answer;
   if (turn.deadline !== undefined) view.deadline = turn.deadline;
@@ -71,6 +120,45 @@ function ownSafety(state: SessionCore, seat: Seat): SessionView["yourSafety"] {
   const check = state.safety.checks[seat];
   const asked = state.safety.asks[seat];
   return { ...(check ? { check: check.answer } : {}), ...(asked ? { asked } : {}) };
+}
+
+/**
+ * A guess step as `seat` sees it: before the reveal only who is in, and the seat's own side (never the other's,
+ * and nothing to the therapist); once both are in, both sides to every seat.
+ */
+function guessView(seat: Seat, step: StepDefinition, turn: TurnState): GuessStepView {
+  const guesses = turn.guesses ?? {};
+  const view: GuessStepView = {
+    about: turn.speaker,
+    submitted: { a: guesses.a !== undefined, b: guesses.b !== undefined },
+  };
+  if (step.guess?.choices) view.choices = step.guess.choices.map((c) => ({ id: c.id, label: c.label }));
+  const answer = guesses[turn.speaker];
+  const guess = guesses[otherPartner(turn.speaker)];
+  if (turn.revealed && answer && guess) {
+    view.revealed = { answer, guess };
+    view.marks = GUESS_MARKS.map((m) => ({ id: m.id, label: m.label }));
+  } else if (isPartner(seat) && guesses[seat]) {
+    view.yours = guesses[seat];
+  }
+  return view;
+}
+
+/** An agreement step: what it asks for, and the offer waiting for an answer (open to every seat). */
+function agreementView(step: StepDefinition, turn: TurnState): AgreementStepView {
+  const fields = step.agreement ?? {};
+  const view: AgreementStepView = { needsAcknowledgement: step.actor === "both" || fields.acknowledge === true };
+  if (fields.what) view.what = fields.what;
+  if (fields.when) view.when = fields.when;
+  if (fields.withinHours !== undefined) view.withinHours = fields.withinHours;
+  if (fields.options) view.options = fields.options.map((o) => ({ id: o.id, label: o.label }));
+  const picked = fields.picked ? turn.picked?.[fields.picked]?.text : undefined;
+  if (picked !== undefined) view.picked = picked;
+  if (turn.offer) {
+    const label = turn.offer.option ? fields.options?.find((o) => o.id === turn.offer?.option)?.label : undefined;
+    view.offer = { ...turn.offer, ...(label !== undefined ? { label } : {}) };
+  }
+  return view;
 }
 
 function waitingView(state: SessionCore, seat: Seat): CoreView {
@@ -95,6 +183,7 @@ function waitingView(state: SessionCore, seat: Seat): CoreView {
     timeOut: null,
     steppedOut: null,
     ...(yourSafety ? { yourSafety } : {}),
+    agreements: [],
     allowed: allowedFor(state, seat),
   };
 }
@@ -143,6 +232,8 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
     steppedOut: state.steppedOut,
     ...(seat === "therapist" && state.mode === "therapist" ? { safety: state.safety } : {}),
     ...(yourSafety ? { yourSafety } : {}),
+    // Agreed together, so seen by every seat in the room; a core stored before agreements existed has none.
+    agreements: state.agreements ?? [],
     allowed: allowedFor(state, seat),
   };
 }
@@ -150,8 +241,22 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
 type EntryOf<K extends ConversationKey> = SessionState[K][number];
 type Visibility = { [K in ConversationKey]: ((entry: EntryOf<K>) => boolean) | boolean };
 
-const NOTHING: Visibility = { transcript: false, checkIns: false, nudges: false, notes: false, privateMessages: false };
-const EVERYTHING: Visibility = { transcript: true, checkIns: true, nudges: true, notes: true, privateMessages: true };
+const NOTHING: Visibility = {
+  transcript: false,
+  checkIns: false,
+  nudges: false,
+  notes: false,
+  privateMessages: false,
+  guesses: false,
+};
+const EVERYTHING: Visibility = {
+  transcript: true,
+  checkIns: true,
+  nudges: true,
+  notes: true,
+  privateMessages: true,
+  guesses: true,
+};
 
 /**
  * Which entries of each conversation list `seat` may see, and a key that changes exactly when that rule does
@@ -170,6 +275,8 @@ function visibility(state: SessionCore, seat: Seat): { key: string; rule: Visibi
       notes: false,
       // The one stepped out sees no private conversation; the one who stayed sees the ones they were part of.
       privateMessages: out ? false : (m) => m.with === seat,
+      // Only revealed guesses are ever in this list (unrevealed ones wait in the core's turn).
+      guesses: true,
     },
   };
 }

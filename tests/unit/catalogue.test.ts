@@ -312,7 +312,12 @@ const malformed: [
     (d) => {
       d.steps[2]!.answer = {};
     },
-    [{ path: "steps[2].answer", message: "a 'private-answer' step needs at least one of rating, feelings, note" }],
+    [
+      {
+        path: "steps[2].answer",
+        message: "a 'private-answer' step needs at least one of rating, feelings, note, ideas",
+      },
+    ],
   ],
   [
     "answer fields on another kind",

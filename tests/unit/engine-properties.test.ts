@@ -96,6 +96,14 @@ const raw = fc.record({
       firstSpeaker: plausible,
       seat: plausible,
       online: fc.boolean(),
+      choice: plausible,
+      mark: fc.oneof(fc.constantFrom("close", "not-quite"), plausible),
+      what: plausible,
+      when: fc.oneof(
+        fc.constantFrom("2023-11-15T00:00:00Z", "2023-11-14T22:13:20+01:00", "2099-01-01T00:00:00Z", "soon"),
+        plausible,
+      ),
+      seed: plausible,
     },
     { requiredKeys: ["type"] },
   ),
@@ -128,7 +136,14 @@ class Marks {
 }
 
 /** A payload for `type` that fits the current step most of the time and misses it now and then. */
-function build(state: SessionState, actor: Actor, type: CommandType, variant: number, marks: Marks): Command {
+function build(
+  state: SessionState,
+  actor: Actor,
+  type: CommandType,
+  variant: number,
+  marks: Marks,
+  now: number,
+): Command {
   const miss = variant % 11 === 0;
   const step = (() => {
     const turn = state.turn;
@@ -144,6 +159,7 @@ function build(state: SessionState, actor: Actor, type: CommandType, variant: nu
         type,
         ...(exerciseId ? { exerciseId } : {}),
         ...(variant % 2 ? { firstSpeaker: pick(["a", "b"] as const) } : {}),
+        ...(variant % 5 === 1 ? { seed: variant } : {}),
       };
     }
     case "say": {
@@ -159,11 +175,44 @@ function build(state: SessionState, actor: Actor, type: CommandType, variant: nu
       if (fields.feelings) answer.feeling = pick(fields.feelings);
       // Every answer carries a unique note when the step allows one, so a leak is visible in the JSON.
       if (fields.note) answer.note = marks.next(`answer-${actor}`);
+      // Ideas too: each one unique, so an unrevealed idea is found wherever it leaks.
+      if (fields.ideas) {
+        answer.ideas = Array.from({ length: 1 + (variant % fields.ideas.max) }, () => marks.next(`idea-${actor}`));
+      }
       if (miss) answer.rating = 99;
       return { type, answer } as Command;
     }
     case "post":
       return { type, text: marks.next("post") };
+    case "guess": {
+      const choices = step?.guess?.choices;
+      if (choices) return { type, choice: miss ? "bogus" : pick(choices).id };
+      const spoken = state.channel === "spoken";
+      return spoken !== miss ? { type } : { type, text: marks.next(`guess-${actor}`) };
+    }
+    case "mark":
+      return { type, mark: pick(["close", "not-quite"] as const) };
+    case "pick": {
+      const seat = actor === "system" ? "a" : actor;
+      const options = viewFor(state, seat).exercise?.step.pick?.options ?? [];
+      return { type, option: miss || options.length === 0 ? "z-9" : pick(options).id };
+    }
+    case "agree": {
+      const fields = step?.agreement ?? {};
+      const command: Record<string, unknown> = { type };
+      if (fields.what) {
+        if (fields.options && (variant % 3 !== 0 || state.channel === "spoken"))
+          command.option = pick(fields.options).id;
+        else if (state.channel === "typed") command.what = marks.next("agree");
+      }
+      if (fields.when && (fields.when === "required" || variant % 2 === 0)) {
+        const window = (fields.withinHours ?? 48) * 3_600_000;
+        // Now and then a moment in the past, or just past the window.
+        const offset = miss ? (variant % 2 ? -60_000 : window + 60_000) : 1 + (variant % window);
+        command.when = new Date(now + offset).toISOString();
+      }
+      return command as Command;
+    }
     case "call-time-out":
       return variant % 2 ? { type } : { type, minutes: 20 + (variant % 600) };
     case "admit":
@@ -214,13 +263,27 @@ function choose(
   return { who: first, type: COMMAND_TYPES[move.pick % COMMAND_TYPES.length]! };
 }
 
+/** Typed words of a partner's part of the current step that nobody else may see yet (answer notes, ideas, guesses). */
+function unrevealedWords(state: SessionState, partner: Partner): string[] {
+  const turn = state.turn;
+  if (!turn) return [];
+  const words: string[] = [];
+  const answer = turn.answers[partner];
+  if (answer?.note) words.push(answer.note);
+  for (const idea of answer?.ideas ?? []) words.push(idea);
+  const guess = turn.guesses?.[partner];
+  if (!turn.revealed && guess?.text) words.push(guess.text);
+  return words;
+}
+
 /** Fails when `json` (a view or an update of `seat`) holds anything `seat` may not see in `state`. */
 function expectNoLeak(state: SessionState, seat: Seat, json: string): void {
   const notes = state.notes.map((n) => n.text);
   if (seat === "therapist") {
-    // The therapist waits for the reveal like the other partner.
-    for (const answer of Object.values(state.turn?.answers ?? {}))
-      if (answer.note) expect(json).not.toContain(answer.note);
+    // The therapist waits for the reveal like the other partner: no note, idea or guess before it.
+    for (const partner of ["a", "b"] as const) {
+      for (const words of unrevealedWords(state, partner)) expect(json).not.toContain(words);
+    }
     return;
   }
   const other = otherPartner(seat);
@@ -237,9 +300,9 @@ function expectNoLeak(state: SessionState, seat: Seat, json: string): void {
     const asked = state.safety.asks[seat];
     expect(own).toEqual({ ...(check ? { check: check.answer } : {}), ...(asked ? { asked } : {}) });
   }
-  // Notes carry unique marks; ratings and feelings are too small a domain for a substring search.
-  const hidden = state.turn?.answers[other];
-  if (hidden?.note) expect(json).not.toContain(hidden.note);
+  // Notes, ideas and typed guesses carry unique marks; ratings, feelings and choices are too small a domain for a
+  // substring search (checkState compares those structurally).
+  for (const words of unrevealedWords(state, other)) expect(json).not.toContain(words);
   for (const text of notes) expect(json).not.toContain(text);
   for (const n of state.nudges.filter((x) => x.to === other)) expect(json).not.toContain(n.text);
   if (state.steppedOut === seat) for (const m of state.privateMessages) expect(json).not.toContain(m.text);
@@ -267,11 +330,24 @@ function checkState(state: SessionState, now: number): void {
       expect(view.exercise.speaker).toBe(state.turn?.speaker);
       expect(view.exercise.listener).toBe(otherPartner(view.exercise.speaker));
       expect(view.exercise.step.yourAnswer).toEqual(state.turn?.answers[seat]);
+      const guess = view.exercise.step.guess;
+      if (guess) {
+        const turn = state.turn!;
+        // Before the reveal a partner sees their own side alone; after it, both sides and no "yours".
+        expect(guess.revealed !== undefined).toBe(turn.revealed === true);
+        expect(guess.yours).toEqual(turn.revealed ? undefined : turn.guesses?.[seat]);
+      }
     }
     if (!state.admitted[seat]) expect(view.waiting).toBe(true);
     expectNoLeak(state, seat, JSON.stringify(view));
   }
-  expectNoLeak(state, "therapist", JSON.stringify(viewFor(state, "therapist")));
+  const therapistView = viewFor(state, "therapist");
+  expectNoLeak(state, "therapist", JSON.stringify(therapistView));
+  const guess = therapistView.exercise?.step.guess;
+  if (guess) {
+    expect(guess.yours).toBeUndefined();
+    expect(guess.revealed !== undefined).toBe(state.turn?.revealed === true);
+  }
   void now;
 }
 
@@ -333,7 +409,7 @@ function run(start: SessionState, list: Move[], startLog: LogEntry[] = []): { st
       command =
         who === "system" && move.pick % 4 === 0
           ? { type: "presence", seat: ["a", "b", "therapist"][move.variant % 3], online: move.variant % 2 === 0 }
-          : build(state, who, type, move.variant, marks);
+          : build(state, who, type, move.variant, marks, now);
       if (move.expected !== null) options = { expectedVersion: move.expected === -1 ? state.version : move.expected };
     } else {
       actor = move.actor;
@@ -385,9 +461,23 @@ function therapistStart(init: SessionInit): SessionState {
   return state;
 }
 
+/** A therapist session with the fixtures, both partners in, and `exerciseId` already running (seeded). */
+function startedIn(exerciseId: string): (init: SessionInit) => SessionState {
+  return (init) => {
+    let state = therapistStart(init);
+    state = act(state, "therapist", { type: "admit", partners: ["a", "b"] });
+    return act(state, "therapist", { type: "start-exercise", exerciseId, seed: 7 });
+  };
+}
+
 const SETUPS: { name: string; init: SessionInit; start: (init: SessionInit) => SessionState }[] = [
   { name: "therapist, typed", init: initFor("therapist", "typed", ["check-in"]), start: therapistStart },
   { name: "therapist, spoken", init: initFor("therapist", "spoken", []), start: therapistStart },
+  // Straight into the guess, pick and agreement kinds, where privacy before a reveal matters most.
+  { name: "therapist, typed, in fx-guess", init: initFor("therapist", "typed", []), start: startedIn("fx-guess") },
+  { name: "therapist, spoken, in fx-guess", init: initFor("therapist", "spoken", []), start: startedIn("fx-guess") },
+  { name: "therapist, typed, in fx-plan", init: initFor("therapist", "typed", []), start: startedIn("fx-plan") },
+  { name: "therapist, spoken, in fx-plan", init: initFor("therapist", "spoken", []), start: startedIn("fx-plan") },
   {
     name: "guided, typed",
     init: initFor(
@@ -423,6 +513,34 @@ describe.each(SETUPS)("random command sequences ($name)", ({ init, start }) => {
 });
 
 describe("the sequences reach the interesting places", () => {
+  it("random runs in the new kinds guess, reveal, mark, pick, offer, acknowledge and agree", () => {
+    const seen = new Set<string>();
+    for (const exerciseId of ["fx-guess", "fx-plan"]) {
+      fc.assert(
+        fc.property(moves, (list) => {
+          const start = startedIn(exerciseId)(initFor("therapist", "typed", []));
+          const { state: end, log } = run(start, list);
+          for (const entry of log) seen.add(entry.command.type);
+          if (end.guesses.length > 0) seen.add("guessed");
+          for (const a of end.agreements) seen.add(a.acknowledgedBy ? "agreed-acknowledged" : "agreed-alone");
+        }),
+        { numRuns: 60, seed: 20261201 },
+      );
+    }
+    for (const what of [
+      "guess",
+      "mark",
+      "pick",
+      "agree",
+      "acknowledge",
+      "guessed",
+      "agreed-acknowledged",
+      "agreed-alone",
+    ]) {
+      expect(seen, `${what} in ${[...seen].join(",")}`).toContain(what);
+    }
+  }, 120_000);
+
   it("random runs start, finish, reveal, pause, break and step out", () => {
     const seen = new Set<string>();
     fc.assert(
@@ -434,6 +552,7 @@ describe("the sequences reach the interesting places", () => {
         for (const t of end.transcript) seen.add(`${t.kind}:${t.stepId}`);
         if (end.completed.length > 0) seen.add("completed");
         if (end.checkIns.length > 0) seen.add("revealed");
+        if (end.guesses.length > 0) seen.add("guessed");
       }),
       { numRuns: 100, seed: 20261125 },
     );
@@ -447,6 +566,8 @@ describe("the sequences reach the interesting places", () => {
       "step-out",
       "completed",
       "revealed",
+      "guess",
+      "guessed",
     ]) {
       expect(seen, `${what} in ${[...seen].join(",")}`).toContain(what);
     }

@@ -105,7 +105,9 @@ describe("the quiet signal", () => {
       { type: "seen-ask", partner: "a" },
       "NOT_IN_MODE",
     );
-    const admitted = act(act(waiting, "therapist", { type: "admit", partners: ["a", "b"] }), "a", { type: "ask-alone" });
+    const admitted = act(act(waiting, "therapist", { type: "admit", partners: ["a", "b"] }), "a", {
+      type: "ask-alone",
+    });
     expectRefused(admitted, "b", { type: "seen-ask", partner: "a" }, "THERAPIST_ONLY");
   });
 });

@@ -151,7 +151,130 @@ export const RATE = {
   ],
 } satisfies ExerciseDefinition;
 
-export const FIXTURES: ExerciseDefinition[] = [DIALOGUE, CHECKIN, TALK, FLOOR, LED, RATE];
+/**
+ * Guess steps: a typed (or, spoken, held-in-mind) answer to a drawn question, a pick-one guess, then a say step
+ * that shows the same question again. Two cycles, so each partner answers about themself once.
+ */
+export const GUESSING = {
+  id: "fx-guess",
+  title: "Fixture guess",
+  summary: "Answer about yourself; your partner guesses.",
+  cycles: 2,
+  decks: [{ id: "about", title: "About you", questions: ["First question?", "Second question?", "Third question?"] }],
+  steps: [
+    {
+      id: "open",
+      title: "Open guess",
+      actor: "both",
+      kind: "guess",
+      question: { deck: "about" },
+      prompt: { speaker: "Answer about yourself.", listener: "Guess their answer." },
+      guess: { reveal: { all: "Both are out. How close?" } },
+      next: { to: "drink" },
+    },
+    {
+      id: "drink",
+      title: "Pick-one guess",
+      actor: "both",
+      kind: "guess",
+      prompt: { speaker: "Tea or coffee?", listener: "Which would they pick?" },
+      guess: {
+        choices: [
+          { id: "tea", label: "Tea" },
+          { id: "coffee", label: "Coffee" },
+        ],
+        reveal: { speaker: "Your partner guessed.", listener: "Here is their answer." },
+      },
+      next: { to: "more" },
+    },
+    {
+      id: "more",
+      title: "Say more",
+      actor: "speaker",
+      kind: "say",
+      question: { deck: "about", draw: "same" },
+      prompt: { speaker: "Say more about it.", listener: "Listen." },
+      next: { to: "@cycle" },
+    },
+  ],
+} satisfies ExerciseDefinition;
+
+/**
+ * Ideas listed privately, one picked together, a time agreed together about it; then a pick by one partner, an
+ * offer the other acknowledges, and an agreement recorded by one partner alone.
+ */
+export const PLAN = {
+  id: "fx-plan",
+  title: "Fixture plan",
+  summary: "Ideas, a pick, agreements.",
+  steps: [
+    {
+      id: "ideas",
+      title: "Ideas",
+      actor: "both",
+      kind: "private-answer",
+      prompt: { all: "List up to three ideas." },
+      answer: { ideas: { max: 3 } },
+      next: { to: "together" },
+    },
+    {
+      id: "together",
+      title: "Pick together",
+      actor: "both",
+      kind: "pick",
+      pick: { from: "ideas" },
+      prompt: { all: "Pick one together." },
+      next: { to: "when" },
+    },
+    {
+      id: "when",
+      title: "When",
+      actor: "both",
+      kind: "agreement",
+      prompt: { all: "When will you do it?" },
+      agreement: {
+        picked: "together",
+        when: "required",
+        withinHours: 48,
+        what: "optional",
+        options: [
+          { id: "home", label: "At home" },
+          { id: "out", label: "Out" },
+        ],
+      },
+      next: { to: "second" },
+    },
+    {
+      id: "second",
+      title: "Second pick",
+      actor: "listener",
+      kind: "pick",
+      pick: { from: "ideas" },
+      prompt: { listener: "Pick another.", speaker: "Your partner picks." },
+      next: { to: "promise" },
+    },
+    {
+      id: "promise",
+      title: "Promise",
+      actor: "speaker",
+      kind: "agreement",
+      prompt: { speaker: "Offer a promise.", listener: "Your partner offers a promise." },
+      agreement: { what: "required", acknowledge: true },
+      next: { to: "note" },
+    },
+    {
+      id: "note",
+      title: "Note",
+      actor: "listener",
+      kind: "agreement",
+      prompt: { listener: "Note anything else.", speaker: "Your partner notes it." },
+      agreement: { what: "optional", when: "optional" },
+      next: { to: "@end" },
+    },
+  ],
+} satisfies ExerciseDefinition;
+
+export const FIXTURES: ExerciseDefinition[] = [DIALOGUE, CHECKIN, TALK, FLOOR, LED, RATE, GUESSING, PLAN];
 
 /** A command of each type that passes parsing (the payload is valid; whether it applies depends on the state). */
 export const SAMPLE: Record<CommandType, Command> = {
@@ -160,6 +283,11 @@ export const SAMPLE: Record<CommandType, Command> = {
   choose: { type: "choose", option: "got-it" },
   answer: { type: "answer", answer: { rating: 3, feeling: "calm" } },
   post: { type: "post", text: "a message" },
+  guess: { type: "guess", text: "a guess" },
+  mark: { type: "mark", mark: "close" },
+  pick: { type: "pick", option: "a-0" },
+  agree: { type: "agree", what: "Saturday walk" },
+  acknowledge: { type: "acknowledge" },
   "end-turn": { type: "end-turn" },
   "time-up": { type: "time-up" },
   "call-time-out": { type: "call-time-out" },

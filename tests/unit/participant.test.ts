@@ -43,11 +43,13 @@ function viewAt(version: number, seat: "a" | "b" = "a"): SessionView {
     paused: null,
     timeOut: null,
     steppedOut: null,
+    agreements: [],
     transcript: [],
     checkIns: [],
     nudges: [],
     notes: [],
     privateMessages: [],
+    guesses: [],
     allowed: [
       { type: "post", allowed: true },
       { type: "pause", allowed: true },

@@ -207,14 +207,16 @@ export class Ledger {
   }
 }
 
-/** The session's transcript as a fresh connection sees it (joins anew, reads the snapshot, leaves). */
-export async function freshTranscript(origin: string, link: string): Promise<TranscriptEntry[]> {
+/** The seat's view as a fresh connection sees it (joins anew, reads the snapshot, leaves: a takeover). */
+export async function freshView(origin: string, link: string): Promise<SessionView> {
   const p = await Participant.join(via(origin, link), { reconnection: false, timeoutMs: 15_000 });
-  try {
-    return p.view.transcript;
-  } finally {
-    p.close();
-  }
+  p.close();
+  return p.view;
+}
+
+/** The session's transcript as a fresh connection sees it. */
+export async function freshTranscript(origin: string, link: string): Promise<TranscriptEntry[]> {
+  return (await freshView(origin, link)).transcript;
 }
 
 /** Sends one command once (no retry) and waits up to `timeoutMs`; null when no ack came. */

@@ -188,7 +188,9 @@ export class Ledger {
         if (!transcripts.has(e.session)) continue;
         if (!hits.some((h) => h.v === version && h.seat === e.seat)) {
           v.ackedLost++;
-          example(`acked v${version} (${e.seat}) not in the final transcript${hits.length ? ` (found at v${hits[0]!.v})` : ""}`);
+          example(
+            `acked v${version} (${e.seat}) not in the final transcript${hits.length ? ` (found at v${hits[0]!.v})` : ""}`,
+          );
         }
       } else if (e.outcome.kind === "refused") {
         v.refused++;

@@ -61,7 +61,8 @@ function parseArgs(argv: string[]): Options {
     const raw = set.get(name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number in ${min}..${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} must be a whole number in ${min}..${max}`);
     return n;
   };
   return {

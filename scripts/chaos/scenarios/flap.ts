@@ -115,7 +115,15 @@ export const flapScenario: Scenario = {
 
       report.table(
         `Partner b flapping for ${flapMs / 1000} s, partner a posting every ${POST_PERIOD_MS} ms`,
-        ["reconnects", "versions added", "by commands", "by presence", "presence flips seen by a", "updates a received", "errors"],
+        [
+          "reconnects",
+          "versions added",
+          "by commands",
+          "by presence",
+          "presence flips seen by a",
+          "updates a received",
+          "errors",
+        ],
         [[reconnects, flapVersions, acked, presenceVersions, flipsDuringFlap, updatesDuringFlap, errors.length]],
       );
       report.table(
@@ -138,7 +146,11 @@ export const flapScenario: Scenario = {
         bounds: { MAX_FLAP_PRESENCE_VERSIONS, PRESENCE_ONLINE_BOUND_MS, PRESENCE_OFFLINE_BOUND_MS },
         ...verdict,
       };
-      report.invariant("acked commands lost", verdict.ackedLost + verdict.duplicateVersions === 0, `${verdict.ackedLost} of ${verdict.ok} acked`);
+      report.invariant(
+        "acked commands lost",
+        verdict.ackedLost + verdict.duplicateVersions === 0,
+        `${verdict.ackedLost} of ${verdict.ok} acked`,
+      );
       report.invariant("applied twice", verdict.appliedTwice === 0, `${verdict.appliedTwice}`);
       report.invariant("refused-but-applied", verdict.refusedButApplied === 0, `${verdict.refusedButApplied}`);
       report.invariant("crashes", !p1.crash && !p2.crash, p1.crash || p2.crash ? "a process exited" : "none");
@@ -148,7 +160,11 @@ export const flapScenario: Scenario = {
         presenceVersions <= MAX_FLAP_PRESENCE_VERSIONS,
         `${presenceVersions} of ${flapVersions} versions (${round((100 * presenceVersions) / Math.max(1, flapVersions))}%), ${flipsDuringFlap} flips seen by a`,
       );
-      report.expectation("errors during the flap", errors.length === 0, [...errorKinds].map(([k, n]) => `${k}×${n}`).join(", ") || "none");
+      report.expectation(
+        "errors during the flap",
+        errors.length === 0,
+        [...errorKinds].map(([k, n]) => `${k}×${n}`).join(", ") || "none",
+      );
       report.expectation(
         `b back for good shown online within ${PRESENCE_ONLINE_BOUND_MS} ms`,
         onlineMs !== undefined && onlineMs <= PRESENCE_ONLINE_BOUND_MS,

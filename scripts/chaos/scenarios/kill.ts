@@ -48,7 +48,10 @@ export const killScenario: Scenario = {
         const c = await seatCouple(http, oa, ob, { reconnection: false });
         couples.push({ id: c.id, link: c.links.a });
         // Clients of a dead process land on the survivor (what a load balancer would do).
-        seats.push(new RoamingSeat(c.a, "a", c.links.a, () => p1.url), new RoamingSeat(c.b, "b", c.links.b, () => p1.url));
+        seats.push(
+          new RoamingSeat(c.a, "a", c.links.a, () => p1.url),
+          new RoamingSeat(c.b, "b", c.links.b, () => p1.url),
+        );
       }
       for (let i = 0; i < abandonedN; i++) {
         const c = await seatCouple(http, p1.url, p2.url, { reconnection: false });
@@ -119,7 +122,18 @@ export const killScenario: Scenario = {
 
       report.table(
         "Commands (typed posts) through the kill",
-        ["couples", "sent", "acked ok", "refused", "no ack", "acked lost", "applied twice", "refused-but-applied", "crashes", "5xx"],
+        [
+          "couples",
+          "sent",
+          "acked ok",
+          "refused",
+          "no ack",
+          "acked lost",
+          "applied twice",
+          "refused-but-applied",
+          "crashes",
+          "5xx",
+        ],
         [
           [
             couples.length,
@@ -152,9 +166,15 @@ export const killScenario: Scenario = {
       report.table(
         `Presence of partners who never came back (bound ${PRESENCE_HEAL_BOUND_MS} ms)`,
         ["partner", "shown offline after (ms)"],
-        watched.map((w, i) => [`abandoned b #${i + 1}`, w.healedMs === undefined ? "never (still online)" : round(w.healedMs)]),
+        watched.map((w, i) => [
+          `abandoned b #${i + 1}`,
+          w.healedMs === undefined ? "never (still online)" : round(w.healedMs),
+        ]),
       );
-      const refusedCodes = Object.entries(verdict.refusedByCode).map(([c, n]) => `${c}×${n}`).join(", ") || "none";
+      const refusedCodes =
+        Object.entries(verdict.refusedByCode)
+          .map(([c, n]) => `${c}×${n}`)
+          .join(", ") || "none";
       report.figures.kill = {
         couples: couples.length,
         ...verdict,
@@ -166,19 +186,36 @@ export const killScenario: Scenario = {
         survivorErrorLogs: p1.errorCount(),
       };
 
-      report.invariant("acked commands lost", verdict.ackedLost + verdict.duplicateVersions === 0, `${verdict.ackedLost} missing, ${verdict.duplicateVersions} versions acked twice, of ${verdict.ok} acked`);
+      report.invariant(
+        "acked commands lost",
+        verdict.ackedLost + verdict.duplicateVersions === 0,
+        `${verdict.ackedLost} missing, ${verdict.duplicateVersions} versions acked twice, of ${verdict.ok} acked`,
+      );
       report.invariant("applied twice", verdict.appliedTwice === 0, `${verdict.appliedTwice}`);
-      report.invariant("refused-but-applied", verdict.refusedButApplied === 0, `${verdict.refusedButApplied} of ${verdict.refused} refused`);
+      report.invariant(
+        "refused-but-applied",
+        verdict.refusedButApplied === 0,
+        `${verdict.refusedButApplied} of ${verdict.refused} refused`,
+      );
       report.invariant("survivor crashed", p1.crash === null, p1.crash ? `exited ${JSON.stringify(p1.crash)}` : "no");
-      report.invariant("HTTP 5xx", http.errors.length === 0 && healthFailures === 0, `${http.errors.length} 5xx, ${healthFailures} failed /healthz`);
-      report.invariant("every client of the killed process resumed", stuck === 0, `${couplesN - stuck} of ${couplesN} resumed`);
+      report.invariant(
+        "HTTP 5xx",
+        http.errors.length === 0 && healthFailures === 0,
+        `${http.errors.length} 5xx, ${healthFailures} failed /healthz`,
+      );
+      report.invariant(
+        "every client of the killed process resumed",
+        stuck === 0,
+        `${couplesN - stuck} of ${couplesN} resumed`,
+      );
       report.expectation("legal posts refused", verdict.refused === 0, refusedCodes);
       report.expectation(
         `presence heals within ${PRESENCE_HEAL_BOUND_MS} ms`,
         healed.length === watched.length,
         `${healed.length} of ${watched.length} partners shown offline in time`,
       );
-      if (p1.errorCount() > 0) report.note(`survivor logged ${p1.errorCount()} error lines: ${p1.errorLines.slice(0, 3).join(" | ")}`);
+      if (p1.errorCount() > 0)
+        report.note(`survivor logged ${p1.errorCount()} error lines: ${p1.errorLines.slice(0, 3).join(" | ")}`);
       for (const e of verdict.examples) report.note(e);
     } finally {
       for (const s of [...seats, ...gone]) s.close();

@@ -158,7 +158,9 @@ export const raceScenario: Scenario = {
             ? [`${s.command.type}: no ack`]
             : [],
       );
-      const internal = shots.filter((s) => s.outcome?.kind === "refused" && s.outcome.code === ErrorCode.INTERNAL).length;
+      const internal = shots.filter(
+        (s) => s.outcome?.kind === "refused" && s.outcome.code === ErrorCode.INTERNAL,
+      ).length;
       rows.push({ phase: name, shots, verdict, duplicates, outside, illegal, internal });
       ctx.log(`race/${name}: ${codes(tally(shots))}`);
     };
@@ -172,10 +174,13 @@ export const raceScenario: Scenario = {
       for (let t = 0; t < trials; t++) {
         const c = await seatCouple(http, solo.url, solo.url);
         // b has sent nothing: a full budget of 40 legal posts from one socket.
-        const shots = Array.from({ length: DEFAULT_RATE }, (_, i): Shot => ({
-          p: c.b,
-          command: { type: "post", text: postText("burst1", "b", i) },
-        }));
+        const shots = Array.from(
+          { length: DEFAULT_RATE },
+          (_, i): Shot => ({
+            p: c.b,
+            command: { type: "post", text: postText("burst1", "b", i) },
+          }),
+        );
         // Read by a fresh connection: the burst spent the sockets' budgets, and a resync counts against it.
         await phase(`burst-one-socket-${t + 1}`, c, shots, ENGINE_REFUSALS, () => freshView(solo.url, c.links.a));
         single.push(...shots);
@@ -189,8 +194,14 @@ export const raceScenario: Scenario = {
         await sleep(200);
         c.a.close();
         const shots = [
-          ...Array.from({ length: DEFAULT_RATE }, (_, i): Shot => ({ p: a, command: { type: "post", text: postText("burst2", "a", i) } })),
-          ...Array.from({ length: DEFAULT_RATE }, (_, i): Shot => ({ p: c.b, command: { type: "post", text: postText("burst2", "b", i) } })),
+          ...Array.from(
+            { length: DEFAULT_RATE },
+            (_, i): Shot => ({ p: a, command: { type: "post", text: postText("burst2", "a", i) } }),
+          ),
+          ...Array.from(
+            { length: DEFAULT_RATE },
+            (_, i): Shot => ({ p: c.b, command: { type: "post", text: postText("burst2", "b", i) } }),
+          ),
         ];
         await phase(`burst-both-${t + 1}`, { ...c, a }, shots, ENGINE_REFUSALS, () => freshView(solo.url, c.links.a));
         both.push(...shots);
@@ -259,15 +270,44 @@ export const raceScenario: Scenario = {
         list.reduce((n, r) => n + r.illegal.length, 0),
       ];
     };
-    const columns = ["phase", "sent", "acked ok", "INTERNAL", "outcomes", "acked lost", "applied twice", "refused-but-applied", "illegal refusals"];
-    report.table(`Legal bursts, one process, memory store, COMMANDS_PER_10S=${DEFAULT_RATE} (${trials} trials each)`, columns, [
-      sumRows("one socket, 40 posts at once", burstRows.filter((r) => r.phase.startsWith("burst-one"))),
-      sumRows("both partners, 40 posts each at once", burstRows.filter((r) => r.phase.startsWith("burst-both"))),
-    ]);
+    const columns = [
+      "phase",
+      "sent",
+      "acked ok",
+      "INTERNAL",
+      "outcomes",
+      "acked lost",
+      "applied twice",
+      "refused-but-applied",
+      "illegal refusals",
+    ];
+    report.table(
+      `Legal bursts, one process, memory store, COMMANDS_PER_10S=${DEFAULT_RATE} (${trials} trials each)`,
+      columns,
+      [
+        sumRows(
+          "one socket, 40 posts at once",
+          burstRows.filter((r) => r.phase.startsWith("burst-one")),
+        ),
+        sumRows(
+          "both partners, 40 posts each at once",
+          burstRows.filter((r) => r.phase.startsWith("burst-both")),
+        ),
+      ],
+    );
     report.table(`${total} commands at once, a on process 1 and b on process 2 (one Redis)`, columns, [
-      sumRows("unpinned posts (all legal)", crossRows.filter((r) => r.phase === "unpinned")),
-      sumRows("posts pinned to one expectedVersion", crossRows.filter((r) => r.phase === "pinned")),
-      sumRows("mixed types, half pinned", crossRows.filter((r) => r.phase === "mixed")),
+      sumRows(
+        "unpinned posts (all legal)",
+        crossRows.filter((r) => r.phase === "unpinned"),
+      ),
+      sumRows(
+        "posts pinned to one expectedVersion",
+        crossRows.filter((r) => r.phase === "pinned"),
+      ),
+      sumRows(
+        "mixed types, half pinned",
+        crossRows.filter((r) => r.phase === "mixed"),
+      ),
     ]);
 
     const all = [...burstRows, ...crossRows];
@@ -276,7 +316,10 @@ export const raceScenario: Scenario = {
     const rba = all.reduce((n, r) => n + r.verdict.refusedButApplied, 0);
     const illegal = all.flatMap((r) => r.illegal);
     const pinnedOk = crossRows.find((r) => r.phase === "pinned")!.shots.filter((s) => s.outcome?.kind === "ok").length;
-    const legalInternal = [...burstRows, ...crossRows.filter((r) => r.phase === "unpinned")].reduce((n, r) => n + r.internal, 0);
+    const legalInternal = [...burstRows, ...crossRows.filter((r) => r.phase === "unpinned")].reduce(
+      (n, r) => n + r.internal,
+      0,
+    );
     const legalRefused = [...burstRows, ...crossRows.filter((r) => r.phase === "unpinned")].reduce(
       (n, r) => n + r.shots.filter((s) => s.outcome?.kind !== "ok").length,
       0,
@@ -302,9 +345,17 @@ export const raceScenario: Scenario = {
     report.invariant("acked commands lost (missing, or two acks naming one version)", lost === 0, `${lost}`);
     report.invariant("applied twice", twice === 0, `${twice}`);
     report.invariant("refused-but-applied", rba === 0, `${rba}`);
-    report.invariant("every refusal has a legal code, every command an ack", illegal.length === 0, illegal.slice(0, 5).join("; ") || "all legal");
+    report.invariant(
+      "every refusal has a legal code, every command an ack",
+      illegal.length === 0,
+      illegal.slice(0, 5).join("; ") || "all legal",
+    );
     report.invariant("at most one command pinned to one version lands", pinnedOk <= 1, `${pinnedOk} landed`);
-    report.invariant("crashes", !p1.crash && !p2.crash && !solo.crash, "none" + (p1.crash || p2.crash || solo.crash ? " (a process exited!)" : ""));
+    report.invariant(
+      "crashes",
+      !p1.crash && !p2.crash && !solo.crash,
+      "none" + (p1.crash || p2.crash || solo.crash ? " (a process exited!)" : ""),
+    );
     report.invariant("5xx", http.errors.length === 0, `${http.errors.length}`);
     report.expectation(
       `INTERNAL for legal bursts <= ${MAX_INTERNAL_FOR_LEGAL_BURSTS}`,
@@ -312,7 +363,11 @@ export const raceScenario: Scenario = {
       `${legalInternal} INTERNAL of ${legalRefused} refused legal posts`,
     );
     report.expectation("legal posts all land", legalRefused === 0, `${legalRefused} refused`);
-    report.expectation(`INTERNAL in the mixed volley <= ${MAX_INTERNAL_FOR_LEGAL_BURSTS}`, mixedInternal <= MAX_INTERNAL_FOR_LEGAL_BURSTS, `${mixedInternal}`);
+    report.expectation(
+      `INTERNAL in the mixed volley <= ${MAX_INTERNAL_FOR_LEGAL_BURSTS}`,
+      mixedInternal <= MAX_INTERNAL_FOR_LEGAL_BURSTS,
+      `${mixedInternal}`,
+    );
     for (const r of all) for (const e of r.verdict.examples.slice(0, 2)) report.note(`${r.phase}: ${e}`);
   },
 };
@@ -322,7 +377,6 @@ async function settle(c: Couple): Promise<void> {
   const v = Math.max(c.a.version, c.b.version);
   await Promise.all([c.a.waitForVersion(v, 15_000), c.b.waitForVersion(v, 15_000)]).catch(() => {});
 }
-
 
 /** One command of the mixed volley: mostly posts, with every command that moves or blocks the talk step. */
 function mixedCommand(rand: () => number, seat: "a" | "b", i: number): Command {

@@ -5,7 +5,7 @@
  *   restart   AOF persistence (fsync always); redis-server killed with SIGKILL and started again on the same port.
  * Each partner keeps posting (one command at a time, never retried, so every ack is a verdict on that command).
  */
-import { Participant } from "../../../client/headless/participant.ts";
+import type { Participant } from "../../../client/headless/participant.ts";
 import { type ChaosContext, chaosPrefix, type Scenario } from "../context.ts";
 import {
   freshTranscript,
@@ -19,7 +19,15 @@ import {
   seatCouple,
   sendOnce,
 } from "../couple.ts";
-import { type AttuneHandle, type RedisHandle, sleep, startAttune, startProxy, startRedis, type TcpProxy } from "../procs.ts";
+import {
+  type AttuneHandle,
+  type RedisHandle,
+  sleep,
+  startAttune,
+  startProxy,
+  startRedis,
+  type TcpProxy,
+} from "../procs.ts";
 import type { Report } from "../report.ts";
 
 /** How long Redis is away. */
@@ -206,9 +214,7 @@ export const redisScenario: Scenario = {
       };
       const groupA = await Promise.all([startAttune("process 1", envA), startAttune("process 2", envA)]);
       cleanup.unshift(() => Promise.all(groupA.map((p) => p.stop())));
-      results.push(
-        await outage(ctx, "hang", groupA, { start: () => volatile.hang(), end: () => volatile.resume() }),
-      );
+      results.push(await outage(ctx, "hang", groupA, { start: () => volatile.hang(), end: () => volatile.resume() }));
       results.push(await outage(ctx, "cut", groupA, { start: () => proxy.cut(), end: () => proxy.restore() }));
 
       const durable = await startRedis(true);
@@ -223,7 +229,17 @@ export const redisScenario: Scenario = {
 
     report.table(
       "Commands (typed posts) around a 5 s Redis outage",
-      ["Redis", "sent", "acked ok", "acked lost", "refused-but-applied", "crashes", "5xx", "socket drops", "error logs"],
+      [
+        "Redis",
+        "sent",
+        "acked ok",
+        "acked lost",
+        "refused-but-applied",
+        "crashes",
+        "5xx",
+        "socket drops",
+        "error logs",
+      ],
       results.map((r) => [
         MODE_LABEL[r.mode],
         r.sent,
@@ -271,11 +287,7 @@ export const redisScenario: Scenario = {
         `slowest partner ${round(maxRecovery)} ms, ${r.unrecovered} never`,
       );
       const badCodes = Object.keys(r.during).filter((c) => !["ok", "INTERNAL", "no ack"].includes(c));
-      report.expectation(
-        `${label}: refusals during the outage are INTERNAL`,
-        badCodes.length === 0,
-        codes(r.during),
-      );
+      report.expectation(`${label}: refusals during the outage are INTERNAL`, badCodes.length === 0, codes(r.during));
       if (r.noackApplied > 0) report.note(`${label}: ${r.noackApplied} commands without an ack were applied (legal)`);
       for (const e of r.examples) report.note(`${label}: ${e}`);
     }

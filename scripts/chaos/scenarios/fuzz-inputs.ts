@@ -268,10 +268,8 @@ export const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   // Huge: just under and over the 64 KB cap.
   {
     weight: 1,
-    arbitrary: fc
-      .integer({ min: 50_000, max: 80_000 })
-      .map((n) => ({
-        text: `42${JSON.stringify(["command", { id: "hugeframe01", command: { type: "post", text: "y".repeat(n) } }])}`,
-      })),
+    arbitrary: fc.integer({ min: 50_000, max: 80_000 }).map((n) => ({
+      text: `42${JSON.stringify(["command", { id: "hugeframe01", command: { type: "post", text: "y".repeat(n) } }])}`,
+    })),
   },
 );

@@ -354,7 +354,8 @@ export const raceScenario: Scenario = {
     report.invariant(
       "crashes",
       !p1.crash && !p2.crash && !solo.crash,
-      "none" + (p1.crash || p2.crash || solo.crash ? " (a process exited!)" : ""),
+      [solo, p1, p2].flatMap((p) => (p.crash ? [`${p.name} exited ${JSON.stringify(p.crash)}`] : [])).join("; ") ||
+        "none",
     );
     report.invariant("5xx", http.errors.length === 0, `${http.errors.length}`);
     report.expectation(

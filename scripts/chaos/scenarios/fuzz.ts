@@ -340,8 +340,13 @@ async function rawPart(
           if (!ack) continue;
           s.acks++;
           try {
-            const [body] = JSON.parse(ack[1]!) as [CommandAck];
-            const code = body?.ok ? "ok" : (body?.error?.code ?? "?");
+            const [body] = JSON.parse(ack[1]!) as [CommandAck | SessionView];
+            // A resync asked with an ack id is answered with the seat's view.
+            if (body && "you" in body) {
+              s.codes["(resync view)"] = (s.codes["(resync view)"] ?? 0) + 1;
+              continue;
+            }
+            const code = body?.ok ? "ok" : (body?.error?.code ?? "(other)");
             if (body?.ok) s.okAcks++;
             s.codes[code] = (s.codes[code] ?? 0) + 1;
           } catch {

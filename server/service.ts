@@ -109,6 +109,14 @@ export interface SessionServiceOptions {
   metrics?: Pick<Metrics, "conflict" | "fanout">;
 }
 
+/** A compare-and-set whose result the store never gave: the command may or may not have been applied. */
+export class OutcomeUnknownError extends Error {
+  constructor(cause: string) {
+    super(`the store did not confirm the write: ${cause}`);
+    this.name = "OutcomeUnknownError";
+  }
+}
+
 /** A field-level refusal of REST input. */
 export interface InputError extends CommandError {
   field?: string;
@@ -798,7 +806,14 @@ export class SessionService {
     now: number,
     attempt: number,
   ): Promise<Written> {
-    const written = await this.#store.update(sessionId, prev.core.version, change, this.#ttlMs);
+    let written: Awaited<ReturnType<SessionStore["update"]>>;
+    try {
+      written = await this.#store.update(sessionId, prev.core.version, change, this.#ttlMs);
+    } catch (err) {
+      // The write may land after all (a hung Redis answers late): what is cached can no longer be trusted.
+      this.#forget(sessionId);
+      throw new OutcomeUnknownError((err as Error).message);
+    }
     if (written.status === "ok") {
       this.#remember(sessionId, {
         core: change.core,

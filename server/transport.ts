@@ -18,7 +18,7 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { AuthGuard } from "./guard.ts";
-import type { CommandOutcome, Commit, Outbox, SessionService } from "./service.ts";
+import { type CommandOutcome, type Commit, type Outbox, OutcomeUnknownError, type SessionService } from "./service.ts";
 
 /** What the client may send. Handlers receive unknown arguments: anything can arrive on the wire. */
 export interface InboundEvents {
@@ -316,6 +316,16 @@ export function attachTransport({
           },
           (err: unknown) => {
             logger.error({ session: sessionId, seat, err: (err as Error).message }, "command failed");
+            if (err instanceof OutcomeUnknownError) {
+              reply({
+                ok: false,
+                error: {
+                  code: ErrorCode.OUTCOME_UNKNOWN,
+                  message: "the server could not confirm this was saved; send it again (it is never applied twice)",
+                },
+              });
+              return;
+            }
             reply({ ok: false, error: { code: ErrorCode.INTERNAL, message: "the server could not apply this" } });
           },
         )

@@ -122,6 +122,11 @@ export const ErrorCode = {
   SEAT_TAKEN_OVER: "SEAT_TAKEN_OVER",
   UNAUTHORIZED: "UNAUTHORIZED",
   INTERNAL: "INTERNAL",
+  /**
+   * The store did not say whether the command was written (it timed out or the connection dropped mid-write): it
+   * may have been applied. Resend the same envelope (same id) to learn which; it is never applied twice.
+   */
+  OUTCOME_UNKNOWN: "OUTCOME_UNKNOWN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -73,6 +73,8 @@ const EVENTS_KEPT = 10_000;
 /** After a reconnect the server offers a snapshot; if none comes within this time, ask for one. */
 const RECONNECT_SNAPSHOT_GRACE_MS = 1_000;
 const DEFAULT_GAP_GRACE_MS = 100;
+/** After an OUTCOME_UNKNOWN ack, the pause before asking again (times the attempt number). */
+const UNKNOWN_RETRY_MS = 500;
 
 /** Splits a join link (`<origin>/join/<token>`) into the origin to connect to and the seat's token. */
 export function parseJoinLink(link: string): { origin: string; token: string } {
@@ -232,7 +234,13 @@ export class Participant {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (this.#closed) break;
       try {
-        return await this.socket.timeout(timeoutMs).emitWithAck("command", envelope);
+        const ack = await this.socket.timeout(timeoutMs).emitWithAck("command", envelope);
+        // The server could not tell whether it was saved: ask again with the same id (never applied twice).
+        if (!ack.ok && ack.error.code === "OUTCOME_UNKNOWN" && attempt < attempts) {
+          await new Promise((resolve) => setTimeout(resolve, UNKNOWN_RETRY_MS * attempt));
+          continue;
+        }
+        return ack;
       } catch (err) {
         lastError = err;
       }

@@ -101,7 +101,8 @@ export type Outcome =
   | { kind: "noack" };
 
 export function outcomeOf(ack: CommandAck | null): Outcome {
-  if (!ack) return { kind: "noack" };
+  // OUTCOME_UNKNOWN says what a missing ack says: the command may have landed (a retry with its id would tell).
+  if (!ack || (!ack.ok && ack.error.code === "OUTCOME_UNKNOWN")) return { kind: "noack" };
   return ack.ok ? { kind: "ok", version: ack.version } : { kind: "refused", code: ack.error.code };
 }
 

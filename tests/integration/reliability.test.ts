@@ -10,7 +10,8 @@ import type { RunningAttune } from "../../server/app.ts";
 import { DEFAULT_PRESENCE_GRACE_MS, PRESENCE_HEAL_BOUND_MS } from "../../server/service.ts";
 import type { CommandAck, SessionView } from "../../shared/protocol.ts";
 import { REDIS_URL, redisAvailable, requireService } from "../support/env.ts";
-import { type AttuneProcess, startAttuneProcess } from "../support/redis-server.ts";
+import { RedisStore } from "../../server/store/redis.ts";
+import { type AttuneProcess, startAttuneProcess, startRedisServer } from "../support/redis-server.ts";
 import { createTestSession, redisTestPrefix, startTestServer, storeVariants } from "../support/server.ts";
 
 const variants = await storeVariants();
@@ -205,5 +206,34 @@ describe("text is checked at the boundary", () => {
     expect(b.view.transcript.at(-1)?.text).toBe(surrogates);
     expect(fresh.transcript.at(-1)?.text).toBe(surrogates);
     expect(a.view.transcript.at(-1)?.text).toBe(surrogates);
+  });
+});
+
+describe.runIf(redisUp)("a write the store never confirmed", { timeout: 60_000 }, () => {
+  it("is answered OUTCOME_UNKNOWN, not refused; the same id then tells what happened, applied once", async () => {
+    const redis = await startRedisServer();
+    const store = await RedisStore.connect({ url: redis.url, prefix: redisTestPrefix(), commandTimeoutMs: 300 });
+    try {
+      const server = await startTestServer({ store, redisUrl: redis.url, redisPrefix: "attune-unknown:" });
+      const { a, b } = await talking(server);
+      const before = a.version;
+      // Redis hangs: the compare-and-set is sent, and its answer comes only after the store stopped waiting.
+      redis.signal("SIGSTOP");
+      const pending = a.send({ type: "post", text: "sent while Redis hung" }, { id: "hung-write-0001", attempts: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      redis.signal("SIGCONT");
+      const first = await pending;
+      expect(first).toMatchObject({ ok: false, error: { code: "OUTCOME_UNKNOWN" } });
+      // Asking again with the same id: the write did land, and it is not applied a second time.
+      const again = await a.send({ type: "post", text: "sent while Redis hung" }, { id: "hung-write-0001" });
+      expect(again).toEqual({ ok: true, version: before + 1 });
+      const fresh = await b.resync();
+      expect(fresh.transcript.filter((t) => t.text === "sent while Redis hung")).toHaveLength(1);
+      expect(fresh.version).toBe(before + 1);
+    } finally {
+      redis.signal("SIGCONT");
+      await store.close();
+      await redis.dispose();
+    }
   });
 });

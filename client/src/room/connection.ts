@@ -151,6 +151,11 @@ export class SeatConnection {
     for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
       try {
         const ack = await this.#socket.timeout(ACK_TIMEOUT_MS).emitWithAck("command", { id, command });
+        // The server could not tell whether it was saved: ask again with the same id (never applied twice).
+        if (!ack.ok && ack.error.code === "OUTCOME_UNKNOWN" && attempt < SEND_ATTEMPTS - 1) {
+          await new Promise((resolve) => setTimeout(resolve, 700 * (attempt + 1)));
+          continue;
+        }
         if (!ack.ok && ack.error.code === "STALE_VERSION") this.resync();
         return ack;
       } catch (err) {

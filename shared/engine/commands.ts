@@ -544,10 +544,9 @@ function agreementProblem(
   } else if (fields.when === "required") {
     return bad("when: pick a date and time");
   }
-  // Only a spoken step asking for words alone (no options, no time) is agreed aloud, with nothing to record but the moment.
-  if (!gaveWhat && command.when === undefined && (canGiveWhat || fields.when)) {
-    return bad("agree: give what you agree on, or when");
-  }
+  // Words a spoken session cannot keep are agreed aloud: then the moment (and a time, if given) is the record.
+  const saidAloud = fields.what !== undefined && !canGiveWhat;
+  if (!gaveWhat && command.when === undefined && !saidAloud) return bad("agree: give what you agree on, or when");
   return null;
 }
 

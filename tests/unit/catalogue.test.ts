@@ -10,6 +10,7 @@ import {
   END,
   type ExerciseDefinition,
   type StepDefinition,
+  StepSchema,
   validateExercise,
 } from "../../shared/exercise-format.ts";
 
@@ -606,5 +607,31 @@ describe("docs/exercise-format.md", () => {
     const result = validateExercise(JSON.parse(blocks.at(-1)!));
     expect(result.ok).toBe(true);
     if (result.ok) expect(reachable(result.definition).size).toBe(result.definition.steps.length);
+  });
+
+  it("every whole definition it shows validates, and every step example is a valid step", () => {
+    const doc = readFileSync(new URL("../../docs/exercise-format.md", import.meta.url), "utf8");
+    const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    let wholes = 0;
+    let steps = 0;
+    for (const block of blocks) {
+      // Fragments (several transitions in one block, elided parts) are not whole values.
+      if (block.includes('"...":')) continue;
+      let value: Record<string, unknown>;
+      try {
+        value = JSON.parse(block) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if ("steps" in value && "summary" in value) {
+        wholes += 1;
+        expect(validateExercise(value), block.slice(0, 40)).toMatchObject({ ok: true });
+      } else if ("kind" in value && "actor" in value) {
+        steps += 1;
+        expect(StepSchema.safeParse(value).success, String(value.id)).toBe(true);
+      }
+    }
+    expect(wholes).toBeGreaterThanOrEqual(2);
+    expect(steps).toBeGreaterThanOrEqual(3);
   });
 });

@@ -558,7 +558,7 @@ function takeAgreement(ctx: Ctx, cur: Current, actor: Seat, command: AgreeComman
   const offer: AgreementOffer = {
     by: actor,
     at: ctx.now,
-    ...(command.what !== undefined ? { what: command.what.trim() } : {}),
+    ...(command.what !== undefined ? { what: command.what } : {}),
     ...(command.option !== undefined ? { option: command.option } : {}),
     ...(command.when !== undefined ? { when: command.when } : {}),
   };

@@ -356,6 +356,8 @@ describe("agreement steps", () => {
     run.refuse("a", { type: "agree", when: t(49 * HOUR) }, "INVALID_AGREEMENT");
     run.refuse("a", { type: "agree", when: "2026-05-01T19:30" }, "INVALID_COMMAND");
     run.refuse("a", { type: "agree", when: "tomorrow" }, "INVALID_COMMAND");
+    // Bounded, so the offer waiting in the core stays small.
+    run.refuse("a", { type: "agree", when: `2023-11-15T10:00:00.${"1".repeat(40)}Z` }, "INVALID_COMMAND");
     run.refuse("a", { type: "agree", when: t(HOUR), option: "moon" }, "UNKNOWN_OPTION");
     run.refuse("a", { type: "agree", when: t(HOUR), option: "out", what: "both" }, "INVALID_AGREEMENT");
     run.refuse("a", { type: "agree", when: t(HOUR), what: " " }, "TEXT_REQUIRED");

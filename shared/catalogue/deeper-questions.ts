@@ -98,6 +98,7 @@ export const deeperQuestions = {
     "Allow about 45 minutes, around a quarter of an hour for each set, or stop sooner: you can finish after any question. " +
     "The first set is light, the second more personal, the third the deepest. Take turns reading a question aloud; " +
     "the reader answers first, then the other. Say as much as feels right, and pass on any question you'd rather not answer.",
+  modes: ["guided", "therapist"],
   decks: [
     { id: "set-1", title: "Set 1 of 3", questions: SET_1 },
     { id: "set-2", title: "Set 2 of 3", questions: SET_2 },

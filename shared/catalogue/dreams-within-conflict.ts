@@ -87,6 +87,7 @@ export const dreamsWithinConflict = {
     "talks about what their position means to them: the story, value or dream underneath. The listener's only job " +
     "is to understand, asking from a list of gentle questions, never arguing or persuading. Each of you has about " +
     "fifteen minutes as the speaker, then you switch.",
+  modes: ["guided", "therapist"],
   steps: [
     ...turn("", { to: "position-2", swapRoles: true }),
     ...turn("-2", { to: "understand" }),

@@ -41,6 +41,7 @@ export const loveMaps = {
     "A game of curiosity, not a quiz. One of you answers a question about your own life (what you enjoy, worry " +
     "about, hope for) while the other guesses your answer. You see both at the same moment. There are no points: " +
     "a near miss is simply something new to learn. After each question you swap, and you can stop whenever you like.",
+  modes: ["guided", "therapist"],
   decks: [{ id: "world", title: "Your world", questions: WORLD }],
   steps: [
     {

@@ -10,6 +10,7 @@ export const planTime = {
     "About ten minutes. Think of things you would both enjoy, big or small, at home or out. You each write your " +
     "ideas on your own; they appear side by side once you have both written yours. Then you pick one together " +
     "and settle on a day and time in the next two weeks.",
+  modes: ["guided", "therapist"],
   cycles: 1,
   steps: [
     {

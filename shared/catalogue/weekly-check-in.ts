@@ -12,6 +12,7 @@ export const weeklyCheckIn = {
     "raises a single issue and you take turns holding the floor: whoever holds it talks about their own experience, " +
     "the other sums up without answering back. Leave solutions until you both feel understood. Finish with what " +
     "each of you needs in the week ahead.",
+  modes: ["guided", "therapist"],
   cycles: 1,
   steps: [
     {

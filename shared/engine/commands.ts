@@ -54,6 +54,13 @@ const SystemCommandSchema = z.discriminatedUnion("type", [
 ]);
 
 const ACTORS: readonly unknown[] = ["a", "b", "therapist", "system"];
+/** The length limits of typed words in commands: going over one is TEXT_TOO_LONG rather than a malformed command. */
+const TEXT_MAXIMA: ReadonlySet<number> = new Set([
+  LIMITS.textMax,
+  LIMITS.guessTextMax,
+  LIMITS.agreementTextMax,
+  LIMITS.ideaMax,
+]);
 
 function describe(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join(".");
@@ -75,7 +82,9 @@ export function parseCommand(
   const result = schema.safeParse(command);
   if (result.success) return { ok: true, command: result.data, actor: who };
   const issues = result.error.issues;
-  const tooLong = issues.find((i) => i.code === "too_big" && i.origin === "string" && i.maximum === LIMITS.textMax);
+  const tooLong = issues.find(
+    (i) => i.code === "too_big" && i.origin === "string" && TEXT_MAXIMA.has(Number(i.maximum)),
+  );
   if (tooLong) return { ok: false, error: refuse(ErrorCode.TEXT_TOO_LONG, describe(tooLong)) };
   const message =
     who === "system"

@@ -1,10 +1,13 @@
 /**
  * `npm run demo`: the first thing to run to see Attune work. Starts a server in this process on a free port,
- * creates a typed, guided session for two partners, and lets two bots play a whole intentional dialogue through
- * real sockets (both cycles, one "not quite" loop and one "there's more"), printing every turn.
+ * creates a typed session for two partners, and lets two bots play a whole exercise through real sockets, printing
+ * every turn. Without an argument it is an intentional dialogue (both cycles, one "not quite" loop and one "there's
+ * more"); `npm run demo -- <exercise id>` plays any catalogue exercise (a therapist-only one with a third bot in
+ * the therapist's seat), and `--seed <n>` fixes the order its questions are drawn in.
  */
 import { playSeat, scriptedChoices, type TurnReport } from "../client/headless/bot.ts";
 import { Participant } from "../client/headless/participant.ts";
+import { CATALOGUE, findExercise } from "../shared/catalogue/index.ts";
 import type { CreateSessionResponse, SessionView, StepView } from "../shared/protocol.ts";
 import { startAttune } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
@@ -47,16 +50,64 @@ const DOING: Record<string, string> = {
   ready: "checking the time",
 };
 
-function lineFor(): (step: StepView, view: SessionView) => string {
+/**
+ * Which option the bots pick at each visit of a step (then the first option): a short walk through each
+ * exercise's loops that always reaches its end.
+ */
+const CHOICES: Record<string, Record<string, string[]>> = {
+  "intentional-dialogue": { check: ["not-quite", "more"] },
+  "speaker-listener": { confirm: ["more", "hand-floor", "done"] },
+  appreciation: { more: ["another", "done", "done"] },
+  "love-maps": { again: ["swap", "swap", "stop"] },
+  "deeper-questions": { "next-1": ["another", "next-set"], "next-2": ["next-set"], "next-3": ["another", "finish"] },
+  "weekly-check-in": { "issue-check": ["more", "pass", "understood"] },
+  "dreams-within-conflict": { heard: ["not-quite", "yes"] },
+  "rebuilding-trust": { more: ["another", "enough"], next: ["close"] },
+};
+
+function lineFor(exerciseId: string): (step: StepView, view: SessionView) => string {
   const used = new Map<string, number>();
   return (step, view) => {
     const cycle = view.exercise?.cycle ?? 0;
     const key = `${cycle}:${step.id}`;
     const n = used.get(key) ?? 0;
     used.set(key, n + 1);
-    const lines = LINES[cycle]?.[step.id] ?? [];
-    return lines[Math.min(n, lines.length - 1)] ?? `(${step.title})`;
+    const lines = exerciseId === "intentional-dialogue" ? (LINES[cycle]?.[step.id] ?? []) : [];
+    const seat = view.you.seat;
+    const name = seat === "therapist" ? "the therapist" : (view.names[seat] ?? seat);
+    return lines[Math.min(n, lines.length - 1)] ?? `(${name}'s words for "${step.title}")`;
   };
+}
+
+/** What a move looks like in the log of the demo. */
+function describeMove(r: TurnReport): string {
+  const c = r.command;
+  switch (c.type) {
+    case "say":
+      return c.text ?? "(said aloud)";
+    case "choose":
+      return `[${r.optionLabel ?? c.option}]`;
+    case "answer":
+      return c.answer.ideas ? `(lists ideas privately: ${c.answer.ideas.join("; ")})` : "(answers privately)";
+    case "guess":
+      return r.step.guess?.about === r.seat ? "(answers about themself, privately)" : "(guesses, privately)";
+    case "mark": {
+      const shown = r.step.guess?.revealed;
+      const side = (e?: { text?: string; label?: string }) => e?.text ?? e?.label ?? "said aloud";
+      return `[${c.mark === "close" ? "Close" : "Not quite"}] answer: ${side(shown?.answer)} / guess: ${side(shown?.guess)}`;
+    }
+    case "pick":
+      return `[picks "${r.step.pick?.options.find((o) => o.id === c.option)?.label ?? c.option}"]`;
+    case "agree": {
+      const what = c.option ? r.step.agreement?.options?.find((o) => o.id === c.option)?.label : c.what;
+      const when = c.when ? new Date(c.when).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }) : "";
+      return `[offers: ${[r.step.agreement?.picked, what, when].filter(Boolean).join(", ") || "agreed aloud"}]`;
+    }
+    case "acknowledge":
+      return "[acknowledges it]";
+    default:
+      return `(${c.type})`;
+  }
 }
 
 let lastCycle = -1;
@@ -74,16 +125,36 @@ function printTurn(r: TurnReport): void {
       `\n  Cycle ${ex.cycle + 1}${ex.cycles ? ` of ${ex.cycles}` : ""}: ${speaker} speaks, ${listener} listens.`,
     );
   }
+  if (r.seat === "therapist") {
+    console.log(`  Therapist ▸ ${describeMove(r)}`);
+    return;
+  }
   const who = r.role === "speaker" ? "speaking" : `listening, ${DOING[r.step.id] ?? r.step.title.toLowerCase()}`;
-  let said: string;
-  if (r.command.type === "say") said = r.command.text ?? "(said aloud)";
-  else if (r.command.type === "choose") said = `[${r.optionLabel ?? r.command.option}]`;
-  else said = `(${r.command.type})`;
+  const question = r.step.question && r.command.type !== "mark" ? `  [${r.step.question.text}]` : "";
   const refused = r.ack.ok ? "" : `  (refused: ${r.ack.error.code})`;
-  console.log(`  ${r.name} (${who}) ▸ ${said}${refused}`);
+  console.log(`  ${r.name} (${who}) ▸ ${describeMove(r)}${question}${refused}`);
+}
+
+function parseArgs(argv: string[]): { exerciseId: string; seed: number } {
+  let exerciseId = "intentional-dialogue";
+  let seed = Math.floor(Math.random() * 0xffffffff);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--seed") seed = Number(argv[++i]);
+    else exerciseId = arg;
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new Error("--seed takes a whole number from 0 to 4294967295");
+  if (!findExercise(exerciseId)) {
+    throw new Error(`there is no exercise '${exerciseId}'; try one of: ${CATALOGUE.map((e) => e.id).join(", ")}`);
+  }
+  return { exerciseId, seed };
 }
 
 async function main(): Promise<void> {
+  const { exerciseId, seed } = parseArgs(process.argv.slice(2));
+  const def = findExercise(exerciseId)!;
+  const mode = def.modes && !def.modes.includes("guided") ? "therapist" : "guided";
   const env = { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" };
   const running = await startAttune({ config: loadConfig(env) });
   const participants: Participant[] = [];
@@ -95,39 +166,56 @@ async function main(): Promise<void> {
     const res = await fetch(`${running.url}/api/sessions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        mode: "guided",
-        channel: "typed",
-        agenda: ["intentional-dialogue"],
-        names: { a: "Sam", b: "Alex" },
-      }),
+      body: JSON.stringify({ mode, channel: "typed", agenda: [exerciseId], names: { a: "Sam", b: "Alex" } }),
     });
     if (res.status !== 201) throw new Error(`creating the session failed: ${res.status} ${await res.text()}`);
     const session = (await res.json()) as CreateSessionResponse;
-    console.log(`Attune is running at ${running.url}. A typed, guided session for Sam and Alex is open.`);
-    console.log("Each partner joins from their own link; two bots now play an intentional dialogue.\n");
+    const led = mode === "therapist" ? ", therapist-led" : ", guided";
+    console.log(`Attune is running at ${running.url}. A typed${led} session for Sam and Alex is open.`);
+    console.log(`Each seat joins from its own link; bots now play ${def.title} (question order seed ${seed}).\n`);
 
     const sam = await Participant.join(session.links.a);
     const alex = await Participant.join(session.links.b);
     participants.push(sam, alex);
+    const therapist = session.links.therapist ? await Participant.join(session.links.therapist) : null;
+    if (therapist) {
+      participants.push(therapist);
+      const admitted = await therapist.send({ type: "admit", partners: ["a", "b"] });
+      if (!admitted.ok) throw new Error(`admitting the partners failed: ${admitted.error.code}`);
+      console.log("  (the therapist lets both partners in)");
+    }
 
-    // One script for the whole session: the first speaker says "not quite" once and "there's more" once.
-    const choose = scriptedChoices({ check: ["not-quite", "more"] });
-    const textFor = lineFor();
-    const common = { choose, textFor, onTurn: printTurn, idleTimeoutMs: 10_000 };
-    const plays = [playSeat(sam, { ...common, startExercises: true }), playSeat(alex, common)];
+    // One script for the whole session, shared by the bots (see CHOICES).
+    const choose = scriptedChoices(CHOICES[exerciseId] ?? {});
+    const textFor = lineFor(exerciseId);
+    const common = { choose, textFor, onTurn: printTurn, idleTimeoutMs: 10_000, seed };
+    const plays = [
+      playSeat(sam, { ...common, startExercises: !therapist }),
+      playSeat(alex, common),
+      ...(therapist ? [playSeat(therapist, { ...common, startExercises: true })] : []),
+    ];
     await Promise.all(plays.map((p) => p.done));
 
     const final = sam.view;
     const done = final.completed.at(-1);
-    if (done) console.log(`\n— the dialogue is complete${done.endedEarly ? " (ended early)" : ""} —`);
+    if (done) console.log(`\n— ${def.title} is complete${done.endedEarly ? " (ended early)" : ""} —`);
+    for (const agreement of final.agreements) {
+      const by = agreement.by === "therapist" ? "the therapist" : (final.names[agreement.by] ?? agreement.by);
+      const when = agreement.when
+        ? new Date(agreement.when).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" })
+        : "";
+      console.log(
+        `  Agreed (offered by ${by}): ${[agreement.picked, agreement.what, when].filter(Boolean).join(", ")}`,
+      );
+    }
     const moves = plays.reduce((n, p) => n + p.moves, 0);
     console.log(
       `\n${moves} turns applied; the session is at version ${final.version}, with ${final.transcript.length} lines in its transcript.`,
     );
     // Leave nothing behind (the store may be a shared Redis when REDIS_URL is set): erase the session.
     for (const p of participants) p.close();
-    const token = new URL(session.links.a).pathname.split("/").pop() ?? "";
+    // In a therapist-led session only the therapist's link may erase it.
+    const token = new URL(session.links.therapist ?? session.links.a).pathname.split("/").pop() ?? "";
     const erased = await fetch(`${running.url}/api/sessions/${encodeURIComponent(session.id)}`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${token}` },

@@ -149,11 +149,11 @@ export const CheckInAnswerSchema = z.strictObject({
   /** A short private list (a step whose answer asks for ideas), revealed with the rest of the answer. */
   ideas: z
     .array(
+      // Kept as written (the engine never edits what a partner typed); only an empty idea is refused.
       z
         .string()
-        .trim()
-        .min(1, "an idea is empty")
-        .max(LIMITS.ideaMax, `an idea is longer than ${LIMITS.ideaMax} characters`),
+        .max(LIMITS.ideaMax, `an idea is longer than ${LIMITS.ideaMax} characters`)
+        .refine((idea) => idea.trim().length > 0, "an idea is empty"),
     )
     .min(1)
     .max(FORMAT_LIMITS.ideasMax)
@@ -170,10 +170,13 @@ export type GuessMark = (typeof GUESS_MARKS)[number]["id"];
 
 const optionId = z.string().min(1).max(64);
 /** A date-time with an offset (or Z), so every seat and a calendar read the same moment. */
-const isoDateTime = z.iso.datetime({
-  offset: true,
-  message: "must be an ISO 8601 date-time with an offset, e.g. 2026-05-01T19:30:00+02:00",
-});
+const isoDateTime = z.iso
+  .datetime({
+    offset: true,
+    message: "must be an ISO 8601 date-time with an offset, e.g. 2026-05-01T19:30:00+02:00",
+  })
+  // A date-time with milliseconds and an offset is 29 characters; the bound keeps the core small.
+  .max(40, "must be at most 40 characters");
 
 export const CommandSchema = z.discriminatedUnion("type", [
   // --- the exercise itself

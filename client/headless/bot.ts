@@ -9,7 +9,7 @@ import type {
   CommandAck,
   ErrorCode,
   GuessMark,
-  Partner,
+  Seat,
   SessionView,
   StepView,
 } from "../../shared/protocol.ts";
@@ -20,8 +20,8 @@ export type ChoosePolicy = (step: StepView, view: SessionView) => string;
 
 /** One move the bot made, with the server's answer. */
 export interface TurnReport {
-  seat: Partner;
-  /** The seat's display name, or its seat letter when the session has none. */
+  seat: Seat;
+  /** The seat's display name, or its seat letter when the session has none ("Therapist" for the therapist). */
   name: string;
   role: StepView["role"];
   exerciseId: string;
@@ -131,12 +131,19 @@ function defaultText(step: StepView, view: SessionView): string {
   return `${name}: ${step.title} (${view.exercise?.cycle ?? 0}).`;
 }
 
-function defaultAnswer(step: StepView): CheckInAnswer {
+/** A few ideas per seat, so two bots do not write the same list. */
+const IDEAS: Record<string, string[]> = {
+  a: ["A walk after dinner", "Cook something new", "Breakfast out"],
+  b: ["A film at home", "Visit the market", "An afternoon swim"],
+};
+
+function defaultAnswer(step: StepView, view: SessionView): CheckInAnswer {
   const fields = step.answerFields;
   const answer: CheckInAnswer = {};
   if (fields?.rating) answer.rating = Math.round((fields.rating.min + fields.rating.max) / 2);
   if (fields?.feelings?.[0]) answer.feeling = fields.feelings[0];
-  if (!fields?.rating && !fields?.feelings) answer.note = "Doing all right.";
+  if (fields?.ideas) answer.ideas = (IDEAS[view.you.seat] ?? IDEAS.a!).slice(0, fields.ideas.max);
+  if (fields?.note && !fields.rating && !fields.feelings && !fields.ideas) answer.note = "Doing all right.";
   return answer;
 }
 
@@ -145,7 +152,9 @@ function defaultGuess(step: StepView, view: SessionView): { text?: string; choic
   if (choices && choices.length > 0) return { choice: choices[0]!.id };
   if (view.channel === "spoken") return {};
   const guessing = step.guess?.about !== view.you.seat;
-  return { text: guessing ? `My guess: ${step.title.toLowerCase()}.` : `My answer: ${step.title.toLowerCase()}.` };
+  const seat = view.you.seat;
+  const name = seat === "therapist" ? seat : (view.names[seat] ?? seat);
+  return { text: guessing ? `${name}'s guess (${view.version})` : `${name}'s own answer (${view.version})` };
 }
 
 function defaultMark(step: StepView, view: SessionView): GuessMark | null {
@@ -165,9 +174,10 @@ function defaultPick(step: StepView, view: SessionView): string {
 function defaultAgreement(step: StepView, view: SessionView): { what?: string; option?: string; when?: string } {
   const fields = step.agreement;
   const out: { what?: string; option?: string; when?: string } = {};
-  if (fields?.what) {
+  // An optional "what" is left out when a time is asked for: the time is the agreement.
+  if (fields?.what === "required" || (fields?.what && !fields.when)) {
     if (fields.options?.[0]) out.option = fields.options[0].id;
-    else if (view.channel === "typed") out.what = `We agree: ${step.title.toLowerCase()}.`;
+    else if (view.channel === "typed") out.what = `${step.title} (agreed at version ${view.version})`;
   }
   if (fields?.when) {
     // Half the allowed window ahead (at most a day), on the minute: always in the future, always within bounds.
@@ -235,7 +245,7 @@ export function nextMove(view: SessionView, opts: PlayOptions = {}): Command | n
       command = { type: "choose", option: (opts.choose ?? firstOption)(step, view) };
       break;
     case "private-answer":
-      command = { type: "answer", answer: (opts.answerFor ?? ((s) => defaultAnswer(s)))(step, view) };
+      command = { type: "answer", answer: (opts.answerFor ?? defaultAnswer)(step, view) };
       break;
     case "talk":
       command = { type: "end-turn" };
@@ -311,10 +321,10 @@ export function playSeat(participant: Participant, opts: PlayOptions = {}): Seat
         if (finished) return;
         const step = view.exercise?.step;
         const seat = view.you.seat;
-        if (step && view.exercise && (seat === "a" || seat === "b")) {
+        if (step && view.exercise) {
           const report: TurnReport = {
             seat,
-            name: view.names[seat] ?? seat,
+            name: seat === "therapist" ? "Therapist" : (view.names[seat] ?? seat),
             role: step.role,
             exerciseId: view.exercise.id,
             cycle: view.exercise.cycle,

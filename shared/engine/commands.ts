@@ -54,6 +54,13 @@ const SystemCommandSchema = z.discriminatedUnion("type", [
 ]);
 
 const ACTORS: readonly unknown[] = ["a", "b", "therapist", "system"];
+/** The length limits of typed words in commands: going over one is TEXT_TOO_LONG rather than a malformed command. */
+const TEXT_MAXIMA: ReadonlySet<number> = new Set([
+  LIMITS.textMax,
+  LIMITS.guessTextMax,
+  LIMITS.agreementTextMax,
+  LIMITS.ideaMax,
+]);
 
 function describe(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join(".");
@@ -75,7 +82,9 @@ export function parseCommand(
   const result = schema.safeParse(command);
   if (result.success) return { ok: true, command: result.data, actor: who };
   const issues = result.error.issues;
-  const tooLong = issues.find((i) => i.code === "too_big" && i.origin === "string" && i.maximum === LIMITS.textMax);
+  const tooLong = issues.find(
+    (i) => i.code === "too_big" && i.origin === "string" && TEXT_MAXIMA.has(Number(i.maximum)),
+  );
   if (tooLong) return { ok: false, error: refuse(ErrorCode.TEXT_TOO_LONG, describe(tooLong)) };
   const message =
     who === "system"
@@ -562,10 +571,9 @@ function agreementProblem(
   } else if (fields.when === "required") {
     return bad("when: pick a date and time");
   }
-  // Only a spoken step asking for words alone (no options, no time) is agreed aloud, with nothing to record but the moment.
-  if (!gaveWhat && command.when === undefined && (canGiveWhat || fields.when)) {
-    return bad("agree: give what you agree on, or when");
-  }
+  // Words a spoken session cannot keep are agreed aloud: then the moment (and a time, if given) is the record.
+  const saidAloud = fields.what !== undefined && !canGiveWhat;
+  if (!gaveWhat && command.when === undefined && !saidAloud) return bad("agree: give what you agree on, or when");
   return null;
 }
 
@@ -577,7 +585,7 @@ function takeAgreement(ctx: Ctx, cur: Current, actor: Seat, command: AgreeComman
   const offer: AgreementOffer = {
     by: actor,
     at: ctx.now,
-    ...(command.what !== undefined ? { what: command.what.trim() } : {}),
+    ...(command.what !== undefined ? { what: command.what } : {}),
     ...(command.option !== undefined ? { option: command.option } : {}),
     ...(command.when !== undefined ? { when: command.when } : {}),
   };

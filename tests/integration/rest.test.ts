@@ -107,9 +107,25 @@ describe.each(variants)("REST ($name store)", (variant) => {
     const res = await fetch(`${server.url}/api/exercises`);
     expect(res.status).toBe(200);
     const list = (await res.json()) as { id: string; title: string; summary: string; steps?: unknown }[];
+    expect(list).toHaveLength(12);
     expect(list.map((e) => e.id).sort()).toEqual(
-      ["appreciation", "check-in", "intentional-dialogue", "repair", "speaker-listener", "stress-reducing"].sort(),
+      [
+        "appreciation",
+        "check-in",
+        "deeper-questions",
+        "dreams-within-conflict",
+        "intentional-dialogue",
+        "love-maps",
+        "plan-time",
+        "rebuilding-trust",
+        "repair",
+        "speaker-listener",
+        "stress-reducing",
+        "weekly-check-in",
+      ].sort(),
     );
+    // The therapist-led exercise says so, so a guided session's picker can leave it out.
+    expect(list.find((e) => e.id === "rebuilding-trust")).toMatchObject({ modes: ["therapist"] });
     for (const e of list) {
       expect(e.title).toBeTruthy();
       expect(e.summary).toBeTruthy();

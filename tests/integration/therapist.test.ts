@@ -376,6 +376,52 @@ describe("therapist-led session over sockets", () => {
     },
     { command: { type: "end-turn" }, agenda: ["stress-reducing"], channel: "typed", partner: "a" },
     { command: { type: "call-time-out", minutes: 20 }, agenda: ["appreciation"], channel: "spoken", partner: "b" },
+    { command: { type: "guess", text: "my answer" }, agenda: ["love-maps"], channel: "typed", partner: "a" },
+    {
+      command: { type: "mark", mark: "close" },
+      agenda: ["love-maps"],
+      channel: "spoken",
+      ready: async (room) => {
+        await act(room, room.a, { type: "guess" });
+        await act(room, room.b, { type: "guess" });
+      },
+      partner: "b",
+    },
+    {
+      command: { type: "pick", option: "b-0" },
+      agenda: ["plan-time"],
+      channel: "typed",
+      ready: async (room) => {
+        await act(room, room.a, { type: "answer", answer: { ideas: ["a walk"] } });
+        await act(room, room.b, { type: "answer", answer: { ideas: ["a film"] } });
+      },
+      partner: "a",
+    },
+    {
+      command: { type: "agree", when: new Date(Date.now() + 6 * 3_600_000).toISOString() },
+      agenda: ["plan-time"],
+      channel: "typed",
+      ready: async (room) => {
+        await act(room, room.a, { type: "answer", answer: { ideas: ["a walk"] } });
+        await act(room, room.b, { type: "answer", answer: { ideas: ["a film"] } });
+        await act(room, room.a, { type: "pick", option: "b-0" });
+        await act(room, room.b, { type: "pick", option: "b-0" });
+      },
+      partner: "a",
+    },
+    {
+      command: { type: "acknowledge" },
+      agenda: ["plan-time"],
+      channel: "spoken",
+      ready: async (room) => {
+        await act(room, room.a, { type: "answer", answer: { ideas: ["a walk"] } });
+        await act(room, room.b, { type: "answer", answer: { ideas: ["a film"] } });
+        await act(room, room.a, { type: "pick", option: "a-0" });
+        await act(room, room.b, { type: "pick", option: "a-0" });
+        await act(room, room.a, { type: "agree", when: new Date(Date.now() + 6 * 3_600_000).toISOString() });
+      },
+      partner: "b",
+    },
   ];
 
   it.each(voiceCases)(

@@ -4,12 +4,13 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { CATALOGUE, findExercise, isCatalogueId } from "../../shared/catalogue/index.ts";
+import { CATALOGUE, findExercise, isCatalogueId, PATH_ENDINGS } from "../../shared/catalogue/index.ts";
 import {
   CYCLE,
   END,
   type ExerciseDefinition,
   type StepDefinition,
+  StepSchema,
   validateExercise,
 } from "../../shared/exercise-format.ts";
 
@@ -20,6 +21,12 @@ const EXPECTED_IDS = [
   "appreciation",
   "check-in",
   "repair",
+  "love-maps",
+  "deeper-questions",
+  "plan-time",
+  "weekly-check-in",
+  "dreams-within-conflict",
+  "rebuilding-trust",
 ];
 
 function targets(step: StepDefinition): string[] {
@@ -58,7 +65,7 @@ function canFinish(def: ExerciseDefinition, from: string): boolean {
 }
 
 describe("the catalogue", () => {
-  it("holds exactly the six first exercises, with unique ids", () => {
+  it("holds exactly the twelve exercises, with unique ids", () => {
     const ids = CATALOGUE.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...EXPECTED_IDS].sort());
@@ -78,7 +85,7 @@ describe("the catalogue", () => {
 
     it("tells partners in both channels what to do: every prompt offers saying or typing where words are needed", () => {
       for (const step of def.steps) {
-        const acting = step.actor === "both" ? ["all"] : [step.actor];
+        const acting = step.actor === "both" ? ["speaker", "listener"] : [step.actor];
         for (const role of acting) {
           const text = step.prompt[role as keyof typeof step.prompt] ?? step.prompt.all;
           expect(text, `${step.id} (${role})`).toBeTruthy();
@@ -91,7 +98,11 @@ describe("the catalogue", () => {
       }
     });
 
-    it("runs in guided mode (no therapist steps)", () => {
+    it("runs in guided mode (no therapist steps), unless it is for therapist sessions only", () => {
+      if (def.modes?.includes("guided") === false) {
+        expect(def.modes).toEqual(["therapist"]);
+        return;
+      }
       expect(def.steps.some((s) => s.actor === "therapist")).toBe(false);
       expect(def.modes === undefined || def.modes.includes("guided")).toBe(true);
     });
@@ -133,6 +144,103 @@ describe("the catalogue", () => {
       [s.next, ...(s.options ?? []).map((o) => o.next)].filter((t) => t?.swapRoles),
     );
     expect(swaps.length).toBe(10);
+  });
+});
+
+describe("the exercises of the guess, pick and agreement kinds", () => {
+  const stepOf = (id: string, stepId: string) => findExercise(id)!.steps.find((s) => s.id === stepId)!;
+
+  it("love maps: a guess about the speaker's own world from at least 20 questions, then a swap", () => {
+    const def = findExercise("love-maps")!;
+    expect(def.decks?.[0]?.questions.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(def.decks?.[0]?.questions).size).toBe(def.decks?.[0]?.questions.length);
+    expect(def.steps[0]).toMatchObject({ kind: "guess", actor: "both", question: { deck: "world" } });
+    expect(stepOf("love-maps", "again").options?.map((o) => o.next.to)).toEqual([CYCLE, END]);
+  });
+
+  it("deeper questions: three sets that deepen, alternate readers, and an easy stop after every question", () => {
+    const def = findExercise("deeper-questions")!;
+    expect(def.decks?.map((d) => d.id)).toEqual(["set-1", "set-2", "set-3"]);
+    for (const n of [1, 2, 3]) {
+      expect(stepOf(def.id, `ask-${n}`)).toMatchObject({ kind: "say", actor: "both", question: { deck: `set-${n}` } });
+      const next = stepOf(def.id, `next-${n}`);
+      // Every "another" hands the reading to the other partner.
+      expect(next.options?.find((o) => o.id === "another")?.next).toEqual({ to: `ask-${n}`, swapRoles: true });
+      const stop = next.options?.at(-1)?.next.to;
+      expect(n === 3 ? stop === "thanks" : stop === END, `next-${n}`).toBe(true);
+    }
+    expect(stepOf(def.id, "thanks").next?.to).toBe(END);
+  });
+
+  it("plan time: private ideas, one picked together, a time agreed about it in the next two weeks", () => {
+    expect(stepOf("plan-time", "ideas")).toMatchObject({ kind: "private-answer", answer: { ideas: { max: 3 } } });
+    expect(stepOf("plan-time", "pick")).toMatchObject({ kind: "pick", actor: "both", pick: { from: "ideas" } });
+    expect(stepOf("plan-time", "when")).toMatchObject({
+      kind: "agreement",
+      actor: "both",
+      agreement: { picked: "pick", when: "required", withinHours: 336 },
+    });
+  });
+
+  it("weekly check-in: appreciations, what went well, one issue on the floor, the week ahead", () => {
+    const def = findExercise("weekly-check-in")!;
+    expect(def.steps.map((s) => s.id)).toEqual([
+      "appreciate",
+      "went-well",
+      "issue-speak",
+      "issue-sum-up",
+      "issue-check",
+      "needs",
+    ]);
+    expect(stepOf(def.id, "issue-check").options?.map((o) => [o.next.to, o.next.swapRoles ?? false])).toEqual([
+      ["issue-speak", false],
+      ["issue-speak", false],
+      ["issue-speak", true],
+      ["needs", false],
+    ]);
+  });
+
+  it("dreams within conflict: a timed turn for each dreamer, the listener asks from gentle questions", () => {
+    for (const suffix of ["", "-2"]) {
+      const explore = stepOf("dreams-within-conflict", `explore${suffix}`);
+      expect(explore).toMatchObject({ kind: "talk", actor: "speaker", durationSeconds: 900 });
+      expect(explore.stems?.listener?.length).toBeGreaterThanOrEqual(6);
+      expect(explore.stems?.listener?.every((q) => q.endsWith("?"))).toBe(true);
+    }
+    expect(stepOf("dreams-within-conflict", "heard").options?.[0]?.next).toEqual({ to: "position-2", swapRoles: true });
+  });
+
+  it("rebuilding trust: therapist-led only, questions without defending, commitments on both sides", () => {
+    const def = findExercise("rebuilding-trust")!;
+    expect(def.modes).toEqual(["therapist"]);
+    expect(stepOf(def.id, "commit-speaker")).toMatchObject({
+      kind: "agreement",
+      actor: "speaker",
+      agreement: { what: "required", acknowledge: true },
+    });
+    expect(stepOf(def.id, "commit-listener")).toMatchObject({
+      kind: "agreement",
+      actor: "listener",
+      agreement: { what: "required", acknowledge: true },
+    });
+    expect(stepOf(def.id, "answer").prompt.speaker).toMatch(/defend/);
+  });
+
+  it("names an ending for every path, each reached by an option that ends the exercise", () => {
+    for (const [id, endings] of Object.entries(PATH_ENDINGS)) {
+      const def = findExercise(id);
+      expect(def, id).toBeDefined();
+      expect(endings.closing.length).toBeGreaterThan(0);
+      for (const ending of endings.endings ?? []) {
+        expect(ending.reachedBy.length).toBeGreaterThan(0);
+        for (const at of ending.reachedBy) {
+          const [stepId, optionId] = at.split(":");
+          const option = def!.steps.find((s) => s.id === stepId)?.options?.find((o) => o.id === optionId);
+          expect(option?.next.to, `${id} ${at}`).toBe(END);
+        }
+      }
+    }
+    expect(Object.keys(PATH_ENDINGS).sort()).toEqual(EXPECTED_IDS.slice(6).sort());
   });
 });
 
@@ -499,5 +607,31 @@ describe("docs/exercise-format.md", () => {
     const result = validateExercise(JSON.parse(blocks.at(-1)!));
     expect(result.ok).toBe(true);
     if (result.ok) expect(reachable(result.definition).size).toBe(result.definition.steps.length);
+  });
+
+  it("every whole definition it shows validates, and every step example is a valid step", () => {
+    const doc = readFileSync(new URL("../../docs/exercise-format.md", import.meta.url), "utf8");
+    const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    let wholes = 0;
+    let steps = 0;
+    for (const block of blocks) {
+      // Fragments (several transitions in one block, elided parts) are not whole values.
+      if (block.includes('"...":')) continue;
+      let value: Record<string, unknown>;
+      try {
+        value = JSON.parse(block) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if ("steps" in value && "summary" in value) {
+        wholes += 1;
+        expect(validateExercise(value), block.slice(0, 40)).toMatchObject({ ok: true });
+      } else if ("kind" in value && "actor" in value) {
+        steps += 1;
+        expect(StepSchema.safeParse(value).success, String(value.id)).toBe(true);
+      }
+    }
+    expect(wholes).toBeGreaterThanOrEqual(2);
+    expect(steps).toBeGreaterThanOrEqual(3);
   });
 });

@@ -112,6 +112,7 @@ describe("guess steps", () => {
       if (channel === "typed") {
         run.refuse("a", { type: "guess" }, "TEXT_REQUIRED");
         run.refuse("a", { type: "guess", text: "  " }, "TEXT_REQUIRED");
+        run.refuse("a", { type: "guess", text: "x".repeat(301) }, "TEXT_TOO_LONG");
         run.refuse("a", { type: "guess", choice: "tea" }, "UNKNOWN_OPTION");
         run.act("a", { type: "guess", text: "mine" }).act("b", { type: "guess", text: "theirs" });
       } else {
@@ -239,7 +240,7 @@ describe("idea answers and pick steps", () => {
     run.refuse("a", { type: "answer", answer: {} }, "INVALID_ANSWER");
     run.refuse("a", { type: "answer", answer: { ideas: ["1", "2", "3", "4"] } }, "INVALID_ANSWER");
     run.refuse("a", { type: "answer", answer: { ideas: [" "] } }, "INVALID_COMMAND");
-    run.refuse("a", { type: "answer", answer: { ideas: ["x".repeat(81)] } }, "INVALID_COMMAND");
+    run.refuse("a", { type: "answer", answer: { ideas: ["x".repeat(81)] } }, "TEXT_TOO_LONG");
     run.refuse("a", { type: "answer", answer: { ideas: ["walk"], note: "hi" } }, "INVALID_ANSWER");
     const check = guided().act("a", { type: "start-exercise", exerciseId: "fx-checkin" });
     check.refuse("a", { type: "answer", answer: { rating: 3, feeling: "calm", ideas: ["x"] } }, "INVALID_ANSWER");
@@ -356,10 +357,12 @@ describe("agreement steps", () => {
     run.refuse("a", { type: "agree", when: t(49 * HOUR) }, "INVALID_AGREEMENT");
     run.refuse("a", { type: "agree", when: "2026-05-01T19:30" }, "INVALID_COMMAND");
     run.refuse("a", { type: "agree", when: "tomorrow" }, "INVALID_COMMAND");
+    // Bounded, so the offer waiting in the core stays small.
+    run.refuse("a", { type: "agree", when: `2023-11-15T10:00:00.${"1".repeat(40)}Z` }, "INVALID_COMMAND");
     run.refuse("a", { type: "agree", when: t(HOUR), option: "moon" }, "UNKNOWN_OPTION");
     run.refuse("a", { type: "agree", when: t(HOUR), option: "out", what: "both" }, "INVALID_AGREEMENT");
     run.refuse("a", { type: "agree", when: t(HOUR), what: " " }, "TEXT_REQUIRED");
-    run.refuse("a", { type: "agree", when: t(HOUR), what: "x".repeat(201) }, "INVALID_COMMAND");
+    run.refuse("a", { type: "agree", when: t(HOUR), what: "x".repeat(201) }, "TEXT_TOO_LONG");
     // The far edge of the window is still inside it (judged at the moment of the offer).
     const edge = new Date(run.now + 1000 + 48 * HOUR).toISOString();
     run.act("a", { type: "agree", when: edge });

@@ -12,6 +12,8 @@ import {
   useAction,
 } from "../room/Controls.tsx";
 import { ConfirmButton, FirstSpeakerChoice } from "../room/Lobby.tsx";
+import { QuestionCard } from "../room/kinds/Question.tsx";
+import { newSeed } from "../room/kinds/words.ts";
 import { Countdown, StepProgress } from "../room/StepPanel.tsx";
 import { permission, seatName } from "../room/words.ts";
 
@@ -101,7 +103,7 @@ export function StartPanel({ view, send }: { view: SessionView; send: Send }) {
         label="Start exercise"
         variant="primary"
         busy={busy || !selected}
-        onClick={() => run({ type: "start-exercise", exerciseId: selected, firstSpeaker })}
+        onClick={() => run({ type: "start-exercise", exerciseId: selected, firstSpeaker, seed: newSeed() })}
       />
       <ActionError text={error} />
     </section>
@@ -148,6 +150,7 @@ export function ExercisePanel({ view, send }: { view: SessionView; send: Send })
         <strong>{seatName(view, ex.listener)}</strong> · {actorLine(view)}
       </p>
       {step.prompt && <p class="prompt">{step.prompt}</p>}
+      <QuestionCard question={step.question} />
       {view.paused && (
         <p class="paused-note" role="status">
           Paused. The partners see that the exercise is on hold.
@@ -181,7 +184,9 @@ export function ExercisePanel({ view, send }: { view: SessionView; send: Send })
         </fieldset>
         {!timer.allowed && hasTimer && <Reason id={timerReasonId} text={timer.reason} />}
       </div>
-      {(step.actor === "therapist" || step.kind === "private-answer") && <StepControls view={view} send={send} />}
+      {(step.actor === "therapist" || ["private-answer", "guess", "pick", "agreement"].includes(step.kind)) && (
+        <StepControls view={view} send={send} />
+      )}
       <div class="pacing console-pacing">
         <PauseResumeButton view={view} busy={busy} run={run} />
         <CommandButton

@@ -9,6 +9,10 @@ import type {
   SessionView,
   StepView,
 } from "../../../shared/protocol.ts";
+import { AgreementControl } from "./kinds/Agreement.tsx";
+import { GuessControl } from "./kinds/Guess.tsx";
+import { IdeasControl } from "./kinds/Ideas.tsx";
+import { PickControl } from "./kinds/Pick.tsx";
 import { permission, seatName } from "./words.ts";
 
 export type Send = (command: Command) => Promise<CommandAck>;
@@ -404,9 +408,16 @@ export function StepControls({ view, send }: { view: SessionView; send: Send }) 
     case "choose":
       return <ChooseControl view={view} step={step} send={send} />;
     case "private-answer":
+      if (step.answerFields?.ideas) return <IdeasControl key={step.id} view={view} step={step} send={send} />;
       return <AnswerControl key={step.id} view={view} step={step} send={send} />;
     case "talk":
       return <TalkControl view={view} step={step} send={send} />;
+    case "guess":
+      return <GuessControl key={`${step.id}-${view.exercise?.cycle}`} view={view} step={step} send={send} />;
+    case "pick":
+      return <PickControl view={view} step={step} send={send} />;
+    case "agreement":
+      return <AgreementControl key={step.id} view={view} step={step} send={send} />;
     default:
       return null;
   }

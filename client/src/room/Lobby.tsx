@@ -2,6 +2,9 @@
 import { useId, useState } from "preact/hooks";
 import type { Partner, RevealedCheckIn, SessionView } from "../../../shared/protocol.ts";
 import { ActionError, CommandButton, type HeadedPanelProps, type Send, useAction } from "./Controls.tsx";
+import { AgreementList } from "./kinds/Agreements.tsx";
+import { IdeaList, isCheckIn } from "./kinds/Ideas.tsx";
+import { newSeed } from "./kinds/words.ts";
 import { exerciseTitle, seatName } from "./words.ts";
 
 /** Both partners' check-in answers, shown together once both have answered. */
@@ -18,6 +21,7 @@ export function CheckInReveal({ view, checkIn }: { view: SessionView; checkIn: R
               {answer.rating !== undefined && <span class="rating">rated {answer.rating}</span>}
               <span class="feeling">{answer.feeling ?? ""}</span>
               {answer.note && <span class="note">{answer.note}</span>}
+              <IdeaList ideas={answer.ideas} />
             </li>
           );
         })}
@@ -95,7 +99,9 @@ export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
   const { busy, error, run } = useAction(send);
   const [firstSpeaker, setFirstSpeaker] = useState<Partner>("a");
   const last = view.completed.at(-1);
-  const lastCheckIn = last ? view.checkIns.filter((c) => c.exerciseId === last.exerciseId).at(-1) : undefined;
+  const lastCheckIn = last
+    ? view.checkIns.filter((c) => c.exerciseId === last.exerciseId && isCheckIn(c)).at(-1)
+    : undefined;
   const next = view.agenda[view.agendaNext];
   const isPartner = view.you.seat !== "therapist";
   return (
@@ -111,6 +117,7 @@ export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
             Take a slow breath together. If you like, tell each other one thing that felt good about how you were heard.
           </p>
           {lastCheckIn && <CheckInReveal view={view} checkIn={lastCheckIn} />}
+          <AgreementList view={view} exerciseId={last.exerciseId} title="What you agreed" />
         </div>
       ) : (
         <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
@@ -130,7 +137,7 @@ export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
             label={`Start ${next.title}`}
             variant="primary"
             busy={busy}
-            onClick={() => run({ type: "start-exercise", exerciseId: next.id, firstSpeaker })}
+            onClick={() => run({ type: "start-exercise", exerciseId: next.id, firstSpeaker, seed: newSeed() })}
           />
           <ActionError text={error} />
         </div>

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { SessionView } from "../../../shared/protocol.ts";
 import { CommandButton, type HeadedPanelProps, StepControls, useAction } from "./Controls.tsx";
+import { QuestionCard } from "./kinds/Question.tsx";
 import { minutesSeconds, moveLine, permission, turnHeadline } from "./words.ts";
 
 /** A countdown for timed steps; frozen (and says so) while the session is paused or on a break. */
@@ -82,6 +83,7 @@ export function StepPanel({ view, send, headingRef }: HeadedPanelProps) {
         {step.title}
       </h2>
       <p class="prompt">{step.prompt}</p>
+      <QuestionCard question={step.question} />
       {step.stems.length > 0 && !stemsInControls && (
         <div class="stems">
           <p class="stems-label">Sentence starters</p>

@@ -1,6 +1,8 @@
 /** After the session ends: a short, calm summary of what the couple did together. */
 import type { Ref } from "preact";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
+import { AgreementList } from "./kinds/Agreements.tsx";
+import { isCheckIn } from "./kinds/Ideas.tsx";
 import { CheckInReveal } from "./Lobby.tsx";
 import { Transcript } from "./Transcript.tsx";
 import { exerciseTitle, seatName } from "./words.ts";
@@ -23,8 +25,9 @@ export function CompletedList({ view, earlyNote, none }: { view: SessionView; ea
 /** The end-of-session summary. */
 export function Summary({ view, headingRef }: { view: SessionView; headingRef: Ref<HTMLHeadingElement> }) {
   const turns = (p: Partner) => view.transcript.filter((e) => e.seat === p).length;
-  const first = view.checkIns[0];
-  const lastCheckIn = view.checkIns.length > 1 ? view.checkIns.at(-1) : undefined;
+  const checkIns = view.checkIns.filter(isCheckIn);
+  const first = checkIns[0];
+  const lastCheckIn = checkIns.length > 1 ? checkIns.at(-1) : undefined;
   return (
     <section class="summary" aria-labelledby="summary-heading" data-testid="summary" data-version={view.version}>
       <h2 id="summary-heading" tabIndex={-1} ref={headingRef}>
@@ -41,6 +44,7 @@ export function Summary({ view, headingRef }: { view: SessionView; headingRef: R
           Turns taken: {seatName(view, "a")} {turns("a")}, {seatName(view, "b")} {turns("b")}.
         </p>
       ) : null}
+      <AgreementList view={view} />
       {first && <CheckInReveal view={view} checkIn={first} />}
       {lastCheckIn && (
         <>

@@ -445,16 +445,10 @@ describe("therapist-led session over sockets", () => {
       ...voiceCases.map((c) => c.command.type),
     ]);
     // What is left is open to every seat that may act at all: the server's time-up, ending a break, the private
-    // channel — a partner's own word to the therapist about safety (tests/integration/safety.test.ts) — and the
-    // moves of the guess, pick and agreement steps (tests/unit/engine-kinds.test.ts).
+    // channel — and a partner's own word to the therapist about safety (tests/integration/safety.test.ts).
     expect(COMMAND_TYPES.filter((type) => !covered.has(type)).sort()).toEqual([
-      "acknowledge",
-      "agree",
       "ask-alone",
       "end-time-out",
-      "guess",
-      "mark",
-      "pick",
       "private-message",
       "safety-check",
       "time-up",

@@ -87,6 +87,7 @@ export function createSession(init: SessionInit): SessionState {
     timeOut: null,
     steppedOut: null,
     safety: { checks: {}, asks: {} },
+    reflections: {},
     agreements: [],
     transcript: [],
     checkIns: [],

@@ -37,6 +37,9 @@ export const LIMITS = {
   timeOutDefaultMinutes: 20,
   /** Timer adjustments by a therapist, seconds. */
   timerAdjustMaxSeconds: 3600,
+  /** The closing reflection's one word, and how many conversation lines a partner may choose to keep. */
+  reflectionWordMax: 60,
+  keptLinesMax: 30,
   /** Exercises a therapist may upload to one session. */
   customExercisesMax: 10,
   /** Longest typed answer or guess in a guess step (both wait in the session core until the reveal). */
@@ -86,6 +89,8 @@ export const ErrorCode = {
   NO_TIMER: "NO_TIMER",
   // session phases
   SESSION_ENDED: "SESSION_ENDED",
+  /** The closing reflection waits for the end of the session. */
+  SESSION_NOT_ENDED: "SESSION_NOT_ENDED",
   PAUSED: "PAUSED",
   NOT_PAUSED: "NOT_PAUSED",
   ON_TIME_OUT: "ON_TIME_OUT",
@@ -262,6 +267,18 @@ export const CommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("ask-alone") }),
   /** The therapist has seen a partner's signal. */
   z.strictObject({ type: z.literal("seen-ask"), partner: PartnerSchema }),
+  // --- the closing reflection, after the session ended: answered alone, revealed together
+  z.strictObject({
+    type: z.literal("reflect"),
+    /** How heard this partner felt today, 1 to 10. */
+    heard: z.number().int().min(1).max(10),
+    /** One word for it, if they like. */
+    word: z.string().trim().min(1).max(LIMITS.reflectionWordMax).optional(),
+    /** Whether to keep this session in the couple's space; it is kept only if both say yes. */
+    keep: z.boolean(),
+    /** Conversation entries (by their version `v`) this partner would keep; only lines both chose are kept. */
+    lines: z.array(z.number().int().min(1)).max(LIMITS.keptLinesMax).optional(),
+  }),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandType = Command["type"];
@@ -499,6 +516,32 @@ export interface SessionCore {
   safety: PartnerSafety;
   /** What the couple agreed in agreement steps, oldest first (at most LIMITS.agreementsMax). */
   agreements: Agreement[];
+  /** The closing reflection of each partner, once the session ended (hidden from the other until both answered). */
+  reflections: Partial<Record<Partner, Reflection>>;
+}
+
+/** One partner's closing reflection. */
+export interface Reflection {
+  heard: number;
+  word?: string;
+  keep: boolean;
+  lines: number[];
+  at: number;
+}
+
+/** The closing reflection as a seat sees it. */
+export interface ReflectionView {
+  /** This partner's own answer, once given. */
+  yours?: Reflection;
+  /** Whether each partner has answered (never what). */
+  answered: Record<Partner, boolean>;
+  /** Once both answered: how heard each felt, and what the couple decided to keep (both must have said yes). */
+  revealed?: {
+    heard: Record<Partner, { heard: number; word?: string }>;
+    /** The decision and the lines both chose; the therapist's view leaves these out. */
+    keep?: boolean;
+    lines?: number[];
+  };
 }
 
 /** A partner's private safety answers (therapist mode). */
@@ -648,6 +691,8 @@ export interface SessionView {
   privateMessages: PrivateMessage[];
   /** The therapist only: both partners' private safety answers. */
   safety?: PartnerSafety;
+  /** After the session ended: the closing reflection (partners and, once revealed, the therapist). */
+  reflection?: ReflectionView;
   /** A partner only: their own safety answer and signal, and nothing of the other's. */
   yourSafety?: { check?: SafetyAnswer; asked?: { at: number; seen: boolean } };
   /** Revealed guess steps. */
@@ -699,6 +744,8 @@ export type EngineEvent =
   | { type: "nudged"; to: Partner }
   | { type: "admitted"; partner: Partner }
   | { type: "stepped-out"; partner: Partner }
+  /** Both partners gave their closing reflection: it is revealed. */
+  | { type: "reflected" }
   /** A partner asked to talk to the therapist alone (the therapist's audience only). */
   | { type: "alone-asked"; partner: Partner }
   /** A partner answered the waiting room's safety question (the therapist's audience only). */

@@ -426,6 +426,19 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       s.safety.asks[command.partner] = { ...ask, seen: true };
       return null;
     }
+    case "reflect": {
+      const partner = actor as Partner;
+      const lines = [...new Set(command.lines ?? [])].sort((x, y) => x - y);
+      s.reflections[partner] = {
+        heard: command.heard,
+        ...(command.word !== undefined ? { word: command.word } : {}),
+        keep: command.keep,
+        lines,
+        at: now,
+      };
+      if (s.reflections[otherPartner(partner)]) events.push({ type: "reflected" });
+      return null;
+    }
     case "presence":
       s.presence[command.seat] = command.online;
       return null;

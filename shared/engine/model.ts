@@ -69,6 +69,7 @@ export function draft<S extends SessionCore>(s: S): S {
     presence: { ...s.presence },
     admitted: { ...s.admitted },
     safety: { checks: { ...s.safety.checks }, asks: { ...s.safety.asks } },
+    reflections: { ...(s.reflections ?? {}) },
     // A core stored before agreements existed has none.
     agreements: [...(s.agreements ?? [])],
   };

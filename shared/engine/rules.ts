@@ -206,6 +206,18 @@ function seatRule(state: SessionCore, actor: Actor, type: GuardedType): CommandE
   return null;
 }
 
+/** The closing reflection: each admitted partner, once, after the session ended. */
+function reflectRule(state: SessionCore, actor: Actor): CommandError | null {
+  if (!isPartner(actor)) return refuse(ErrorCode.PARTNER_ONLY, "Only a partner can answer this, for themself.");
+  if (!state.admitted[actor]) return refuse(ErrorCode.NOT_ADMITTED, "The therapist will let you in shortly.");
+  if (state.phase !== "ended") {
+    return refuse(ErrorCode.SESSION_NOT_ENDED, "This comes at the end of the session.");
+  }
+  if (state.reflections?.[actor])
+    return refuse(ErrorCode.ALREADY_ANSWERED, "You have answered — waiting for your partner.");
+  return null;
+}
+
 /** Who may answer the safety question or ask to talk alone, and when. */
 function safetyRule(state: SessionCore, actor: Actor, type: GuardedType): CommandError | null {
   if (!isPartner(actor)) return refuse(ErrorCode.PARTNER_ONLY, "Only a partner can do this, for themself.");
@@ -356,6 +368,12 @@ function sessionRule(state: SessionCore, type: GuardedType): CommandError | null
  * its deadline.
  */
 export function guard(state: SessionCore, actor: Actor, type: GuardedType, now?: number): CommandError | null {
+  if (type === "reflect") {
+    if (actor === "therapist" && state.mode === "guided") {
+      return refuse(ErrorCode.NOT_IN_MODE, "A guided session has no therapist seat.");
+    }
+    return reflectRule(state, actor);
+  }
   if (state.phase === "ended") return refuse(ErrorCode.SESSION_ENDED, "The session has ended.");
   const seat = seatRule(state, actor, type);
   if (seat) return seat;

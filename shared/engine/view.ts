@@ -21,6 +21,8 @@ import type {
   SessionCore,
   SessionState,
   GuessStepView,
+  Reflection,
+  ReflectionView,
   SessionView,
   StepView,
   TurnState,
@@ -110,6 +112,28 @@ function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
     // Only the answer's author sees it before the reveal; the therapist waits for the reveal like the other partner.
     const own = isPartner(seat) ? turn.answers[seat] : undefined;
     if (own) view.yourAnswer = own;
+  }
+  return view;
+}
+
+/**
+ * The closing reflection as `seat` sees it (only once the session ended): a partner's own answer, who has
+ * answered, and once both have, both "heard" ratings to everyone — and the decision to keep, with the lines both
+ * chose, to the partners alone.
+ */
+function reflectionView(state: SessionCore, seat: Seat): ReflectionView | undefined {
+  if (state.phase !== "ended") return undefined;
+  const r = state.reflections ?? {};
+  const view: ReflectionView = { answered: { a: r.a !== undefined, b: r.b !== undefined } };
+  if (isPartner(seat) && r[seat]) view.yours = r[seat];
+  if (r.a && r.b) {
+    const heard = (x: Reflection) => ({ heard: x.heard, ...(x.word !== undefined ? { word: x.word } : {}) });
+    view.revealed = { heard: { a: heard(r.a), b: heard(r.b) } };
+    if (isPartner(seat)) {
+      const keep = r.a.keep && r.b.keep;
+      view.revealed.keep = keep;
+      view.revealed.lines = keep ? r.a.lines.filter((v) => r.b!.lines.includes(v)) : [];
+    }
   }
   return view;
 }
@@ -211,6 +235,7 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
       }
     : null;
   const yourSafety = ownSafety(state, seat);
+  const reflection = reflectionView(state, seat);
   return {
     id: state.id,
     version: state.version,
@@ -234,6 +259,7 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
     ...(yourSafety ? { yourSafety } : {}),
     // Agreed together, so seen by every seat in the room; a core stored before agreements existed has none.
     agreements: state.agreements ?? [],
+    ...(reflection ? { reflection } : {}),
     allowed: allowedFor(state, seat),
   };
 }

@@ -450,6 +450,7 @@ describe("therapist-led session over sockets", () => {
       "ask-alone",
       "end-time-out",
       "private-message",
+      "reflect",
       "safety-check",
       "time-up",
     ]);

@@ -44,6 +44,7 @@ const RARE = new Map<CommandType, number>([
   ["ask-alone", 5],
   ["safety-check", 5],
   ["seen-ask", 5],
+  ["reflect", 2],
 ]);
 
 type Move =
@@ -231,6 +232,14 @@ function build(
       return { type, partner: pick(["a", "b"] as const) };
     case "private-message":
       return { type, text: marks.next("private") };
+    case "reflect":
+      return {
+        type,
+        heard: 1 + (variant % 10),
+        ...(variant % 3 ? { word: marks.next(`word-${actor}`) } : {}),
+        keep: variant % 4 !== 0,
+        ...(variant % 2 ? { lines: state.transcript.slice(-3).map((t) => t.v) } : {}),
+      };
     case "add-exercise":
       return miss
         ? { type, definition: { id: "Broken" } }
@@ -265,9 +274,12 @@ function choose(
 
 /** Typed words of a partner's part of the current step that nobody else may see yet (answer notes, ideas, guesses). */
 function unrevealedWords(state: SessionState, partner: Partner): string[] {
-  const turn = state.turn;
-  if (!turn) return [];
   const words: string[] = [];
+  // A closing reflection stays its author's until both partners gave theirs.
+  const mine = state.reflections[partner];
+  if (mine?.word && !state.reflections[otherPartner(partner)]) words.push(mine.word);
+  const turn = state.turn;
+  if (!turn) return words;
   const answer = turn.answers[partner];
   if (answer?.note) words.push(answer.note);
   for (const idea of answer?.ideas ?? []) words.push(idea);
@@ -284,6 +296,9 @@ function expectNoLeak(state: SessionState, seat: Seat, json: string): void {
     for (const partner of ["a", "b"] as const) {
       for (const words of unrevealedWords(state, partner)) expect(json).not.toContain(words);
     }
+    // What the couple keeps in their space is theirs: the therapist never learns the decision or the lines.
+    expect(json).not.toContain('"keep":');
+    expect(json).not.toContain('"lines":');
     return;
   }
   const other = otherPartner(seat);

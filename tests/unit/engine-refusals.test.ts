@@ -44,8 +44,11 @@ function therapistIn(exerciseId: string, channel: "typed" | "spoken" = "typed"):
   return act(therapistSession(channel).state, "therapist", { type: "start-exercise", exerciseId }, T0);
 }
 
-/** What a partner tells the therapist alone about safety: open from the waiting room and the waiting space too. */
-const SAFETY_TYPES: string[] = ["safety-check", "ask-alone"];
+/**
+ * A partner's own word, with rules of its own: what they tell the therapist alone about safety (open from the
+ * waiting room and the waiting space too), and the closing reflection (only after the end; tested apart).
+ */
+const SAFETY_TYPES: string[] = ["safety-check", "ask-alone", "reflect"];
 
 describe("parsing comes first", () => {
   const s = guidedIn("fx-dialogue");
@@ -105,12 +108,16 @@ describe("stale version and the end of the session", () => {
     expect(act(s, "a", { type: "say", text: "x" }, T0, { expectedVersion: s.version }).version).toBe(s.version + 1);
   });
 
-  it.each(COMMAND_TYPES)("refuses %s from every seat after the end with SESSION_ENDED", (type) => {
-    const guided = act(guidedSession(), "a", { type: "end-session" });
-    expectRefused(guided, "a", SAMPLE[type], "SESSION_ENDED");
-    const led = act(therapistSession().state, "therapist", { type: "end-session" });
-    for (const seat of ["a", "b", "therapist"] as const) expectRefused(led, seat, SAMPLE[type], "SESSION_ENDED");
-  });
+  // All but the closing reflection, which is for exactly then (tests/unit/engine-reflection.test.ts).
+  it.each(COMMAND_TYPES.filter((t) => t !== "reflect"))(
+    "refuses %s from every seat after the end with SESSION_ENDED",
+    (type) => {
+      const guided = act(guidedSession(), "a", { type: "end-session" });
+      expectRefused(guided, "a", SAMPLE[type], "SESSION_ENDED");
+      const led = act(therapistSession().state, "therapist", { type: "end-session" });
+      for (const seat of ["a", "b", "therapist"] as const) expectRefused(led, seat, SAMPLE[type], "SESSION_ENDED");
+    },
+  );
 
   it("refuses the system after the end too", () => {
     const ended = act(guidedSession(), "b", { type: "end-session" });

@@ -184,7 +184,7 @@ describe("coaching and privacy", () => {
     // All but the quiet signal (and the safety question, past for an admitted partner) wait for the return.
     expect(
       b.allowed
-        .filter((c) => c.type !== "ask-alone" && c.type !== "safety-check")
+        .filter((c) => !["ask-alone", "safety-check", "reflect"].includes(c.type))
         .every((c) => c.code === "STEPPED_OUT"),
     ).toBe(true);
     expect(b.allowed.find((c) => c.type === "ask-alone")?.allowed).toBe(true);

@@ -311,6 +311,7 @@ export const SAMPLE: Record<CommandType, Command> = {
   "safety-check": { type: "safety-check", answer: "not-now" },
   "ask-alone": { type: "ask-alone" },
   "seen-ask": { type: "seen-ask", partner: "a" },
+  reflect: { type: "reflect", heard: 7, keep: true },
 };
 
 export const T0 = 1_700_000_000_000;

@@ -35,6 +35,10 @@ export interface Config {
   sessionsPerHour: number;
   /** METRICS_TOKEN: when set, GET /metrics serves Prometheus metrics to requests bearing this token. */
   metricsToken?: string;
+  /** QUICK_EXIT_URL: the neutral page the quick exit opens (it replaces the Attune page in the tab's history). */
+  quickExitUrl: string;
+  /** SUPPORT_URL: a support line or service for people who do not feel safe, shown in guided sessions when set. */
+  supportUrl?: string;
   /**
    * TRUST_PROXY: the proxies (addresses, CIDR blocks, or loopback/linklocal/uniquelocal) whose X-Forwarded-For,
    * -Proto and -Host are believed; empty = none (the socket's peer is the client).
@@ -115,6 +119,25 @@ function trustProxyList(env: NodeJS.ProcessEnv): string[] {
   return entries;
 }
 
+/** A page anywhere on the web, neutral by default: a weather forecast gives nothing away on a shared screen. */
+export const DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather";
+
+/** An http(s) page address, or undefined when unset. */
+function pageUrl(name: string, raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be a web address like https://example.org/page, got "${value}"`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(`${name} must use http or https, got "${value}"`);
+  }
+  return url.toString();
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the offending variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const port = integer(env, "PORT", 3000, 0, 65535);
@@ -186,6 +209,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   // 60 an hour is far above what a practice or a couple needs, yet stops one address from flooding the store.
   const sessionsPerHour = integer(env, "SESSIONS_PER_HOUR", 60, 1, 1_000_000);
 
+  const quickExitUrl = pageUrl("QUICK_EXIT_URL", env.QUICK_EXIT_URL) ?? DEFAULT_QUICK_EXIT_URL;
+  const supportUrl = pageUrl("SUPPORT_URL", env.SUPPORT_URL);
+
   const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
   // Like the API keys: short tokens are guessable, and the message must not echo the token.
   if (metricsToken !== undefined && metricsToken.length < 16) {
@@ -220,6 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     authFailuresPerMinute,
     sessionsPerHour,
     metricsToken,
+    quickExitUrl,
+    supportUrl,
     trustProxy,
     nodeName,
     logLevel: level,

@@ -150,6 +150,12 @@ export function createHttpApp({
     res.json({ ok: true });
   });
 
+  // What every page needs to know before anything happens: where the quick exit goes, and where support is.
+  app.get("/api/client-config", (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ quickExitUrl: config.quickExitUrl, ...(config.supportUrl ? { supportUrl: config.supportUrl } : {}) });
+  });
+
   app.get("/readyz", async (_req, res) => {
     const ok = await Promise.race([
       store.ping().catch(() => false),

@@ -48,8 +48,32 @@ describe("configuration", () => {
       sessionsPerHour: 60,
       trustProxy: ["loopback"],
       nodeName: undefined,
+      quickExitUrl: "https://www.bbc.co.uk/weather",
       logLevel: "info",
     });
+  });
+
+  it("reads the safety pages, the metrics token and a Redis Cluster, and refuses bad ones with the variable's name", () => {
+    expect(
+      loadConfig({
+        QUICK_EXIT_URL: "https://example.org/news",
+        SUPPORT_URL: "https://support.example/help",
+        METRICS_TOKEN: "0123456789abcdef-metrics",
+        REDIS_CLUSTER_NODES: "127.0.0.1:7000, redis://127.0.0.1:7001",
+      }),
+    ).toMatchObject({
+      quickExitUrl: "https://example.org/news",
+      supportUrl: "https://support.example/help",
+      metricsToken: "0123456789abcdef-metrics",
+      redisClusterNodes: ["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"],
+    });
+    expect(() => loadConfig({ QUICK_EXIT_URL: "javascript:alert(1)" })).toThrow(/QUICK_EXIT_URL must use http/);
+    expect(() => loadConfig({ SUPPORT_URL: "not a url" })).toThrow(/SUPPORT_URL must be a web address/);
+    expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN must be at least 16/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "127.0.0.1" })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => loadConfig({ REDIS_URL: "redis://x:1", REDIS_CLUSTER_NODES: "127.0.0.1:7000" })).toThrow(
+      /not both/,
+    );
   });
 
   it("reads every variable", () => {

@@ -277,3 +277,20 @@ describe.each(variants)("session creation rate limit ($name store)", (variant) =
     expect((await post(fresh.url, guided, from("203.0.113.7"))).status).toBe(201);
   });
 });
+
+describe("GET /api/client-config", () => {
+  it("tells every page where the quick exit goes, and the support page only when one is set", async () => {
+    const plain = await startTestServer();
+    const res = await fetch(`${plain.url}/api/client-config`);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toEqual({ quickExitUrl: "https://www.bbc.co.uk/weather" });
+    const set = await startTestServer({
+      quickExitUrl: "https://example.org/news",
+      supportUrl: "https://support.example/help",
+    });
+    expect(await (await fetch(`${set.url}/api/client-config`)).json()).toEqual({
+      quickExitUrl: "https://example.org/news",
+      supportUrl: "https://support.example/help",
+    });
+  });
+});

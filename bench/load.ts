@@ -12,12 +12,15 @@
  * After "window-end" the load continues, unmeasured, until "stop" (or a minute), so that the parent can take
  * readings that would disturb the window (a Redis MONITOR sample).
  */
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
 import { type ChoosePolicy, nextMove } from "../client/headless/bot.ts";
 import { Participant } from "../client/headless/participant.ts";
 import type { Command, CommandAck, SessionView } from "../shared/protocol.ts";
 import { type LatencySummary, summarize } from "./stats.ts";
+
+/** Conversation entries each simulated partner keeps (the bots answer the latest words only). */
+const KEEP_ENTRIES = 16;
 
 export type RoomSpec = { kind: "attune"; a: string; b: string } | { kind: "relay"; a: string; b: string; room: string };
 
@@ -50,6 +53,9 @@ export interface WindowStats {
   peer: LatencySummary;
   /** Peer update latency since the previous progress report (soak: is p99 flat over time?). */
   intervalPeer?: LatencySummary;
+  /** p99 of the load generator's own event-loop delay since the previous progress report (ms): when this grows,
+   * the latencies it measures include its own stalls. */
+  intervalLoadLagP99?: number;
   /** Bytes of each `update` frame the partners received (its JSON, as Socket.IO sends it). */
   updateBytes: { count: number; mean: number; p99: number; max: number };
   /** Mean bytes per update, by the number of turns the room had taken when it arrived (buckets of 10 turns). */
@@ -208,8 +214,9 @@ class AttuneRoom implements RoomDriver {
 
   async join(): Promise<void> {
     [this.#a, this.#b] = await Promise.all([
-      Participant.join(this.spec.a, { timeoutMs: 30_000 }),
-      Participant.join(this.spec.b, { timeoutMs: 30_000 }),
+      // Each partner keeps the tail of the conversation only: this process plays every device of the run.
+      Participant.join(this.spec.a, { timeoutMs: 30_000, keepEntries: KEEP_ENTRIES }),
+      Participant.join(this.spec.b, { timeoutMs: 30_000, keepEntries: KEEP_ENTRIES }),
     ]);
     for (const p of [this.#a, this.#b]) {
       p.on("view", (view) => this.#onView(p, view));
@@ -428,6 +435,13 @@ async function run(
     });
     await sleep(config.warmupMs);
     metrics.reset();
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const takeLag = (): number => {
+      const p99 = lag.percentile(99) / 1e6;
+      lag.reset();
+      return Math.round(p99 * 100) / 100;
+    };
     metrics.recording = true;
     send({ type: "window-start" });
     const end = performance.now() + config.durationMs;
@@ -439,7 +453,11 @@ async function run(
         send({
           type: "progress",
           atMs: Math.round(performance.now() - metrics.startedAt),
-          stats: { ...metrics.snapshot(drivers.length, config.periodMs), intervalPeer: metrics.takeInterval() },
+          stats: {
+            ...metrics.snapshot(drivers.length, config.periodMs),
+            intervalPeer: metrics.takeInterval(),
+            intervalLoadLagP99: takeLag(),
+          },
         });
       }
     }

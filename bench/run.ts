@@ -632,7 +632,11 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
         SESSIONS_PER_HOUR: "1000000", // every bench room is created from this one address
       };
       if (spec.variant === "cluster") {
-        Object.assign(env, { REDIS_URL: "", REDIS_CLUSTER_NODES: (spec.clusterUrls ?? []).join(","), REDIS_PREFIX: prefix });
+        Object.assign(env, {
+          REDIS_URL: "",
+          REDIS_CLUSTER_NODES: (spec.clusterUrls ?? []).join(","),
+          REDIS_PREFIX: prefix,
+        });
       } else if (spec.variant !== "memory") Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
       else env.REDIS_URL = "";
       const count = spec.variant === "redis2" || spec.variant === "nginx" ? 2 : 1;
@@ -897,9 +901,10 @@ function markdown(report: BenchReport): string {
       lines.push(`- ${s.errors === 0 ? "met" : "MISSED"}: 0 errors — ${s.errors}`);
       lines.push("");
     }
-    lines.push("| minute | RSS MB | interval p99 ms |");
-    lines.push("|---:|---:|---:|");
-    for (const p of s.samples) lines.push(`| ${f(p.minute)} | ${f(p.rssMB)} | ${f(p.intervalPeerP99, 2)} |`);
+    lines.push("| minute | RSS MB | interval p99 ms | load generator's event-loop delay p99 ms |");
+    lines.push("|---:|---:|---:|---:|");
+    for (const p of s.samples)
+      lines.push(`| ${f(p.minute)} | ${f(p.rssMB)} | ${f(p.intervalPeerP99, 2)} | ${f(p.loadLagP99, 2)} |`);
     lines.push("");
   }
   return lines.join("\n");
@@ -934,9 +939,16 @@ interface BenchReport {
     errors: number;
     peerP99: number;
     /** Per sample (after the warm-up): minute, RSS and the p99 of that interval alone. */
-    samples: { minute: number; rssMB: number; intervalPeerP99: number }[];
+    samples: { minute: number; rssMB: number; intervalPeerP99: number; loadLagP99: number }[];
     /** RSS and interval p99 at minute 5 and at the end, and the change between them (%). */
-    flat?: { rss5MB: number; rssEndMB: number; rssChangePct: number; p99At5: number; p99End: number; p99ChangePct: number };
+    flat?: {
+      rss5MB: number;
+      rssEndMB: number;
+      rssChangePct: number;
+      p99At5: number;
+      p99End: number;
+      p99ChangePct: number;
+    };
   };
 }
 
@@ -1219,6 +1231,7 @@ async function main(): Promise<void> {
         minute: Math.round((p.atMs / 60_000) * 10) / 10,
         rssMB: Math.round(p.rssMB * 10) / 10,
         intervalPeerP99: p.stats.intervalPeer?.p99 ?? Number.NaN,
+        loadLagP99: p.stats.intervalLoadLagP99 ?? Number.NaN,
       }));
       const at5 = points.find((p) => p.minute >= 5);
       const last = points.at(-1);

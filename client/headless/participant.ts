@@ -32,6 +32,12 @@ export interface JoinOptions {
   reconnection?: boolean;
   /** How long a missing version may be late before the participant asks for a snapshot (ms, default 100). */
   gapGraceMs?: number;
+  /**
+   * Keep only the last N entries of each conversation list (transcript, check-ins, ...). For a load generator
+   * that plays thousands of devices in one process, where whole transcripts would make its own garbage
+   * collector part of every latency it measures; a real client keeps everything (the default).
+   */
+  keepEntries?: number;
 }
 
 export interface SendOptions {
@@ -122,11 +128,13 @@ export class Participant {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #gapTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #gapGraceMs: number;
+  readonly #keepEntries: number | undefined;
 
-  private constructor(socket: ParticipantSocket, first: SessionView, gapGraceMs: number) {
+  private constructor(socket: ParticipantSocket, first: SessionView, gapGraceMs: number, keepEntries?: number) {
     this.socket = socket;
     this.#gapGraceMs = gapGraceMs;
-    this.#view = first;
+    this.#keepEntries = keepEntries;
+    this.#view = keepEntries === undefined ? first : trimLists(first, keepEntries);
     socket.on("snapshot", (view) => this.#onSnapshot(view));
     socket.on("update", (msg) => this.#onUpdate(msg));
     socket.on("notice", (notice) => {
@@ -186,7 +194,7 @@ export class Participant {
       };
       const onSnapshot = (view: SessionView) => {
         cleanup();
-        resolve(new Participant(socket, view, opts.gapGraceMs ?? DEFAULT_GAP_GRACE_MS));
+        resolve(new Participant(socket, view, opts.gapGraceMs ?? DEFAULT_GAP_GRACE_MS, opts.keepEntries));
       };
       const onError = (err: Error) => fail(connectErrorMessage(err));
       const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms waiting for the first snapshot`), timeoutMs);
@@ -378,7 +386,7 @@ export class Participant {
   }
 
   #setView(view: SessionView): void {
-    this.#view = view;
+    this.#view = this.#keepEntries === undefined ? view : trimLists(view, this.#keepEntries);
     this.#emit("view", view);
     for (const waiter of [...this.#waiters]) waiter.check(view);
   }
@@ -396,4 +404,18 @@ export class Participant {
       }
     }
   }
+}
+
+const LIST_KEYS = ["transcript", "checkIns", "nudges", "notes", "privateMessages", "guesses"] as const;
+
+/** `view` with each conversation list cut to its last `keep` entries (the same object when none is longer). */
+function trimLists(view: SessionView, keep: number): SessionView {
+  let out: SessionView | undefined;
+  for (const key of LIST_KEYS) {
+    const list = view[key] as unknown[] | undefined;
+    if (!list || list.length <= keep) continue;
+    out ??= { ...view };
+    (out as unknown as Record<string, unknown[]>)[key] = list.slice(list.length - keep);
+  }
+  return out ?? view;
 }

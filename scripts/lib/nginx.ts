@@ -89,7 +89,9 @@ export async function startNginx(nodes: readonly string[]): Promise<RunningNginx
     "daemon off;",
     `pid ${join(dir, "nginx.pid")};`,
     `error_log ${join(dir, "error.log")} warn;`,
-    "events { worker_connections 1024; }",
+    // Every browser socket holds two connections (client and upstream): 2,000 benchmark rooms need 8,000.
+    "worker_rlimit_nofile 20000;",
+    "events { worker_connections 10000; }",
     "http {",
     `  access_log ${join(dir, "access.log")};`,
     ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `  ${t}_temp_path ${join(dir, t)};`),

@@ -123,7 +123,7 @@ describe.runIf(runs)("every path has its own ending, and the links are in people
       await jordan.page.getByRole("button", { name: "Not right now" }).click();
       await jordan.page.locator("section.step[data-step-id=later]").waitFor();
       await maya.page.locator("section.step[data-step-id=later]").waitFor();
-      await maya.page.getByText("Jordan can't listen fully right now").waitFor();
+      await maya.page.locator(".prompt", { hasText: "Jordan can't listen fully right now" }).waitFor();
       const chips = jordan.page.getByRole("group", { name: "Pick a time" }).getByRole("radio");
       expect(await chips.count()).toBeGreaterThan(0);
       await look(jordan.page, "offer-time-jordan");
@@ -159,7 +159,7 @@ describe.runIf(runs)("every path has its own ending, and the links are in people
     "a partner switches off their link and gets a fresh one; the old link says so; erase ends both links",
     async () => {
       const { maya, jordan, links } = await couple(["appreciation"]);
-      await maya.page.getByText("Room menu").click();
+      await maya.page.locator(".room-menu > summary").click();
       await look(maya.page, "room-menu");
       await maya.page.getByRole("button", { name: "Switch off my link and get a fresh one" }).click();
       await maya.page.getByRole("button", { name: "Yes, give me a fresh link" }).click();

@@ -146,7 +146,7 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
     await sam.page.locator(".turn-banner .headline", { hasText: "Your turn: Invite" }).waitFor();
     await alex.page.locator(".turn-banner .headline", { hasText: "Sam's turn: Invite" }).waitFor();
     expect(await alex.page.getByLabel(/Your words/).count()).toBe(0);
-    await alex.page.getByText("Sam is naming what they would like to talk about.").waitFor();
+    await alex.page.locator(".prompt", { hasText: "Sam is naming what they would like to talk about." }).waitFor();
     // Focus sits on the step heading so keyboard users start there, and the turn is announced.
     expect(await sam.page.evaluate(() => document.activeElement?.id)).toBe("step-heading");
     expect(await alex.page.evaluate(() => document.activeElement?.id)).toBe("step-heading");

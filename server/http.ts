@@ -153,7 +153,12 @@ export function createHttpApp({
   // What every page needs to know before anything happens: where the quick exit goes, and where support is.
   app.get("/api/client-config", (_req, res) => {
     res.setHeader("Cache-Control", "no-store");
-    res.json({ quickExitUrl: config.quickExitUrl, ...(config.supportUrl ? { supportUrl: config.supportUrl } : {}) });
+    res.json({
+      quickExitUrl: config.quickExitUrl,
+      ...(config.supportUrl ? { supportUrl: config.supportUrl } : {}),
+      // The room shows when a session would erase itself (its links expire with it).
+      sessionTtlHours: config.sessionTtlMs / 3_600_000,
+    });
   });
 
   app.get("/readyz", async (_req, res) => {

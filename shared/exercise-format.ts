@@ -49,6 +49,9 @@ export const FORMAT_LIMITS = {
   agreementOptionsMax: 6,
   /** The furthest ahead an agreed time may be: a year. */
   withinHoursMax: 366 * 24,
+  /** Steps one step may answer, and endings one exercise may name. */
+  answersMax: 4,
+  endingsMax: 8,
 } as const;
 const stems = z.array(z.string().min(1).max(200)).max(8);
 
@@ -57,6 +60,8 @@ export const TransitionSchema = z.strictObject({
   to: z.string().min(1).max(64),
   /** Swap speaker and listener on the way (turns inside one stage, e.g. in repair). */
   swapRoles: z.boolean().optional(),
+  /** With `to: "@end"`: which of the exercise's `endings` this path reaches (its own closing words and outcome). */
+  ending: slug.optional(),
 });
 export type Transition = z.infer<typeof TransitionSchema>;
 
@@ -142,6 +147,25 @@ export const AgreementFieldsSchema = z.strictObject({
 });
 export type AgreementFields = z.infer<typeof AgreementFieldsSchema>;
 
+/**
+ * One way an exercise can end, other than running its whole course: its own title and closing words, and whether
+ * the exercise then counts as finished ("complete", the default), stopped ("stopped") or put off to an agreed
+ * time ("postponed").
+ */
+export const EndingSchema = z.strictObject({
+  id: slug,
+  title: z.string().min(1).max(80),
+  words: z.string().min(1).max(400),
+  outcome: z.enum(["complete", "stopped", "postponed"]).optional(),
+});
+export type Ending = z.infer<typeof EndingSchema>;
+
+/** The steps a step answers, as a list (the definition may name one as a string). */
+export function answeredSteps(step: Pick<StepDefinition, "answers">): string[] {
+  if (step.answers === undefined) return [];
+  return typeof step.answers === "string" ? [step.answers] : [...step.answers];
+}
+
 export const StepSchema = z.strictObject({
   id: slug,
   title: z.string().min(1).max(80),
@@ -165,6 +189,16 @@ export const StepSchema = z.strictObject({
   question: StepQuestionSchema.optional(),
   /** Where the step leads when it completes (not used by "choose", whose options lead). */
   next: TransitionSchema.optional(),
+  /**
+   * The earlier step (or steps) of this exercise whose words this step responds to, e.g. a mirror answers the
+   * share. The room quotes those words, with the partner's name, right above this step's answer.
+   */
+  answers: z.union([slug, z.array(slug).min(1).max(FORMAT_LIMITS.answersMax)]).optional(),
+  /**
+   * Which of those words are quoted: "latest" (the default) what was said there since this step last answered in
+   * this round; "round" everything said there in this round (e.g. for a summary of the whole round).
+   */
+  gather: z.enum(["latest", "round"]).optional(),
 });
 export type StepDefinition = z.infer<typeof StepSchema>;
 
@@ -185,6 +219,10 @@ const ExerciseBase = z.strictObject({
   /** Question decks the steps draw from (see a step's `question`). */
   decks: z.array(DeckSchema).min(1).max(FORMAT_LIMITS.decksMax).optional(),
   steps: z.array(StepSchema).min(1).max(60),
+  /** The closing words when the exercise runs its whole course (every path to "@end" without an `ending`). */
+  closing: z.string().min(1).max(400).optional(),
+  /** Other ways the exercise can end, each reached by transitions that name it (`next: { to: "@end", ending }`). */
+  endings: z.array(EndingSchema).min(1).max(FORMAT_LIMITS.endingsMax).optional(),
 });
 
 export const ExerciseSchema = ExerciseBase.superRefine((def, ctx) => {
@@ -195,6 +233,13 @@ export const ExerciseSchema = ExerciseBase.superRefine((def, ctx) => {
     }
     ids.add(step.id);
   });
+  const endingIds = new Set<string>();
+  def.endings?.forEach((ending, i) => {
+    if (endingIds.has(ending.id)) {
+      ctx.addIssue({ code: "custom", path: ["endings", i, "id"], message: `duplicate ending id '${ending.id}'` });
+    }
+    endingIds.add(ending.id);
+  });
   const checkTarget = (t: Transition, path: (string | number)[]) => {
     if (t.to !== END && t.to !== CYCLE && !ids.has(t.to)) {
       ctx.addIssue({
@@ -202,6 +247,17 @@ export const ExerciseSchema = ExerciseBase.superRefine((def, ctx) => {
         path: [...path, "to"],
         message: `unknown step '${t.to}' (use a step id of this exercise, '${END}' or '${CYCLE}')`,
       });
+    }
+    if (t.ending !== undefined) {
+      if (t.to !== END) {
+        ctx.addIssue({ code: "custom", path: [...path, "ending"], message: `an ending goes with to: '${END}'` });
+      } else if (!endingIds.has(t.ending)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...path, "ending"],
+          message: `unknown ending '${t.ending}' (declare it in the exercise's 'endings')`,
+        });
+      }
     }
   };
   def.steps.forEach((step, i) => {
@@ -277,6 +333,7 @@ export const ExerciseSchema = ExerciseBase.superRefine((def, ctx) => {
       ctx.addIssue({ code: "custom", path: [...at, "answer"], message: "only 'private-answer' steps have 'answer'" });
     }
     checkNewKinds(def, step, at, (path, message) => ctx.addIssue({ code: "custom", path, message }));
+    checkAnswers(def, step, at, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     // Whoever must act needs words on screen: an empty prompt would leave them guessing.
     const p = step.prompt;
     const actorHasPrompt =
@@ -382,6 +439,26 @@ function checkNewKinds(def: z.infer<typeof ExerciseBase>, step: StepDefinition, 
   }
   if (step.question && !def.decks?.some((d) => d.id === step.question?.deck)) {
     issue([...at, "question", "deck"], `unknown deck '${step.question.deck}' (declare it in the exercise's 'decks')`);
+  }
+}
+
+/** An answering step names earlier say or talk steps of a partner (never itself); `gather` needs `answers`. */
+function checkAnswers(def: z.infer<typeof ExerciseBase>, step: StepDefinition, at: (string | number)[], issue: Issue) {
+  if (step.gather !== undefined && step.answers === undefined) issue([...at, "gather"], "'gather' needs 'answers'");
+  const list = answeredSteps(step);
+  list.forEach((id, j) => {
+    const path = typeof step.answers === "string" ? [...at, "answers"] : [...at, "answers", j];
+    const source = def.steps.find((s) => s.id === id);
+    if (id === step.id) issue(path, "a step cannot answer itself");
+    else if (!source) issue(path, `unknown step '${id}'`);
+    else if (source.kind !== "say" && source.kind !== "talk") {
+      issue(path, `step '${id}' must be a 'say' or 'talk' step: only words can be answered`);
+    } else if (source.actor !== "speaker" && source.actor !== "listener") {
+      issue(path, `step '${id}' must be acted by the speaker or the listener: one partner's words`);
+    }
+  });
+  if (list.length > 0 && step.actor !== "speaker" && step.actor !== "listener") {
+    issue([...at, "actor"], "a step that answers a partner's words is acted by the speaker or the listener");
   }
 }
 

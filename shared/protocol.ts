@@ -197,6 +197,8 @@ export const CommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("say"), text: text.optional() }),
   /** A "choose" step: pick one of the step's options. */
   z.strictObject({ type: z.literal("choose"), option: z.string().min(1).max(64) }),
+  /** In the lobby: the partner who speaks first in the next exercise, agreed and visible on both phones. */
+  z.strictObject({ type: z.literal("set-first-speaker"), partner: PartnerSchema }),
   /** A "private-answer" step: one partner's private answer, revealed when both have answered. */
   z.strictObject({ type: z.literal("answer"), answer: CheckInAnswerSchema }),
   /** A "guess" step: the speaker's answer about themself, or the listener's guess of it (by role), kept private until both are in. */
@@ -458,6 +460,8 @@ export interface TurnState {
   // --- what the exercise carries from step to step (bounded by its definition)
   /** start-exercise's seed: the order questions are drawn in (absent: each deck's own order). */
   seed?: number;
+  /** The version of the command that began the current round (cycle): conversation entries after it belong to it. */
+  roundFrom?: number;
   /** How many questions each deck has given so far. */
   draws?: Record<string, number>;
   /** Ideas revealed in the exercise, by the private-answer step that asked for them (a pick step's options). */
@@ -504,7 +508,9 @@ export interface SessionCore {
   phase: "lobby" | "exercise" | "ended";
   turn: TurnState | null;
   /** Exercises finished in this session, in order. */
-  completed: { exerciseId: string; at: number; endedEarly: boolean }[];
+  completed: CompletedExercise[];
+  /** The partner the couple agreed speaks first in the next exercise (set in the lobby; absent: partner a). */
+  firstSpeaker?: Partner;
   presence: Record<Seat, boolean>;
   /** Therapist mode: partners admitted from the waiting room (always both in guided mode). */
   admitted: Record<Partner, boolean>;
@@ -518,6 +524,29 @@ export interface SessionCore {
   agreements: Agreement[];
   /** The closing reflection of each partner, once the session ended (hidden from the other until both answered). */
   reflections: Partial<Record<Partner, Reflection>>;
+}
+
+/** An exercise that ended: how (its whole course, one of its named endings, or ended early, and by whom). */
+export interface CompletedExercise {
+  exerciseId: string;
+  at: number;
+  /** Ended before its course was run (end-exercise or end-session). */
+  endedEarly: boolean;
+  /** The definition's ending the exercise reached (a transition's `ending`). */
+  ending?: string;
+  /** Who ended it early. */
+  by?: Actor;
+}
+
+/** A completed exercise as a seat sees it: with its title, its outcome and its closing words. */
+export interface CompletedView extends CompletedExercise {
+  title: string;
+  /** complete: ran its course (or a complete ending); stopped: ended early or a stopped ending; postponed: put off to an agreed time. */
+  outcome: "complete" | "stopped" | "postponed";
+  /** The closing words of the path it took (absent when ended early, or when the definition has none). */
+  words?: string;
+  /** The title of the named ending it reached. */
+  endingTitle?: string;
 }
 
 /** One partner's closing reflection. */
@@ -586,6 +615,8 @@ export interface StepView {
   yourMove: boolean;
   prompt: string;
   stems: string[];
+  /** The earlier steps whose words this step responds to (quoted above the answer), and which of them. */
+  answers?: { steps: string[]; gather: "latest" | "round" };
   options?: { id: string; label: string }[];
   answerFields?: ExerciseDefinition["steps"][number]["answer"];
   deadline?: number;
@@ -662,9 +693,12 @@ export interface SessionView {
   admitted: Record<Partner, boolean>;
   /** True when this seat is a partner still in the waiting room: the view then carries nothing else of the session. */
   waiting: boolean;
-  agenda: { id: string; title: string; summary: string }[];
+  /** `turns`: whether the exercise has a speaker and a listener (then someone agrees to speak first). */
+  agenda: { id: string; title: string; summary: string; turns: boolean }[];
   agendaNext: number;
-  completed: SessionState["completed"];
+  completed: CompletedView[];
+  /** The partner agreed to speak first in the next exercise (both partners see and may change it in the lobby). */
+  firstSpeaker: Partner;
   exercise: null | {
     id: string;
     title: string;
@@ -673,6 +707,8 @@ export interface SessionView {
     stepCount: number;
     cycle: number;
     cycles?: number;
+    /** The version that began this round: the conversation entries after it are this round's. */
+    roundFrom: number;
     speaker: Partner;
     listener: Partner;
     step: StepView;

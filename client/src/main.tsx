@@ -3,12 +3,14 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { Home } from "./home/Home.tsx";
 import { Room } from "./room/Room.tsx";
-import { storePending, tokenFromPath } from "./seats.ts";
+import { LinkProblemPage } from "./room/LinkPage.tsx";
+import { joinLinkProblem, storePending, tokenFromPath } from "./seats.ts";
 
 const ROOM_PATH = "/room";
 
 // The link's token must not linger in the address bar, history or a shared screenshot: keep it in this tab only.
-const joinToken = tokenFromPath(location.pathname);
+const linkProblem = joinLinkProblem(location.pathname);
+const joinToken = linkProblem ? null : tokenFromPath(location.pathname);
 if (joinToken) {
   storePending(joinToken);
   history.replaceState(null, "", ROOM_PATH);
@@ -30,7 +32,16 @@ function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      {path === ROOM_PATH ? (
+      {linkProblem && path === location.pathname && path.startsWith("/join") ? (
+        <>
+          <header class="topbar">
+            <h1>
+              <a href="/">Attune</a>
+            </h1>
+          </header>
+          <LinkProblemPage problem={linkProblem} />
+        </>
+      ) : path === ROOM_PATH ? (
         <>
           <header class="topbar">
             <h1>

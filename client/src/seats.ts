@@ -24,6 +24,24 @@ export function tokenFromPath(pathname: string): string | null {
   return match?.[1] ?? null;
 }
 
+/** The earliest plausible expiry hint: a link cut short in its last part decodes to a time long past. */
+const HINT_MIN_MS = Date.UTC(2024, 0, 1);
+
+/**
+ * What is wrong with a `/join/...` path, if anything: "incomplete" for a session link cut short (copied in part),
+ * "garbage" for something that is not a session link at all; null for a complete-looking link or another path.
+ */
+export function joinLinkProblem(pathname: string): "incomplete" | "garbage" | null {
+  const rest = /^\/join\/?(.*)$/.exec(pathname)?.[1];
+  if (rest === undefined) return null;
+  const token = decodeURIComponent(rest).replace(/\/$/, "");
+  const full = /^([A-Za-z0-9_-]{21})\.([A-Za-z0-9_-]{21})\.([a-z0-9]+)$/.exec(token);
+  if (full) return Number.parseInt(full[3]!, 36) < HINT_MIN_MS ? "incomplete" : null;
+  // The start of a real link: a session id, then perhaps part of the rest.
+  if (/^[A-Za-z0-9_-]{21}(\.[A-Za-z0-9_-]{0,21}(\.[a-z0-9]*)?)?$/.test(token)) return "incomplete";
+  return "garbage";
+}
+
 /** Reads the token out of a full join link (as returned when a session is created). */
 export function tokenFromLink(link: string): string | null {
   try {

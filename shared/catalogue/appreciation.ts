@@ -9,6 +9,7 @@ export const appreciation = {
     "Think of about three specific things you appreciate about your partner, each tied to a real moment if you can. " +
     "Share them one at a time; your partner reflects each back and thanks you. Then swap.",
   cycles: 2,
+  closing: "Let those words stay with you for a moment. It can help to say one of them again later today.",
   steps: [
     {
       id: "appreciate",
@@ -27,6 +28,7 @@ export const appreciation = {
       title: "Take it in",
       actor: "listener",
       kind: "say",
+      answers: "appreciate",
       prompt: {
         listener: "Reflect back what you heard and thank your partner (say it or type it).",
         speaker: "Your partner is taking in what you said.",

@@ -9,6 +9,7 @@ export const checkIn = {
     "Answer on your own. Your partner won't see your answer until you have both answered, then you'll see both at once. " +
     "Doing this at the start and the end of a session shows how things shifted.",
   cycles: 1,
+  closing: "Thank you both for saying how you really are. Whatever the numbers, you know where each of you stands now.",
   steps: [
     {
       id: "feel",

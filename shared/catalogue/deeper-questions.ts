@@ -1,5 +1,4 @@
 import type { ExerciseDefinition, StepDefinition } from "../exercise-format.ts";
-import type { PathEndings } from "./endings.ts";
 
 /** Light questions: habits, tastes, small hopes. */
 const SET_1 = [
@@ -82,7 +81,7 @@ function set(n: 1 | 2 | 3, later: { id: string; label: string; to: string } | nu
         ...(later ? [{ id: later.id, label: later.label, next: { to: later.to, swapRoles: true } }] : []),
         n === 3
           ? { id: "finish", label: "Let's finish here", next: { to: "thanks" } }
-          : { id: "stop", label: "Let's stop here", next: { to: "@end" } },
+          : { id: "stop", label: "Let's stop here", next: { to: "@end", ending: "stopped" } },
       ],
     },
   ];
@@ -104,6 +103,16 @@ export const deeperQuestions = {
     { id: "set-2", title: "Set 2 of 3", questions: SET_2 },
     { id: "set-3", title: "Set 3 of 3", questions: SET_3 },
   ],
+  closing:
+    "You went all the way to the deepest questions together. What you heard today is worth coming back to, gently.",
+  endings: [
+    {
+      id: "stopped",
+      title: "Stopped for today",
+      words:
+        "You stopped where it felt right, and that is exactly how this is meant to go. The other questions will wait.",
+    },
+  ],
   steps: [
     ...set(1, { id: "next-set", label: "On to set 2", to: "ask-2" }),
     ...set(2, { id: "next-set", label: "On to set 3", to: "ask-3" }),
@@ -121,17 +130,3 @@ export const deeperQuestions = {
     },
   ],
 } satisfies ExerciseDefinition;
-
-export const deeperQuestionsEndings: PathEndings = {
-  closing:
-    "You went all the way to the deepest questions together. What you heard today is worth coming back to, gently.",
-  endings: [
-    {
-      id: "stopped",
-      title: "Stopped for today",
-      words:
-        "You stopped where it felt right, and that is exactly how this is meant to go. The other questions will wait.",
-      reachedBy: ["next-1:stop", "next-2:stop"],
-    },
-  ],
-};

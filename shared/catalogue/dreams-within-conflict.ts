@@ -1,5 +1,4 @@
 import type { ExerciseDefinition, StepDefinition } from "../exercise-format.ts";
-import type { PathEndings } from "./endings.ts";
 
 /** The gentle questions a listener asks from, one at a time, to find the hope under a position. */
 const GENTLE_QUESTIONS = [
@@ -51,6 +50,8 @@ function turn(suffix: string, after: { to: string; swapRoles?: boolean }): StepD
       title: "What you heard underneath",
       actor: "listener",
       kind: "say",
+      answers: [`position${suffix}`, `explore${suffix}`],
+      gather: "round",
       prompt: {
         listener:
           "Tell your partner the hope or dream you heard under their position, in your own words, without agreeing or disagreeing (say it or type it).",
@@ -64,6 +65,7 @@ function turn(suffix: string, after: { to: string; swapRoles?: boolean }): StepD
       title: "Did they understand?",
       actor: "speaker",
       kind: "choose",
+      answers: `reflect${suffix}`,
       prompt: {
         speaker: "Did your partner understand what is underneath for you?",
         listener: "Your partner is checking what you reflected.",
@@ -88,6 +90,8 @@ export const dreamsWithinConflict = {
     "is to understand, asking from a list of gentle questions, never arguing or persuading. Each of you has about " +
     "fifteen minutes as the speaker, then you switch.",
   modes: ["guided", "therapist"],
+  closing:
+    "You each listened for the dream under the other's side. The disagreement may still be there, and now you both know what it holds.",
   steps: [
     ...turn("", { to: "position-2", swapRoles: true }),
     ...turn("-2", { to: "understand" }),
@@ -104,8 +108,3 @@ export const dreamsWithinConflict = {
     },
   ],
 } satisfies ExerciseDefinition;
-
-export const dreamsWithinConflictEndings: PathEndings = {
-  closing:
-    "You each listened for the dream under the other's side. The disagreement may still be there, and now you both know what it holds.",
-};

@@ -5,17 +5,16 @@
 import { type ExerciseDefinition, ExerciseSchema } from "../exercise-format.ts";
 import { appreciation } from "./appreciation.ts";
 import { checkIn } from "./check-in.ts";
-import { deeperQuestions, deeperQuestionsEndings } from "./deeper-questions.ts";
-import { dreamsWithinConflict, dreamsWithinConflictEndings } from "./dreams-within-conflict.ts";
-import type { PathEndings } from "./endings.ts";
+import { deeperQuestions } from "./deeper-questions.ts";
+import { dreamsWithinConflict } from "./dreams-within-conflict.ts";
 import { intentionalDialogue } from "./intentional-dialogue.ts";
-import { loveMaps, loveMapsEndings } from "./love-maps.ts";
-import { planTime, planTimeEndings } from "./plan-time.ts";
-import { rebuildingTrust, rebuildingTrustEndings } from "./rebuilding-trust.ts";
+import { loveMaps } from "./love-maps.ts";
+import { planTime } from "./plan-time.ts";
+import { rebuildingTrust } from "./rebuilding-trust.ts";
 import { repair } from "./repair.ts";
 import { speakerListener } from "./speaker-listener.ts";
 import { stressReducing } from "./stress-reducing.ts";
-import { weeklyCheckIn, weeklyCheckInEndings } from "./weekly-check-in.ts";
+import { weeklyCheckIn } from "./weekly-check-in.ts";
 
 function load(definitions: readonly ExerciseDefinition[]): readonly ExerciseDefinition[] {
   const seen = new Set<string>();
@@ -48,16 +47,6 @@ export const CATALOGUE: readonly ExerciseDefinition[] = load([
   dreamsWithinConflict,
   rebuildingTrust,
 ]);
-
-/** The closing words of each path of the exercises added with the guess, pick and agreement kinds (see endings.ts). */
-export const PATH_ENDINGS: Readonly<Record<string, PathEndings>> = Object.freeze({
-  "love-maps": loveMapsEndings,
-  "deeper-questions": deeperQuestionsEndings,
-  "plan-time": planTimeEndings,
-  "weekly-check-in": weeklyCheckInEndings,
-  "dreams-within-conflict": dreamsWithinConflictEndings,
-  "rebuilding-trust": rebuildingTrustEndings,
-});
 
 /** Finds an exercise by id: catalogue ids win over a session's custom (uploaded) ones. */
 export function findExercise(id: string, custom: readonly ExerciseDefinition[] = []): ExerciseDefinition | undefined {

@@ -10,6 +10,17 @@ export const intentionalDialogue = {
     "The listener reflects back what they heard without adding, judging or asking their own questions. " +
     "The speaker opens the dialogue and decides when it is complete. Then you swap and do it again.",
   cycles: 2,
+  closing:
+    "Take a slow breath together. If you like, tell each other one thing that felt good about how you were heard.",
+  endings: [
+    {
+      id: "postponed",
+      title: "Another time, agreed",
+      words:
+        'Saying "not now" and naming a time is part of the dialogue, not a failure of it. Come back to it at the time you agreed.',
+      outcome: "postponed",
+    },
+  ],
   steps: [
     {
       id: "invite",
@@ -34,8 +45,21 @@ export const intentionalDialogue = {
       },
       options: [
         { id: "now", label: "Now works", next: { to: "send" } },
-        { id: "later", label: "Not right now", next: { to: "@end" } },
+        { id: "later", label: "Not right now", next: { to: "later" } },
       ],
+    },
+    {
+      id: "later",
+      title: "Offer a time",
+      actor: "listener",
+      kind: "agreement",
+      prompt: {
+        listener:
+          "Thank your partner for asking, and offer a time within the next day when you can give them your full attention.",
+        speaker: "Your partner can't listen fully right now. They are offering a time within the next day.",
+      },
+      agreement: { when: "required", withinHours: 24, what: "optional", acknowledge: true },
+      next: { to: "@end", ending: "postponed" },
     },
     {
       id: "send",
@@ -54,6 +78,7 @@ export const intentionalDialogue = {
       title: "Mirror",
       actor: "listener",
       kind: "say",
+      answers: ["send", "clarify"],
       prompt: {
         listener:
           "Repeat back what you heard, as close to their words as you can (say it or type it). Don't add or explain. Then ask if you got it.",
@@ -67,6 +92,7 @@ export const intentionalDialogue = {
       title: "Did they get it?",
       actor: "speaker",
       kind: "choose",
+      answers: "mirror",
       prompt: {
         speaker: "Did your partner get it? And is there more you want to share?",
         listener: "Your partner is checking what you reflected.",
@@ -94,6 +120,8 @@ export const intentionalDialogue = {
       title: "Sum it up",
       actor: "listener",
       kind: "say",
+      answers: ["send", "clarify"],
+      gather: "round",
       prompt: {
         listener:
           "Sum up everything you heard in a few sentences (say it or type it), then check it with your partner.",
@@ -107,6 +135,7 @@ export const intentionalDialogue = {
       title: "Is that the whole of it?",
       actor: "speaker",
       kind: "choose",
+      answers: "summary",
       prompt: {
         speaker: "Does the summary hold everything important?",
         listener: "Your partner is checking your summary.",
@@ -121,6 +150,8 @@ export const intentionalDialogue = {
       title: "Make sense of it",
       actor: "listener",
       kind: "say",
+      answers: ["send", "clarify"],
+      gather: "round",
       prompt: {
         listener:
           "Tell your partner how their view makes sense to you (say it or type it). You don't have to agree. " +
@@ -137,6 +168,7 @@ export const intentionalDialogue = {
       title: "Name the feelings",
       actor: "listener",
       kind: "say",
+      answers: ["send", "clarify", "empathy-correct"],
       prompt: {
         listener: "Name the feelings your partner might have about this (say it or type it), and ask if you're close.",
         speaker: "Your partner is imagining how you feel.",
@@ -149,6 +181,7 @@ export const intentionalDialogue = {
       title: "Is that how it feels?",
       actor: "speaker",
       kind: "choose",
+      answers: "empathize",
       prompt: {
         speaker: "Did your partner name how you feel?",
         listener: "Your partner is checking the feelings you named.",

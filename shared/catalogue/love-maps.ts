@@ -1,5 +1,4 @@
 import type { ExerciseDefinition } from "../exercise-format.ts";
-import type { PathEndings } from "./endings.ts";
 
 /**
  * Questions about one's own inner world (daily life, people, hopes, worries, history). The order is shuffled by the
@@ -43,6 +42,9 @@ export const loveMaps = {
     "a near miss is simply something new to learn. After each question you swap, and you can stop whenever you like.",
   modes: ["guided", "therapist"],
   decks: [{ id: "world", title: "Your world", questions: WORLD }],
+  // Stopping after any question is this exercise's way to finish, so it has one closing.
+  closing:
+    "Thank you for being curious about each other. You each know a little more of the other's world; the rest of the questions will keep for another day.",
   steps: [
     {
       id: "guess",
@@ -100,9 +102,3 @@ export const loveMaps = {
     },
   ],
 } satisfies ExerciseDefinition;
-
-/** Stopping after any question is this exercise's way to finish, so it has one ending. */
-export const loveMapsEndings: PathEndings = {
-  closing:
-    "Thank you for being curious about each other. You each know a little more of the other's world; the rest of the questions will keep for another day.",
-};

@@ -1,5 +1,4 @@
 import type { ExerciseDefinition } from "../exercise-format.ts";
-import type { PathEndings } from "./endings.ts";
 
 /** Ideas listed privately, shown side by side, one picked together, and a day and time agreed for it. */
 export const planTime = {
@@ -12,6 +11,7 @@ export const planTime = {
     "and settle on a day and time in the next two weeks.",
   modes: ["guided", "therapist"],
   cycles: 1,
+  closing: "It's in the diary. Enjoy your time together, and keep the other ideas for next time.",
   steps: [
     {
       id: "ideas",
@@ -61,7 +61,3 @@ export const planTime = {
     },
   ],
 } satisfies ExerciseDefinition;
-
-export const planTimeEndings: PathEndings = {
-  closing: "It's in the diary. Enjoy your time together, and keep the other ideas for next time.",
-};

@@ -1,5 +1,4 @@
 import type { ExerciseDefinition } from "../exercise-format.ts";
-import type { PathEndings } from "./endings.ts";
 
 /**
  * Therapist-led work after a breach of trust. The speaker is the partner who broke the trust (the therapist picks
@@ -17,6 +16,8 @@ export const rebuildingTrust = {
     "hurt partner asks what they need to know and says what it has done to them and what they need. You each end " +
     "with a commitment. Your therapist sets the pace and can pause at any moment.",
   modes: ["therapist"],
+  closing:
+    "That took courage from both of you. Your commitments are kept in the summary; trust grows back through small promises kept.",
   steps: [
     {
       id: "open",
@@ -63,6 +64,7 @@ export const rebuildingTrust = {
       title: "Answer openly",
       actor: "speaker",
       kind: "say",
+      answers: "ask",
       prompt: {
         speaker:
           "Answer honestly and directly (say it or type it). If you feel the pull to defend or explain it away, notice it and come back to the question.",
@@ -106,6 +108,7 @@ export const rebuildingTrust = {
       title: "Reflect the hurt",
       actor: "speaker",
       kind: "say",
+      answers: "hurt",
       prompt: {
         speaker:
           "Reflect back what your partner told you about the hurt, in your own words, without explaining yourself (say it or type it).",
@@ -120,6 +123,7 @@ export const rebuildingTrust = {
       title: "Did they understand?",
       actor: "listener",
       kind: "choose",
+      answers: "reflect",
       prompt: {
         listener: "Did your partner understand how it has been for you?",
         speaker: "Your partner is checking what you reflected.",
@@ -199,8 +203,3 @@ export const rebuildingTrust = {
     },
   ],
 } satisfies ExerciseDefinition;
-
-export const rebuildingTrustEndings: PathEndings = {
-  closing:
-    "That took courage from both of you. Your commitments are kept in the summary; trust grows back through small promises kept.",
-};

@@ -25,6 +25,7 @@ function stage(
     title: `${title}: sum it up`,
     actor: "listener",
     kind: "say",
+    answers: `${id}-share${suffix}`,
     prompt: { listener: reflect.prompt, speaker: "Your partner is summing up what you shared." },
     stems: { listener: reflect.stems },
     next: { to: next, swapRoles: true },
@@ -48,6 +49,7 @@ function ownership(suffix: string, opening: string, accepted: string): StepDefin
       title: "My part",
       actor: "speaker",
       kind: "say",
+      answers: `responsibility-need${suffix}`,
       prompt: {
         speaker: `${opening} (or type) what set you up to react the way you did, what your part was, and apologize for it.`,
         listener: "Your partner is owning their part. Listen for the apology.",
@@ -60,6 +62,7 @@ function ownership(suffix: string, opening: string, accepted: string): StepDefin
       title: "Receive the apology",
       actor: "listener",
       kind: "choose",
+      answers: `responsibility-share${suffix}`,
       prompt: {
         listener: "Can you accept your partner's apology, or is something still missing?",
         speaker: "Your partner is taking in your apology.",
@@ -96,6 +99,8 @@ export const repair = {
     "You're talking about the moment, not reliving it. Both of your experiences count, and neither has to be the right one. " +
     "No blaming, no mocking, no defending; each of you speaks about yourself.",
   cycles: 1,
+  closing:
+    "You looked back at a hard moment together and each owned your part. That is how repair happens, one conversation at a time.",
   steps: [
     {
       id: "calm",

@@ -9,6 +9,7 @@ export const speakerListener = {
     "Only the one holding the floor speaks, about themself, a sentence or two at a time. " +
     "The other paraphrases: no rebuttals, opinions or solutions until they hold the floor. " +
     "Either of you can call a time-out. Problem-solving comes later, separately.",
+  closing: "You took turns holding the floor and being heard. Notice one thing your partner understood well.",
   steps: [
     {
       id: "speak",
@@ -27,6 +28,7 @@ export const speakerListener = {
       title: "Paraphrase",
       actor: "listener",
       kind: "say",
+      answers: ["speak", "restate"],
       prompt: {
         listener:
           "Put what you heard in your own words (say it or type it). Keep your own opinions for when you hold the floor.",
@@ -40,6 +42,7 @@ export const speakerListener = {
       title: "Did they get it?",
       actor: "speaker",
       kind: "choose",
+      answers: "paraphrase",
       prompt: {
         speaker: "Was that right? Keep going, correct it, or hand over the floor.",
         listener: "Your partner is checking your paraphrase.",

@@ -9,6 +9,7 @@ export const stressReducing = {
     "Talk about stress from outside the two of you: work, family, friends, the world. Not about each other. " +
     "Each of you gets a timed turn; when the timer ends, you swap.",
   cycles: 2,
+  closing: "You backed each other up. A hug, or a few quiet minutes side by side, is a good way to close.",
   steps: [
     {
       id: "talk",

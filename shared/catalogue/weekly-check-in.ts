@@ -1,5 +1,4 @@
 import type { ExerciseDefinition } from "../exercise-format.ts";
-import type { PathEndings } from "./endings.ts";
 
 /** Appreciations, what went well, one issue with the floor, and what each needs in the week ahead. */
 export const weeklyCheckIn = {
@@ -14,6 +13,7 @@ export const weeklyCheckIn = {
     "each of you needs in the week ahead.",
   modes: ["guided", "therapist"],
   cycles: 1,
+  closing: "That's this week's check-in done. Same time next week?",
   steps: [
     {
       id: "appreciate",
@@ -53,6 +53,7 @@ export const weeklyCheckIn = {
       title: "Sum it up",
       actor: "listener",
       kind: "say",
+      answers: "issue-speak",
       prompt: {
         listener: "Sum up what you heard in your own words, without adding your view (say it or type it).",
         speaker: "Your partner is summing up what you said.",
@@ -65,6 +66,7 @@ export const weeklyCheckIn = {
       title: "Did that come across?",
       actor: "speaker",
       kind: "choose",
+      answers: "issue-sum-up",
       prompt: {
         speaker: "Did your partner get it? Keep the floor, pass it, or move on once you understand each other.",
         listener: "Your partner is checking your summary.",
@@ -89,7 +91,3 @@ export const weeklyCheckIn = {
     },
   ],
 } satisfies ExerciseDefinition;
-
-export const weeklyCheckInEndings: PathEndings = {
-  closing: "That's this week's check-in done. Same time next week?",
-};

@@ -48,6 +48,9 @@ import {
 
 export type AnyCommand = Command | SystemCommand;
 
+/** The most time a partner may add to a step at once (guided sessions; the therapist's bound is LIMITS'). */
+export const PARTNER_EXTEND_MAX_SECONDS = 600;
+
 const SystemCommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("presence"), seat: SeatSchema, online: z.boolean() }),
   z.strictObject({ type: z.literal("time-up") }),
@@ -152,9 +155,12 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       if (at >= 0) s.agendaNext = at + 1;
       s.phase = "exercise";
       events.push({ type: "exercise-started", exerciseId: def.id });
-      enterStep(s, def, 0, command.firstSpeaker ?? "a", 0, now, events, null, { seed: command.seed });
+      enterStep(s, def, 0, command.firstSpeaker ?? s.firstSpeaker ?? "a", 0, now, events, null, { seed: command.seed });
       return null;
     }
+    case "set-first-speaker":
+      s.firstSpeaker = command.partner;
+      return null;
     case "say": {
       if (!cur) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
       if (s.channel === "typed" && (command.text === undefined || command.text.trim() === "")) {
@@ -299,10 +305,10 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       events.push({ type: "resumed" });
       return null;
     case "end-exercise":
-      endExercise(s, now, true, events);
+      endExercise(s, now, true, events, { by: actor });
       return null;
     case "end-session":
-      if (s.turn) endExercise(s, now, true, events);
+      if (s.turn) endExercise(s, now, true, events, { by: actor });
       s.phase = "ended";
       s.paused = null;
       s.timeOut = null;
@@ -353,6 +359,12 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
     case "adjust-timer": {
       const turn = s.turn;
       if (!turn) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
+      if (isPartner(actor) && (command.seconds <= 0 || command.seconds > PARTNER_EXTEND_MAX_SECONDS)) {
+        return refuse(
+          ErrorCode.INVALID_COMMAND,
+          `seconds: a partner can add time, up to ${PARTNER_EXTEND_MAX_SECONDS / 60} minutes at once`,
+        );
+      }
       const delta = command.seconds * 1000;
       if (turn.deadline !== undefined) turn.deadline = Math.max(now, turn.deadline + delta);
       else if (turn.remainingMs !== undefined) turn.remainingMs = Math.max(0, turn.remainingMs + delta);

@@ -6,6 +6,7 @@ import { findExercise } from "../catalogue/index.ts";
 import type { ExerciseDefinition, StepDefinition, Transition } from "../exercise-format.ts";
 import { CYCLE, END } from "../exercise-format.ts";
 import type {
+  Actor,
   CommandError,
   DrawnQuestion,
   EngineEvent,
@@ -164,6 +165,9 @@ export function enterStep(
   };
   const seed = opts.seed ?? from?.seed;
   if (seed !== undefined) turn.seed = seed;
+  // The command entering the step gets version s.version + 1; what it wrote belongs to the round it ended.
+  const roundFrom = from && from.cycle === cycle ? from.roundFrom : s.version + 1;
+  if (roundFrom !== undefined) turn.roundFrom = roundFrom;
   if (from?.draws) turn.draws = from.draws;
   if (from?.ideas) turn.ideas = from.ideas;
   if (from?.picked) turn.picked = from.picked;
@@ -229,11 +233,23 @@ export function pickOptions(step: StepDefinition, turn: TurnState): { id: string
   return options;
 }
 
-/** Closes the running exercise and returns to the lobby. */
-export function endExercise(s: SessionCore, now: number, endedEarly: boolean, events: EngineEvent[]): void {
+/** Closes the running exercise and returns to the lobby: by its own path (`how.ending`), or early (`how.by`). */
+export function endExercise(
+  s: SessionCore,
+  now: number,
+  endedEarly: boolean,
+  events: EngineEvent[],
+  how: { ending?: string | undefined; by?: Actor | undefined } = {},
+): void {
   const turn = s.turn;
   if (!turn) return;
-  s.completed.push({ exerciseId: turn.exerciseId, at: now, endedEarly });
+  s.completed.push({
+    exerciseId: turn.exerciseId,
+    at: now,
+    endedEarly,
+    ...(how.ending !== undefined ? { ending: how.ending } : {}),
+    ...(how.by !== undefined ? { by: how.by } : {}),
+  });
   s.phase = "lobby";
   s.turn = null;
   // A pause belongs to the exercise it froze; a time-out or a step-out outlives it.
@@ -252,7 +268,7 @@ export function follow(
   const turn = s.turn;
   if (!turn) return;
   if (transition.to === END) {
-    endExercise(s, now, false, events);
+    endExercise(s, now, false, events, { ending: transition.ending });
     return;
   }
   if (transition.to === CYCLE) {

@@ -29,6 +29,7 @@ const THERAPIST_ONLY: ReadonlySet<GuardedType> = new Set<GuardedType>([
 const SAFETY: ReadonlySet<GuardedType> = new Set<GuardedType>(["safety-check", "ask-alone"]);
 const PACING: ReadonlySet<GuardedType> = new Set<GuardedType>([
   "start-exercise",
+  "set-first-speaker",
   "pause",
   "resume",
   "end-exercise",
@@ -94,9 +95,9 @@ function notYourTurn(step: StepDefinition, turn: TurnState, actor: Actor): Comma
     );
   }
   if (step.actor === "listener") {
-    return refuse(ErrorCode.NOT_YOUR_TURN, "Your partner is reflecting back — listen for now.");
+    return refuse(ErrorCode.NOT_YOUR_TURN, "This part is your partner's: listen for now.");
   }
-  return refuse(ErrorCode.NOT_YOUR_TURN, "Your partner is speaking — wait for your turn to mirror.");
+  return refuse(ErrorCode.NOT_YOUR_TURN, "This part is your partner's: your turn comes next.");
 }
 
 /** True when `actor` is the one the step expects (for "both": a partner who has not said their part yet). */
@@ -191,6 +192,14 @@ function seatRule(state: SessionCore, actor: Actor, type: GuardedType): CommandE
     if (state.steppedOut === actor) {
       return refuse(ErrorCode.STEPPED_OUT, "You are in the waiting space until the therapist brings you back.");
     }
+  }
+  if (type === "adjust-timer" && isPartner(actor) && state.mode === "guided") {
+    // WCAG 2.2.1: in a guided session the partner a step times may extend it (the therapist does it otherwise).
+    const cur = current(state);
+    if (!cur || !actsInStep(cur.step, cur.turn, actor)) {
+      return refuse(ErrorCode.NOT_YOUR_TURN, "Only the partner this step is timing can give it more time.");
+    }
+    return null;
   }
   if (THERAPIST_ONLY.has(type) && actor !== "therapist") {
     return refuse(ErrorCode.THERAPIST_ONLY, "Only the therapist can do this.");
@@ -299,6 +308,11 @@ function sessionRule(state: SessionCore, type: GuardedType): CommandError | null
       if (state.timeOut !== null) return refuse(ErrorCode.ON_TIME_OUT, "You are on a break; start after it.");
       if (state.steppedOut !== null) {
         return refuse(ErrorCode.STEPPED_OUT, "Bring both partners back before starting an exercise.");
+      }
+      return null;
+    case "set-first-speaker":
+      if (state.phase !== "lobby") {
+        return refuse(ErrorCode.EXERCISE_IN_PROGRESS, "Who speaks first is agreed before an exercise starts.");
       }
       return null;
     case "pause":

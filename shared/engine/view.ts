@@ -10,7 +10,8 @@
  * mutated (the engine drafts fresh containers and never changes an entry it already holds), and a view is
  * serialized when it is emitted. Callers must treat a view as read-only.
  */
-import type { StepDefinition } from "../exercise-format.ts";
+import type { ExerciseDefinition, StepDefinition } from "../exercise-format.ts";
+import { answeredSteps } from "../exercise-format.ts";
 import type {
   AgreementStepView,
   AllowedCommand,
@@ -24,6 +25,8 @@ import type {
   Reflection,
   ReflectionView,
   SessionView,
+  CompletedExercise,
+  CompletedView,
   StepView,
   TurnState,
   ViewUpdate,
@@ -79,7 +82,7 @@ function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
     actor: step.actor,
     role,
     yourMove: isYourMove(state, seat, cur),
-    prompt: prompt[role] ?? prompt.all ?? "",
+    prompt: forChannel(prompt[role] ?? prompt.all ?? "", state.channel),
     stems: [...(stems ?? [])],
   };
   const question = questionOf(def, turn.question);
@@ -102,6 +105,8 @@ function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
     };
   }
   if (step.kind === "agreement") view.agreement = agreementView(step, turn);
+  const answers = answeredSteps(step);
+  if (answers.length > 0) view.answers = { steps: answers, gather: step.gather ?? "latest" };
   if (step.options) view.options = step.options.map((o) => ({ id: o.id, label: o.label }));
   if (step.answer) view.answerFields = step.answer;
   if (turn.deadline !== undefined) view.deadline = turn.deadline;
@@ -185,6 +190,35 @@ function agreementView(step: StepDefinition, turn: TurnState): AgreementStepView
   return view;
 }
 
+/**
+ * A prompt in the words of the session's channel. Definitions may say "say it or type it" once for both channels;
+ * a spoken session is never asked to type, and a typed one is asked to write.
+ */
+export function forChannel(text: string, channel: SessionCore["channel"]): string {
+  const out = text.replace(/ \(say (it|them) or type (it|them)\)/gi, "");
+  if (channel === "spoken") return out.replace(/ \(or type\)/gi, "");
+  return out
+    .replace(/\b(Say|Talk) \(or type\)/g, "Write")
+    .replace(/\b(say|talk) \(or type\)/g, "write")
+    .replace(/ \(or type\)/gi, "");
+}
+
+/** Whether an exercise has turns: a step acted by the speaker or the listener (then someone speaks first). */
+export function hasTurns(def: ExerciseDefinition): boolean {
+  return def.steps.some((s) => s.actor === "speaker" || s.actor === "listener");
+}
+
+/** A completed exercise with its title, outcome and the closing words of the path it took. */
+function completedView(state: SessionCore, c: CompletedExercise): CompletedView {
+  const def = lookupExercise(state, c.exerciseId);
+  const title = def?.title ?? c.exerciseId;
+  if (c.endedEarly) return { ...c, title, outcome: "stopped" };
+  const ending = c.ending !== undefined ? def?.endings?.find((e) => e.id === c.ending) : undefined;
+  if (ending)
+    return { ...c, title, outcome: ending.outcome ?? "complete", words: ending.words, endingTitle: ending.title };
+  return { ...c, title, outcome: "complete", ...(def?.closing !== undefined ? { words: def.closing } : {}) };
+}
+
 function waitingView(state: SessionCore, seat: Seat): CoreView {
   const yourSafety = ownSafety(state, seat);
   return {
@@ -202,6 +236,7 @@ function waitingView(state: SessionCore, seat: Seat): CoreView {
     agenda: [],
     agendaNext: 0,
     completed: [],
+    firstSpeaker: "a",
     exercise: null,
     paused: null,
     timeOut: null,
@@ -218,7 +253,7 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
   const cur = current(state);
   const agenda = state.agenda.flatMap((id) => {
     const def = lookupExercise(state, id);
-    return def ? [{ id: def.id, title: def.title, summary: def.summary }] : [];
+    return def ? [{ id: def.id, title: def.title, summary: def.summary, turns: hasTurns(def) }] : [];
   });
   const exercise: SessionView["exercise"] = cur
     ? {
@@ -229,6 +264,7 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
         stepCount: cur.def.steps.length,
         cycle: cur.turn.cycle,
         ...(cur.def.cycles !== undefined ? { cycles: cur.def.cycles } : {}),
+        roundFrom: cur.turn.roundFrom ?? 0,
         speaker: cur.turn.speaker,
         listener: otherPartner(cur.turn.speaker),
         step: stepView(state, seat, cur),
@@ -249,7 +285,8 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
     waiting: false,
     agenda,
     agendaNext: state.agendaNext,
-    completed: state.completed,
+    completed: state.completed.map((c) => completedView(state, c)),
+    firstSpeaker: state.firstSpeaker ?? "a",
     exercise,
     paused: state.paused,
     timeOut: state.timeOut,

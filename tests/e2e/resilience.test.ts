@@ -173,7 +173,7 @@ describe.runIf(runs)("reload, network loss and hostile text", () => {
     const v = await makeMove(one.page);
     await waitForVersion(two.page, v);
     // Roles swap for the second round.
-    await two.page.locator(".turn-banner .headline", { hasText: "You're speaking" }).waitFor();
+    await two.page.locator(".progress-line", { hasText: "round 2 of 2 · you share" }).waitFor();
     await one.context.close();
     await two.context.close();
   });

@@ -283,7 +283,7 @@ describe("GET /api/client-config", () => {
     const plain = await startTestServer();
     const res = await fetch(`${plain.url}/api/client-config`);
     expect(res.headers.get("cache-control")).toBe("no-store");
-    expect(await res.json()).toEqual({ quickExitUrl: "https://www.bbc.co.uk/weather" });
+    expect(await res.json()).toEqual({ quickExitUrl: "https://www.bbc.co.uk/weather", sessionTtlHours: 24 });
     const set = await startTestServer({
       quickExitUrl: "https://example.org/news",
       supportUrl: "https://support.example/help",
@@ -291,6 +291,7 @@ describe("GET /api/client-config", () => {
     expect(await (await fetch(`${set.url}/api/client-config`)).json()).toEqual({
       quickExitUrl: "https://example.org/news",
       supportUrl: "https://support.example/help",
+      sessionTtlHours: 24,
     });
   });
 });

@@ -236,10 +236,20 @@ describe.each(MATRIX)("first speaker %s, %s channel", (first, channel) => {
     expect(outcome.speakers.filter((s) => s.step === "invite").map((s) => s.speaker)).toEqual([first, second]);
   });
 
-  it("intentional dialogue: the listener can say not now, which ends it", () => {
+  it("intentional dialogue: 'not right now' leads to a time offered within the day, then a postponed ending", () => {
     const def = exercise("intentional-dialogue");
-    const outcome = play(def, channel, first, [say("invite", "first"), choose("ready", "second", "later")]);
-    expectFinished(def, outcome);
+    const { table } = play(def, channel, first, [say("invite", "first"), choose("ready", "second", "later")]);
+    expect(table.state.turn?.stepId).toBe("later");
+    const second = otherPartner(first);
+    const when = new Date(table.now + 3 * 3_600_000).toISOString();
+    table.act(second, { type: "agree", when });
+    table.act(first, { type: "acknowledge" });
+    expect(table.state.phase).toBe("lobby");
+    expect(table.state.completed).toEqual([
+      { exerciseId: def.id, at: table.now, endedEarly: false, ending: "postponed" },
+    ]);
+    expect(table.view(first).completed[0]?.outcome).toBe("postponed");
+    expect(table.state.agreements.at(-1)).toMatchObject({ when, by: second, acknowledgedBy: first });
   });
 
   it("speaker-listener: the floor passes back and forth until someone ends it", () => {

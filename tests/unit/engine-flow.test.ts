@@ -299,7 +299,7 @@ describe("ending", () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.state).toMatchObject({ phase: "lobby", turn: null, paused: null });
-    expect(r.state.completed).toEqual([{ exerciseId: "fx-talk", at: at(2), endedEarly: true }]);
+    expect(r.state.completed).toEqual([{ exerciseId: "fx-talk", at: at(2), endedEarly: true, by: "b" }]);
     expect(r.events).toEqual([{ type: "exercise-ended", exerciseId: "fx-talk", endedEarly: true }]);
   });
 
@@ -310,7 +310,7 @@ describe("ending", () => {
     if (!r.ok) return;
     expect(r.state.phase).toBe("ended");
     expect(r.state.turn).toBeNull();
-    expect(r.state.completed).toEqual([{ exerciseId: "fx-floor", at: at(9), endedEarly: true }]);
+    expect(r.state.completed).toEqual([{ exerciseId: "fx-floor", at: at(9), endedEarly: true, by: "b" }]);
     expect(r.events.map((e) => e.type)).toEqual(["exercise-ended", "session-ended"]);
     expect(nextDeadline(r.state)).toBeUndefined();
   });

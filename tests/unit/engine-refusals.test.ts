@@ -22,7 +22,7 @@ const THERAPIST_ONLY: CommandType[] = [
   "bring-back",
   "add-exercise",
 ];
-const PACING: CommandType[] = ["start-exercise", "pause", "resume", "end-exercise", "end-session"];
+const PACING: CommandType[] = ["start-exercise", "set-first-speaker", "pause", "resume", "end-exercise", "end-session"];
 const PARTNER_VOICE: CommandType[] = ["say", "choose", "answer", "post", "end-turn", "call-time-out"];
 const EXERCISE_COMMANDS: CommandType[] = [
   "say",
@@ -131,7 +131,20 @@ describe("seat rules", () => {
     const led = therapistIn("fx-talk");
     expectRefused(led, "a", SAMPLE[type], "THERAPIST_ONLY");
     expectRefused(led, "b", SAMPLE[type], "THERAPIST_ONLY");
-    expectRefused(guidedIn("fx-talk"), "a", SAMPLE[type], "THERAPIST_ONLY");
+    // In a guided session the partner a step times may extend it (see below); the other rules stay.
+    if (type !== "adjust-timer") expectRefused(guidedIn("fx-talk"), "a", SAMPLE[type], "THERAPIST_ONLY");
+  });
+
+  it("lets the partner a guided step times give it more time, and nobody else, and never take time away", () => {
+    const s = guidedIn("fx-talk");
+    const speaker = s.turn!.speaker;
+    const listener = speaker === "a" ? "b" : "a";
+    expectRefused(s, listener, { type: "adjust-timer", seconds: 120 }, "NOT_YOUR_TURN");
+    expectRefused(s, speaker, { type: "adjust-timer", seconds: -60 }, "INVALID_COMMAND");
+    expectRefused(s, speaker, { type: "adjust-timer", seconds: 601 }, "INVALID_COMMAND");
+    const before = s.turn!.deadline!;
+    const after = act(s, speaker, { type: "adjust-timer", seconds: 120 }, s.turn!.stepStartedAt + 1000);
+    expect(after.turn!.deadline).toBe(before + 120_000);
   });
 
   it.each(PACING)("refuses pacing %s from a partner in therapist mode with THERAPIST_ONLY", (type) => {
@@ -219,7 +232,7 @@ describe("step rules", () => {
 
   it("refuses the wrong seat with NOT_YOUR_TURN", () => {
     const send = guidedIn("fx-dialogue");
-    expect(expectRefused(send, "b", { type: "say", text: "x" }, "NOT_YOUR_TURN")).toMatch(/speaking/);
+    expect(expectRefused(send, "b", { type: "say", text: "x" }, "NOT_YOUR_TURN")).toMatch(/your turn comes next/);
     const mirror = act(send, "a", { type: "say", text: "x" });
     expectRefused(mirror, "a", { type: "say", text: "x" }, "NOT_YOUR_TURN");
     const check = act(mirror, "b", { type: "say", text: "y" });
@@ -429,7 +442,7 @@ describe("allowedCommands agrees with apply", () => {
       type: "say",
       allowed: false,
       code: "NOT_YOUR_TURN",
-      reason: "Your partner is speaking — wait for your turn to mirror.",
+      reason: "This part is your partner's: your turn comes next.",
     });
   });
 });

@@ -261,7 +261,7 @@ describe("views", () => {
     s = act(s, "therapist", { type: "add-exercise", definition: { ...FLOOR, id: "fx-new", title: "New one" } });
     const agenda = viewFor(s, "a").agenda;
     expect(agenda[0]?.id).toBe("check-in");
-    expect(agenda.at(-1)).toEqual({ id: "fx-new", title: "New one", summary: FLOOR.summary });
+    expect(agenda.at(-1)).toEqual({ id: "fx-new", title: "New one", summary: FLOOR.summary, turns: true });
     s = act(s, "therapist", { type: "start-exercise", exerciseId: "fx-new" });
     expect(s.turn?.exerciseId).toBe("fx-new");
   });

@@ -281,6 +281,7 @@ export const SAMPLE: Record<CommandType, Command> = {
   "start-exercise": { type: "start-exercise", exerciseId: "fx-dialogue" },
   say: { type: "say", text: "something" },
   choose: { type: "choose", option: "got-it" },
+  "set-first-speaker": { type: "set-first-speaker", partner: "b" },
   answer: { type: "answer", answer: { rating: 3, feeling: "calm" } },
   post: { type: "post", text: "a message" },
   guess: { type: "guess", text: "a guess" },

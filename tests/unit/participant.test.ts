@@ -39,6 +39,7 @@ function viewAt(version: number, seat: "a" | "b" = "a"): SessionView {
     agenda: [],
     agendaNext: 0,
     completed: [],
+    firstSpeaker: "a",
     exercise: null,
     paused: null,
     timeOut: null,
@@ -358,6 +359,7 @@ describe("nextMove", () => {
         stepIndex: 0,
         stepCount: 1,
         cycle: 0,
+        roundFrom: 1,
         speaker: "a",
         listener: "b",
         step: {
@@ -414,7 +416,7 @@ describe("nextMove", () => {
   it("starts the next exercise only when asked to and allowed", () => {
     const lobby = {
       ...viewAt(2),
-      agenda: [{ id: "x", title: "X", summary: "x" }],
+      agenda: [{ id: "x", title: "X", summary: "x", turns: true }],
       allowed: [{ type: "start-exercise" as const, allowed: true }],
     };
     expect(nextMove(lobby)).toBeNull();

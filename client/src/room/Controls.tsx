@@ -1,6 +1,6 @@
 /** The controls of the current step for one seat: what they may do now, and why not when they may not. */
 import type { Ref } from "preact";
-import { useId, useState } from "preact/hooks";
+import { useId, useRef, useState } from "preact/hooks";
 import type {
   CheckInAnswer,
   Command,
@@ -140,26 +140,55 @@ export type RoomScreenProps = {
   offline?: boolean;
 };
 
+/** The start of a sentence starter, up to its first gap ("I feel ... when ..." gives "I feel "). */
+export function starterText(stem: string): string {
+  const gap = stem.search(/\s*(\.\.\.|…)/);
+  return gap < 0 ? `${stem} ` : `${stem.slice(0, gap)} `;
+}
+
+/** A draft kept in this tab until it is sent: a reload does not lose half-typed words. */
+function useDraft(key: string): [string, (text: string) => void] {
+  const [text, setText] = useState(() => {
+    try {
+      return sessionStorage.getItem(key) ?? "";
+    } catch {
+      return "";
+    }
+  });
+  const update = (next: string) => {
+    setText(next);
+    try {
+      if (next) sessionStorage.setItem(key, next);
+      else sessionStorage.removeItem(key);
+    } catch {
+      // Storage may be unavailable (private mode): the draft then lives only in the page.
+    }
+  };
+  return [text, update];
+}
+
+/** The draft key of this seat's words at this visit of this step. */
+function draftKey(view: SessionView, step: StepView): string {
+  const ex = view.exercise;
+  return `attune:draft:${view.id}:${view.you.seat}:${ex?.id}:${ex?.cycle}:${step.id}:${ex?.stepIndex}:${ex?.speaker}`;
+}
+
 function SayControl({ view, step, send }: { view: SessionView; step: StepView; send: Send }) {
   const { busy, error, run } = useAction(send);
-  const [text, setText] = useState("");
+  const [text, setText] = useDraft(draftKey(view, step));
   const inputId = useId();
   const reasonId = useId();
+  const boxRef = useRef<HTMLTextAreaElement>(null);
   const p = permission(view, "say");
+  // The partner who waits sees a calm line, not a form they cannot use.
+  if (!step.yourMove && !p.allowed) return null;
   if (view.channel === "spoken") {
     return (
       <div class="controls">
-        <p class="hint">{step.yourMove ? "Say it aloud to your partner, then tap Done." : ""}</p>
-        <button
-          type="button"
-          class="btn primary"
-          disabled={!p.allowed || busy}
-          aria-describedby={p.allowed ? undefined : reasonId}
-          onClick={() => run({ type: "say" })}
-        >
+        <p class="hint">Say it aloud to {partnerWord(view)}, then tap Done.</p>
+        <button type="button" class="btn primary" disabled={busy} onClick={() => run({ type: "say" })}>
           Done
         </button>
-        {!p.allowed && <Reason id={reasonId} text={p.reason} />}
         <ActionError text={error} />
       </div>
     );
@@ -169,36 +198,42 @@ function SayControl({ view, step, send }: { view: SessionView; step: StepView; s
     if (!text.trim()) return;
     if (await run({ type: "say", text })) setText("");
   };
+  const insert = (stem: string) => {
+    const start = starterText(stem);
+    const next = text.trim() ? `${text.replace(/\s*$/, "")} ${start}` : start;
+    setText(next);
+    requestAnimationFrame(() => {
+      const box = boxRef.current;
+      if (!box) return;
+      box.focus();
+      box.setSelectionRange(next.length, next.length);
+    });
+  };
   return (
     <form class="controls" onSubmit={submit}>
-      {p.allowed && step.stems.length > 0 && (
+      <label for={inputId}>Your words</label>
+      <textarea
+        id={inputId}
+        ref={boxRef}
+        rows={4}
+        maxLength={TEXT_MAX}
+        value={text}
+        aria-describedby={p.allowed ? undefined : reasonId}
+        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+      />
+      {step.stems.length > 0 && (
         <div class="stems">
-          <p class="stems-label">Sentence starters — tap one to begin with it</p>
+          <p class="stems-label">Sentence starters: tap one to begin with it</p>
           <div class="stem-buttons">
             {step.stems.map((stem) => (
-              <button
-                key={stem}
-                type="button"
-                class="btn quiet small"
-                onClick={() => setText((t) => (t ? `${t} ${stem}` : stem))}
-              >
+              <button key={stem} type="button" class="btn quiet small" onClick={() => insert(stem)}>
                 {stem}
               </button>
             ))}
           </div>
         </div>
       )}
-      <label for={inputId}>{step.yourMove ? "Your words" : "Your words (when it's your move)"}</label>
-      <textarea
-        id={inputId}
-        rows={4}
-        maxLength={TEXT_MAX}
-        value={text}
-        disabled={!p.allowed}
-        aria-describedby={p.allowed ? undefined : reasonId}
-        onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
-      />
-      <button type="submit" class="btn primary" disabled={!p.allowed || busy || !text.trim()}>
+      <button type="submit" class="btn primary" disabled={busy}>
         Send
       </button>
       {!p.allowed && <Reason id={reasonId} text={p.reason} />}
@@ -207,10 +242,17 @@ function SayControl({ view, step, send }: { view: SessionView; step: StepView; s
   );
 }
 
+/** "your partner" by name, for this seat. */
+function partnerWord(view: SessionView): string {
+  const seat = view.you.seat;
+  return seat === "therapist" ? "the couple" : seatName(view, seat === "a" ? "b" : "a");
+}
+
 function ChooseControl({ view, step, send }: { view: SessionView; step: StepView; send: Send }) {
   const { busy, error, run } = useAction(send);
   const reasonId = useId();
   const p = permission(view, "choose");
+  if (!step.yourMove && !p.allowed) return null;
   return (
     <div class="controls">
       <fieldset class="options">
@@ -220,7 +262,7 @@ function ChooseControl({ view, step, send }: { view: SessionView; step: StepView
             key={option.id}
             type="button"
             class="btn option"
-            disabled={!p.allowed || busy}
+            disabled={busy}
             aria-describedby={p.allowed ? undefined : reasonId}
             onClick={() => run({ type: "choose", option: option.id })}
           >
@@ -377,7 +419,7 @@ function TalkControl({ view, step, send }: { view: SessionView; step: StepView; 
             aria-describedby={post.allowed ? undefined : postReasonId}
             onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
           />
-          <button type="submit" class="btn secondary" disabled={!post.allowed || busy || !text.trim()}>
+          <button type="submit" class="btn secondary" disabled={busy}>
             Send
           </button>
           {!post.allowed && <Reason id={postReasonId} text={post.reason} />}

@@ -1,14 +1,17 @@
 /** Between exercises: the end-of-exercise moment, the check-in reveal, and what comes next. */
-import { useId, useState } from "preact/hooks";
+import { useContext, useId, useState } from "preact/hooks";
 import type { Partner, RevealedCheckIn, SessionView } from "../../../shared/protocol.ts";
 import { ActionError, CommandButton, type HeadedPanelProps, type Send, useAction } from "./Controls.tsx";
 import { AgreementList } from "./kinds/Agreements.tsx";
 import { IdeaList, isCheckIn } from "./kinds/Ideas.tsx";
 import { newSeed } from "./kinds/words.ts";
-import { exerciseTitle, seatName } from "./words.ts";
+import { SharedDeviceContext } from "./shared-device.ts";
+import { endingWords } from "./turn.ts";
+import { permission, seatName } from "./words.ts";
 
 /** Both partners' check-in answers, shown together once both have answered. */
 export function CheckInReveal({ view, checkIn }: { view: SessionView; checkIn: RevealedCheckIn }) {
+  const shared = useContext(SharedDeviceContext);
   return (
     <div class="reveal" data-testid="check-in-reveal">
       <h3>Your check-in, side by side</h3>
@@ -17,7 +20,7 @@ export function CheckInReveal({ view, checkIn }: { view: SessionView; checkIn: R
           const answer = checkIn.answers[p];
           return (
             <li key={p}>
-              <span class="who">{p === view.you.seat ? "You" : seatName(view, p)}</span>
+              <span class="who">{p === view.you.seat && !shared ? "You" : seatName(view, p)}</span>
               {answer.rating !== undefined && <span class="rating">rated {answer.rating}</span>}
               <span class="feeling">{answer.feeling ?? ""}</span>
               {answer.note && <span class="note">{answer.note}</span>}
@@ -65,7 +68,7 @@ export function ConfirmButton(props: {
   );
 }
 
-/** Who speaks first: one chip a partner (the guided lobby and the therapist's start panel). */
+/** Who speaks first: one chip a partner (the therapist's start panel keeps its own choice). */
 export function FirstSpeakerChoice({
   view,
   value,
@@ -94,31 +97,75 @@ export function FirstSpeakerChoice({
   );
 }
 
+/**
+ * Who speaks first, agreed between the two phones: the choice is part of the session, so both see it and either
+ * may change it before the start.
+ */
+export function SharedFirstSpeaker({ view, send }: { view: SessionView; send: Send }) {
+  const { error, run } = useAction(send);
+  const p = permission(view, "set-first-speaker");
+  const first = view.firstSpeaker;
+  const name = first === view.you.seat ? "You" : seatName(view, first);
+  if (!p.allowed) {
+    return (
+      <p class="first-speaker" data-testid="first-speaker">
+        {name} speak{first === view.you.seat ? "" : "s"} first.
+      </p>
+    );
+  }
+  return (
+    <div class="first-speaker" data-testid="first-speaker">
+      <FirstSpeakerChoice
+        view={view}
+        value={first}
+        onChange={(partner) => {
+          if (partner !== first) void run({ type: "set-first-speaker", partner });
+        }}
+      />
+      <p class="hint">Both of you see this choice; either of you can change it before you start.</p>
+      <ActionError text={error} />
+    </div>
+  );
+}
+
+/** How the last exercise ended, in its own words, with what came of it. */
+export function EndingMoment({ view, headingRef }: { view: SessionView; headingRef: HeadedPanelProps["headingRef"] }) {
+  const last = view.completed.at(-1);
+  if (!last) return null;
+  const lastCheckIn = view.checkIns.filter((c) => c.exerciseId === last.exerciseId && isCheckIn(c)).at(-1);
+  const { heading, words } = endingWords(view, last);
+  return (
+    <div class={`moment ${last.outcome}`} data-testid="exercise-ended" data-outcome={last.outcome}>
+      <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
+        {heading}
+      </h2>
+      <p>{words}</p>
+      {lastCheckIn && <CheckInReveal view={view} checkIn={lastCheckIn} />}
+      <AgreementList
+        view={view}
+        exerciseId={last.exerciseId}
+        title={last.outcome === "postponed" ? "The time you agreed" : "What you agreed"}
+      />
+    </div>
+  );
+}
+
 /** The lobby: shown when no exercise is running. */
 export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
   const { busy, error, run } = useAction(send);
-  const [firstSpeaker, setFirstSpeaker] = useState<Partner>("a");
   const last = view.completed.at(-1);
-  const lastCheckIn = last
-    ? view.checkIns.filter((c) => c.exerciseId === last.exerciseId && isCheckIn(c)).at(-1)
-    : undefined;
-  const next = view.agenda[view.agendaNext];
+  // After the planned order is through, an exercise stopped early or put off is still open: offer it again.
+  const undone = view.agenda.filter(
+    (a) => !view.completed.some((c) => c.exerciseId === a.id && c.outcome === "complete"),
+  );
+  const planned = view.agenda[view.agendaNext];
+  const next = planned ?? undone[0];
   const isPartner = view.you.seat !== "therapist";
+  const start = permission(view, "start-exercise");
   return (
     <section class="lobby" aria-labelledby="lobby-heading">
       {last ? (
-        <div class="moment" data-testid="exercise-ended">
-          <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
-            {last.endedEarly
-              ? `You paused ${exerciseTitle(view, last.exerciseId)} here`
-              : `You finished ${exerciseTitle(view, last.exerciseId)}`}
-          </h2>
-          <p>
-            Take a slow breath together. If you like, tell each other one thing that felt good about how you were heard.
-          </p>
-          {lastCheckIn && <CheckInReveal view={view} checkIn={lastCheckIn} />}
-          <AgreementList view={view} exerciseId={last.exerciseId} title="What you agreed" />
-        </div>
+        <EndingMoment view={view} headingRef={headingRef} />
       ) : (
         <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
           {isPartner ? "Welcome. Settle in together." : "The couple's room"}
@@ -126,34 +173,40 @@ export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
       )}
       {next ? (
         <div class="next-up">
-          <h3>Up next: {next.title}</h3>
+          <h3>
+            {planned ? "Up next" : "Still open"}: {next.title}
+          </h3>
           <p>{next.summary}</p>
-          {isPartner && view.mode === "guided" && (
-            <FirstSpeakerChoice view={view} value={firstSpeaker} onChange={setFirstSpeaker} />
+          {isPartner && next.turns && <SharedFirstSpeaker view={view} send={send} />}
+          {start.allowed ? (
+            <CommandButton
+              view={view}
+              type="start-exercise"
+              label={`Start ${next.title}`}
+              variant="primary"
+              busy={busy}
+              onClick={() => run({ type: "start-exercise", exerciseId: next.id, seed: newSeed() })}
+            />
+          ) : (
+            <p class="hint">{start.reason}</p>
           )}
-          <CommandButton
-            view={view}
-            type="start-exercise"
-            label={`Start ${next.title}`}
-            variant="primary"
-            busy={busy}
-            onClick={() => run({ type: "start-exercise", exerciseId: next.id, firstSpeaker, seed: newSeed() })}
-          />
           <ActionError text={error} />
         </div>
       ) : (
         <div class="next-up">
-          <h3>That's everything you planned</h3>
+          <h3>{view.agenda.length > 0 ? "That's everything you planned" : "Nothing else is planned"}</h3>
           <p>When you're ready, end the session to see a short summary.</p>
         </div>
       )}
-      <ConfirmButton
-        view={view}
-        type="end-session"
-        label="End session"
-        question="End the session for both of you?"
-        send={send}
-      />
+      {permission(view, "end-session").allowed && (
+        <ConfirmButton
+          view={view}
+          type="end-session"
+          label="End session"
+          question="End the session for both of you?"
+          send={send}
+        />
+      )}
     </section>
   );
 }

@@ -9,8 +9,16 @@ import { forgetToken, pendingToken, rememberSeat, storedTokens } from "../seats.
 import { type ConnectionState, explainProblem, FINAL_CODES, SeatConnection } from "./connection.ts";
 import type { Send } from "./Controls.tsx";
 import { SeatRoom } from "./SeatRoom.tsx";
+import { SharedDeviceContext } from "./shared-device.ts";
 import { TimeOutBar } from "./TimeOut.tsx";
 import { seatName } from "./words.ts";
+
+const PROBLEM_HEADINGS: Record<string, string> = {
+  TOKEN_REVOKED: "This link is switched off",
+  SESSION_NOT_FOUND: "This session is gone",
+  TOKEN_EXPIRED: "This session has expired",
+  TOKEN_UNKNOWN: "This link doesn't open a session",
+};
 
 /** Whether `view`'s seat is expected to act now (a private answer counts only until it is given). */
 export function needsMove(view: SessionView): boolean {
@@ -126,6 +134,13 @@ function HandOver({ to, view, onReady }: { to: Partner; view: SessionView; onRea
   );
 }
 
+/** Whether the step now on `view` keeps something private until it is given (then the screen hides on hand-over). */
+export function isPrivateStep(view: SessionView): boolean {
+  const step = view.exercise?.step;
+  if (!step) return false;
+  return step.kind === "private-answer" || (step.kind === "guess" && !step.guess?.revealed);
+}
+
 function SharedDevice({
   a,
   b,
@@ -138,9 +153,14 @@ function SharedDevice({
   const [holder, setHolder] = useState<Partner>(() => dueSeat(a.view, b.view, "a") ?? "a");
   const [requested, setRequested] = useState<Partner | null>(null);
   const due = dueSeat(a.view, b.view, holder);
-  const handTo = due !== null && due !== holder ? due : requested;
   const seats = { a, b };
-  const current = seats[holder];
+  // The screen hides only before a private step (or when a partner asks): other turns just change hands.
+  const handTo = due !== null && due !== holder && isPrivateStep(seats[due].view) ? due : requested;
+  const switchTo = handTo === null && due !== null && due !== holder ? due : null;
+  useEffect(() => {
+    if (switchTo) setHolder(switchTo);
+  }, [switchTo]);
+  const current = seats[switchTo ?? holder];
   useEffect(() => {
     if (handTo) announce(`Pass the device to ${seatName(current.view, handTo)}.`);
   }, [handTo]);
@@ -160,25 +180,29 @@ function SharedDevice({
       </div>
     );
   }
-  const other: Partner = holder === "a" ? "b" : "a";
+  const shownSeat = switchTo ?? holder;
+  const other: Partner = shownSeat === "a" ? "b" : "a";
   return (
-    <div class="shared-device">
-      <div class="device-holder">
-        <p>
-          One device · <strong>{seatName(current.view, holder)}'s screen</strong>
-        </p>
-        <button type="button" class="btn quiet small" onClick={() => setRequested(other)}>
-          Hand to {seatName(current.view, other)}
-        </button>
+    <SharedDeviceContext.Provider value={true}>
+      <div class="shared-device">
+        <div class="device-holder" data-testid="device-holder" data-seat={shownSeat}>
+          <p>
+            One device · <strong>{seatName(current.view, shownSeat)}'s turn</strong>
+          </p>
+          <button type="button" class="btn quiet small" onClick={() => setRequested(other)}>
+            Hide my screen and hand to {seatName(current.view, other)}
+          </button>
+        </div>
+        <SeatRoom
+          key={shownSeat}
+          token={current.connection.token}
+          view={current.view}
+          send={sendVia(current.connection)}
+          announce={announce}
+          offline={current.connection.state.status !== "online"}
+        />
       </div>
-      <SeatRoom
-        key={holder}
-        view={current.view}
-        send={sendVia(current.connection)}
-        announce={announce}
-        offline={current.connection.state.status !== "online"}
-      />
-    </div>
+    </SharedDeviceContext.Provider>
   );
 }
 
@@ -198,10 +222,15 @@ export function Room() {
 
   let body: ComponentChildren;
   if (!tokensKnown) {
+    const erased = new URLSearchParams(location.search).has("erased");
     body = (
-      <section class="notice-panel">
-        <h2>No session open here</h2>
-        <p>Open the private link you were given, or start a new session.</p>
+      <section class="notice-panel" data-testid={erased ? "erased" : "no-session"}>
+        <h2>{erased ? "The session is erased" : "No session open here"}</h2>
+        <p>
+          {erased
+            ? "Everything in it is deleted and both links have stopped working."
+            : "Open the private link you were given, or start a new session."}
+        </p>
         <a class="btn primary" href="/">
           Start a session
         </a>
@@ -217,19 +246,26 @@ export function Room() {
     );
   } else if (single?.state.view) {
     body = (
-      <SeatRoom
-        view={single.state.view}
-        send={sendVia(single)}
-        announce={announce}
-        offline={single.state.status !== "online"}
-      />
+      <SharedDeviceContext.Provider value={Boolean(a?.state.view && b?.state.view)}>
+        <SeatRoom
+          view={single.state.view}
+          token={single.token}
+          send={sendVia(single)}
+          announce={announce}
+          offline={single.state.status !== "online"}
+        />
+      </SharedDeviceContext.Provider>
     );
   } else if (problems.length > 0 && problems.length === connections.length) {
     const problem = problems[0]!.state.problem!;
     const elsewhere = problem.code === "SEAT_TAKEN_OVER";
     body = (
       <section class="notice-panel" data-testid="link-problem">
-        <h2>{elsewhere ? "Your seat is open somewhere else" : "We couldn't open your seat"}</h2>
+        <h2>
+          {elsewhere
+            ? "Your seat is open somewhere else"
+            : (PROBLEM_HEADINGS[problem.code] ?? "We couldn't open your seat")}
+        </h2>
         <p>{explainProblem(problem)}</p>
         {elsewhere ? (
           <button type="button" class="btn primary" onClick={() => location.reload()}>

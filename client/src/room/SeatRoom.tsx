@@ -8,11 +8,14 @@ import type { SessionView } from "../../../shared/protocol.ts";
 import { ActionError, PauseResumeButton, type RoomScreenProps, type Send, useAction } from "./Controls.tsx";
 import { ConfirmButton, Lobby } from "./Lobby.tsx";
 import { Presence } from "./Presence.tsx";
-import { StepPanel, TurnBanner } from "./StepPanel.tsx";
+import { useTurnSignal } from "./turn-signal.ts";
+import { EraseSession, FreshLinkNotice, RoomMenu } from "./RoomMenu.tsx";
+import { StepPanel } from "./StepPanel.tsx";
 import { Summary } from "./Summary.tsx";
 import { BreakPanel, TimeOutBar } from "./TimeOut.tsx";
 import { Transcript } from "./Transcript.tsx";
-import { moveLine, seatName, turnHeadline } from "./words.ts";
+import { stepPrompt, whoActs } from "./turn.ts";
+import { permission, seatName } from "./words.ts";
 // --- therapist-led sessions (issue 5): the console and the partner-side screens live in ../console
 import { PartnerPrivateChannel, SteppedOutScreen, TherapistMessages } from "../console/PartnerScreens.tsx";
 import { TherapistConsole } from "../console/TherapistConsole.tsx";
@@ -36,20 +39,28 @@ export function turnAnnouncement(view: SessionView): string {
     const last = view.completed.at(-1);
     return last ? "The exercise is finished." : "Waiting to start.";
   }
-  return [ex.step.title, turnHeadline(view), moveLine(view)]
+  return [whoActs(view), stepPrompt(view)]
     .filter((part): part is string => Boolean(part))
     .map((part) => (/[.!?]$/.test(part) ? part : `${part}.`))
     .join(" ");
 }
 
 function Nudges({ view }: { view: SessionView }) {
-  if (view.nudges.length === 0 || view.you.seat === "therapist") return null;
+  // Read notes fold away: only the newest few not yet dismissed stay on screen.
+  const [dismissed, setDismissed] = useState<ReadonlySet<number>>(() => new Set());
+  const shown = view.nudges.slice(-3).filter((n) => !dismissed.has(n.v));
+  if (shown.length === 0 || view.you.seat === "therapist") return null;
   return (
     <section class="nudges" aria-label="From your therapist">
-      {view.nudges.slice(-3).map((n) => (
-        <p key={n.v} class="nudge">
-          <span class="who">A quiet note from your therapist:</span> {n.text}
-        </p>
+      {shown.map((n) => (
+        <div key={n.v} class="nudge">
+          <p>
+            <span class="who">A quiet note from your therapist:</span> {n.text}
+          </p>
+          <button type="button" class="btn quiet small" onClick={() => setDismissed((d) => new Set([...d, n.v]))}>
+            Got it
+          </button>
+        </div>
       ))}
     </section>
   );
@@ -58,6 +69,9 @@ function Nudges({ view }: { view: SessionView }) {
 function Pacing({ view, send }: { view: SessionView; send: Send }) {
   const { busy, error, run } = useAction(send);
   if (view.phase !== "exercise") return null;
+  // A partner who may not pace (a therapist sets it) sees no buttons they cannot use.
+  const pace = view.paused ? "resume" : "pause";
+  if (!permission(view, pace).allowed && !permission(view, "end-exercise").allowed) return null;
   return (
     <div class="pacing">
       <PauseResumeButton view={view} busy={busy} run={run} pauseVariant="quiet" showPauseReason={false} />
@@ -144,9 +158,10 @@ export function BackInRoomNotice({ view, onDismiss }: { view: SessionView; onDis
 }
 
 /** One seat's room: presence, banner, step or lobby or break or summary, transcript and the time-out bar. */
-export function SeatRoom({ view, send, announce, offline = false }: RoomScreenProps) {
+export function SeatRoom({ view, send, announce, offline = false, token }: RoomScreenProps & { token?: string }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [back, dismissBack] = useBackInRoom(view, announce, headingRef);
+  useTurnSignal(view);
   const key = stepKey(view);
   const lastKey = useRef<string | null>(null);
   useEffect(() => {
@@ -166,13 +181,26 @@ export function SeatRoom({ view, send, announce, offline = false }: RoomScreenPr
   if (isSteppedOut(view)) return <SteppedOutScreen />;
   // --- end issue 5
   if (view.waiting) return <WaitingRoom />;
-  if (view.phase === "ended") return <Summary view={view} headingRef={headingRef} />;
+  if (view.phase === "ended") {
+    return (
+      <>
+        <Summary view={view} headingRef={headingRef} />
+        {token && (
+          <section class="summary-erase" aria-label="Erase this session">
+            <EraseSession view={view} token={token} />
+          </section>
+        )}
+      </>
+    );
+  }
   const ex = view.exercise;
   return (
     <div class="seat-room" data-seat={view.you.seat} data-version={view.version}>
       {back && <BackInRoomNotice view={view} onDismiss={dismissBack} />}
+      <FreshLinkNotice />
       <fieldset class="plain" disabled={offline}>
         <Presence view={view} />
+        <TimeOutBar view={view} send={send} />
         <Nudges view={view} />
         {/* issue 5: the therapist's messages to both, and the private channel for the partner who stayed */}
         <TherapistMessages view={view} />
@@ -187,12 +215,11 @@ export function SeatRoom({ view, send, announce, offline = false }: RoomScreenPr
                 <p>{ex.intro}</p>
               </details>
             )}
-            <TurnBanner view={view} />
             {view.paused && (
               <p class="paused-note" role="status">
                 Paused. Take the time you need
                 {view.paused.by !== "system"
-                  ? `; ${view.paused.by === view.you.seat ? "you" : seatName(view, view.paused.by)} paused`
+                  ? `; ${view.paused.by === view.you.seat ? "you" : view.paused.by === "therapist" ? "your therapist" : seatName(view, view.paused.by)} paused`
                   : ""}
                 .
               </p>
@@ -204,8 +231,8 @@ export function SeatRoom({ view, send, announce, offline = false }: RoomScreenPr
         ) : (
           <Lobby view={view} send={send} headingRef={headingRef} />
         )}
-        <TimeOutBar view={view} send={send} />
       </fieldset>
+      <RoomMenu view={view} token={token} />
     </div>
   );
 }

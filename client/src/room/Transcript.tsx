@@ -1,5 +1,7 @@
 /** The shared transcript of the typed channel: every entry rendered as plain text. */
 import type { SessionView, TranscriptEntry } from "../../../shared/protocol.ts";
+import { useContext } from "preact/hooks";
+import { SharedDeviceContext } from "./shared-device.ts";
 import { seatName } from "./words.ts";
 
 function entryText(entry: TranscriptEntry): string {
@@ -18,6 +20,7 @@ export function Transcript({
   exerciseId: string | null;
   title: string;
 }) {
+  const shared = useContext(SharedDeviceContext);
   const entries = view.transcript.filter((e) => exerciseId === null || e.exerciseId === exerciseId);
   if (entries.length === 0) return null;
   return (
@@ -25,11 +28,12 @@ export function Transcript({
       <h3>{title}</h3>
       <ol>
         {entries.map((entry) => {
-          const mine = entry.seat === view.you.seat;
+          const mine = entry.seat === view.you.seat && !shared;
+          const who =
+            entry.kind === "message" ? "Your therapist, to you both:" : mine ? "You" : seatName(view, entry.seat);
           return (
             <li key={`${entry.v}-${entry.seat}`} class={`entry ${entry.kind}${mine ? " mine" : ""}`}>
-              <span class="who">{mine ? "You" : seatName(view, entry.seat)}</span>{" "}
-              <span class="what">{entryText(entry)}</span>
+              <span class="who">{who}</span> <span class="what">{entryText(entry)}</span>
             </li>
           );
         })}

@@ -54,9 +54,10 @@ export const FINAL_CODES = new Set([
 
 const FRIENDLY: Record<string, string> = {
   TOKEN_UNKNOWN: "This link doesn't open a session. Check that you copied all of it.",
-  TOKEN_EXPIRED: "This session has ended and its links no longer work.",
-  TOKEN_REVOKED: "This link was switched off. Ask for a fresh one.",
-  SESSION_NOT_FOUND: "This session no longer exists.",
+  TOKEN_EXPIRED: "This session has expired and its links no longer work. You can start a new one at any time.",
+  TOKEN_REVOKED:
+    "This link was switched off, and a fresh one may have been made. If that wasn't you, ask your partner (or your therapist) to open the room menu and get a fresh link.",
+  SESSION_NOT_FOUND: "This session was erased, or it expired. Its links no longer work.",
   SEAT_TAKEN_OVER: "Your seat was opened on another device or tab, so this one stepped back.",
   ORIGIN_NOT_ALLOWED: "This page isn't allowed to connect to the session.",
 };

@@ -1,5 +1,5 @@
 /** Small helpers that turn a seat's view into the words the room shows. */
-import type { AllowedCommand, CommandType, Partner, Seat, SessionView } from "../../../shared/protocol.ts";
+import type { AllowedCommand, CommandType, Seat, SessionView } from "../../../shared/protocol.ts";
 
 /** A seat's display name: the first name given at creation, else a neutral label. */
 export function seatName(view: Pick<SessionView, "names">, seat: Seat): string {
@@ -10,32 +10,6 @@ export function seatName(view: Pick<SessionView, "names">, seat: Seat): string {
 /** Whether this seat may send `type` now, and if not, the engine's reason. */
 export function permission(view: SessionView, type: CommandType): AllowedCommand {
   return view.allowed.find((a) => a.type === type) ?? { type, allowed: false, reason: "Not available right now." };
-}
-
-/** The headline that says at a glance who speaks and who listens. */
-export function turnHeadline(view: SessionView): string | null {
-  const ex = view.exercise;
-  if (!ex) return null;
-  const step = ex.step;
-  if (step.actor === "both")
-    return step.kind === "private-answer" ? "You each answer privately" : "You both take a turn";
-  if (step.role === "speaker") return "You're speaking";
-  if (step.role === "listener") return "Listen, then mirror back";
-  return `${seatName(view, ex.speaker)} is speaking, ${seatName(view, ex.listener)} is listening`;
-}
-
-/** The line under the headline: whose move it is right now. */
-export function moveLine(view: SessionView): string | null {
-  const ex = view.exercise;
-  if (!ex) return null;
-  const step = ex.step;
-  if (step.kind === "private-answer" && view.you.seat !== "therapist") {
-    const mine = step.answered?.[view.you.seat as Partner];
-    return mine ? "Your answer is in. It stays private until you've both answered." : `Your move: ${step.title}`;
-  }
-  if (step.yourMove) return `Your move: ${step.title}`;
-  const actor = actingSeat(view);
-  return actor ? `${seatName(view, actor)}'s move: ${step.title}` : step.title;
 }
 
 /** The seat expected to act in the current step (null for "both"). */
@@ -69,5 +43,10 @@ export function minutesSeconds(ms: number): string {
 
 /** The title of an exercise id, from the session's agenda when it is there. */
 export function exerciseTitle(view: SessionView, id: string): string {
-  return view.agenda.find((e) => e.id === id)?.title ?? id.replace(/-/g, " ");
+  return (
+    view.agenda.find((e) => e.id === id)?.title ??
+    view.completed.find((c) => c.exerciseId === id)?.title ??
+    view.exercise?.title ??
+    "this exercise"
+  );
 }

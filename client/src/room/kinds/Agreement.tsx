@@ -7,7 +7,7 @@ import "./kinds.css";
 import { useId, useState } from "preact/hooks";
 import type { AgreementOffer, AgreementStepView, SessionView, StepView } from "../../../../shared/protocol.ts";
 import { ActionError, Reason, type Send, useAction } from "../Controls.tsx";
-import { actingSeat, permission, seatName } from "../words.ts";
+import { actingSeat, clockTime, permission, seatName } from "../words.ts";
 import { formatWhen, localInputValue, otherOf, windowWords } from "./words.ts";
 
 const TEXT_MAX = 200;
@@ -26,6 +26,31 @@ function OfferCard({ view, offer }: { view: SessionView; offer: AgreementOffer &
       {!what && !offer.when && <p class="offer-what">What you said aloud</p>}
     </div>
   );
+}
+
+/** A few ready times within a short window (e.g. "the next day"): in an hour, this evening, tomorrow. */
+export function quickTimes(from: number, hours: number): { label: string; value: string }[] {
+  const until = from + hours * 3_600_000;
+  const at = (days: number, hour: number) => {
+    const d = new Date(from);
+    d.setDate(d.getDate() + days);
+    d.setHours(hour, 0, 0, 0);
+    return d.getTime();
+  };
+  const hourFrom = (n: number) => {
+    const d = new Date(from + n * 3_600_000);
+    d.setMinutes(d.getMinutes() < 30 ? 30 : 60, 0, 0);
+    return d.getTime();
+  };
+  const candidates = [
+    { label: "In an hour", ms: hourFrom(1) },
+    { label: "This evening", ms: at(0, 19) },
+    { label: "Tomorrow morning", ms: at(1, 9) },
+    { label: "Tomorrow evening", ms: at(1, 19) },
+  ];
+  return candidates
+    .filter((c) => c.ms > from + 15 * 60_000 && c.ms < until)
+    .map((c) => ({ label: `${c.label} (${clockTime(c.ms)})`, value: localInputValue(c.ms) }));
 }
 
 function AgreementForm({
@@ -114,9 +139,34 @@ function AgreementForm({
       )}
     </>
   );
+  const quick = hours <= 48 ? quickTimes(opened, hours) : [];
   const whenBlock = a.when ? (
     <>
-      <label for={ids.when}>{a.when === "required" ? "Day and time" : "Day and time (optional)"}</label>
+      {quick.length > 0 && (
+        <fieldset class="choice-group quick-times">
+          <legend>Pick a time</legend>
+          <div class="chips">
+            {quick.map((q) => (
+              <label key={q.label} class={`chip${when === q.value ? " selected" : ""}`}>
+                <input
+                  type="radio"
+                  name={`${step.id}-when`}
+                  checked={when === q.value}
+                  onChange={() => setWhen(q.value)}
+                />
+                <span>{q.label}</span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      )}
+      <label for={ids.when}>
+        {quick.length > 0
+          ? "Or choose a day and time"
+          : a.when === "required"
+            ? "Day and time"
+            : "Day and time (optional)"}
+      </label>
       <input
         id={ids.when}
         type="datetime-local"

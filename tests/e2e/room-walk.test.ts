@@ -1,0 +1,182 @@
+/**
+ * Issue 11 in Chromium, two phones at 390x844: a walk through every step of the catalogue exercises built from
+ * say, choose, talk and private-answer steps, in the typed channel. On every step that answers the partner's words
+ * (declared by the step's `answers`), the quote and the focused text box (or the first option) are both inside the
+ * viewport; the partner who waits sees no disabled control; the time-out bar never overlaps a primary button; a
+ * screenshot of each phone at each step lands in test-output/e2e/room-walk/. Axe runs on the first screens of each
+ * exercise in light and dark.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningAttune } from "../../server/app.ts";
+import { findExercise } from "../../shared/catalogue/index.ts";
+import { answeredSteps } from "../../shared/exercise-format.ts";
+import {
+  chromiumAvailable,
+  openPage,
+  screenshot,
+  seriousAxeViolations,
+  startBrowserSuite,
+  type TestPage,
+} from "../support/browser.ts";
+import { requireService } from "../support/env.ts";
+import { createTestSession } from "../support/server.ts";
+import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
+
+const SUITE = "room-walk";
+const runs = requireService("chromium", chromiumAvailable());
+const PHONE = { width: 390, height: 844 } as const;
+const SLOW = 300_000;
+/** The exercises walked here; love maps, deeper questions, plan time and rebuilding trust are walked in kinds.test.ts. */
+const WALKED = [
+  "intentional-dialogue",
+  "speaker-listener",
+  "appreciation",
+  "weekly-check-in",
+  "dreams-within-conflict",
+  "repair",
+  "check-in",
+  "stress-reducing",
+];
+
+/** Controls shown disabled anywhere in the room (visible ones only). */
+async function visibleDisabled(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("main button, main input, main textarea, main select")]
+      .filter((el) => (el as HTMLButtonElement).matches(":disabled") && (el as HTMLElement).getClientRects().length > 0)
+      .map((el) => `${el.tagName.toLowerCase()} "${(el.textContent ?? "").trim() || (el as HTMLInputElement).name}"`),
+  );
+}
+
+/** Whether the time-out bar overlaps any primary button. */
+async function timeOutCoversPrimary(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const bar = document.querySelector(".timeout-bar")?.getBoundingClientRect();
+    if (!bar) return false;
+    return [...document.querySelectorAll(".btn.primary")].some((b) => {
+      const r = b.getBoundingClientRect();
+      if (r.width === 0) return false;
+      return r.left < bar.right && r.right > bar.left && r.top < bar.bottom && r.bottom > bar.top;
+    });
+  });
+}
+
+async function insideViewport(page: Page, selector: string): Promise<boolean> {
+  const box = await page.locator(selector).first().boundingBox();
+  if (!box) return false;
+  return box.y >= 0 && box.y + Math.min(box.height, 60) <= PHONE.height;
+}
+
+describe.runIf(runs)("every step of the catalogue on two phones", () => {
+  let server: RunningAttune;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ({ server, browser } = await startBrowserSuite(SUITE));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  for (const id of WALKED) {
+    it(
+      `${id}: the words answered in view, no disabled control for the one who waits`,
+      async () => {
+        const def = findExercise(id)!;
+        const created = await createTestSession(server.url, {
+          mode: "guided",
+          channel: "typed",
+          agenda: [id],
+          names: { a: "Maya", b: "Jordan" },
+        });
+        const maya = await openPage(browser, PHONE);
+        const jordan = await openPage(browser, PHONE);
+        const pages: Record<"a" | "b", TestPage> = { a: maya, b: jordan };
+        try {
+          await maya.page.goto(created.links.a);
+          await jordan.page.goto(created.links.b);
+          for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
+          await maya.page.getByRole("button", { name: `Start ${def.title}` }).click();
+          await maya.page.locator("section.step").waitFor();
+          const visits = new Map<string, number>();
+          let n = 0;
+          let answeredChecked = 0;
+          for (let move = 0; move < 80; move++) {
+            const v = Math.max(await shownVersion(maya.page), await shownVersion(jordan.page));
+            await waitForVersion(maya.page, v);
+            await waitForVersion(jordan.page, v);
+            const steps = { a: await shownStep(maya.page), b: await shownStep(jordan.page) };
+            if (!steps.a || !steps.b) break;
+            const step = def.steps.find((s) => s.id === steps.a!.id)!;
+            n += 1;
+            for (const seat of ["a", "b"] as const) {
+              const page = pages[seat].page;
+              const tag = `${String(n).padStart(2, "0")}-${step.id}-${seat === "a" ? "maya" : "jordan"}`;
+              await screenshot(page, `${SUITE}/${id}`, tag);
+              if (n <= 2) {
+                for (const scheme of ["dark", "light"] as const) {
+                  await page.emulateMedia({ colorScheme: scheme });
+                  expect(await seriousAxeViolations(page), `${tag} ${scheme}`).toEqual([]);
+                }
+              }
+              if (!steps[seat]!.yourMove) {
+                expect(await visibleDisabled(page), `${tag}: disabled controls for the one who waits`).toEqual([]);
+              }
+              expect(await timeOutCoversPrimary(page), `${tag}: time-out over a primary button`).toBe(false);
+            }
+            const mover = steps.a.yourMove ? "a" : steps.b.yourMove ? "b" : null;
+            if (!mover) throw new Error(`nobody's move at ${step.id}`);
+            const page = pages[mover].page;
+            // The words being answered: quoted with the partner's name, above the box, both in view.
+            if (answeredSteps(step).length > 0 && (await page.getByTestId("answered-words").count()) > 0) {
+              const quote = page.getByTestId("answered-words");
+              expect(await quote.textContent()).toMatch(/^(Maya|Jordan) said:/);
+              if (step.kind === "say") {
+                await page.getByLabel("Your words").focus();
+                expect(await insideViewport(page, "[data-testid=answered-words]"), `${step.id} quote`).toBe(true);
+                expect(await insideViewport(page, "textarea:focus"), `${step.id} box`).toBe(true);
+                expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("TEXTAREA");
+              } else {
+                await page.locator("fieldset.options button").first().scrollIntoViewIfNeeded();
+                expect(await insideViewport(page, "[data-testid=answered-words]"), `${step.id} quote`).toBe(true);
+              }
+              answeredChecked += 1;
+            } else if (answeredSteps(step).length > 0 && step.id !== "responsibility-share") {
+              // Only a step whose answered words are not yet said may lack a quote (a first apology).
+              expect(step.id, "an answering step without its quote").toMatch(/^responsibility-share/);
+            }
+            const key = `${step.id}:${await page.locator("section.step").getAttribute("data-round")}`;
+            const seen = visits.get(key) ?? 0;
+            visits.set(key, seen + 1);
+            let option: string | undefined;
+            if (step.kind === "choose") {
+              const labels = (step.options ?? []).map((o) => o.label).filter((l) => !/Not right now|Not yet/.test(l));
+              option = seen === 0 ? labels[0] : labels.at(-1);
+            }
+            await makeMove(page, {
+              text: `Words of ${mover === "a" ? "Maya" : "Jordan"} at ${step.id}`,
+              ...(option ? { option } : {}),
+            });
+            if (step.actor === "both" && step.kind !== "private-answer") {
+              const other = mover === "a" ? "b" : "a";
+              if ((await shownStep(pages[other].page))?.yourMove)
+                await makeMove(pages[other].page, { text: "Mine too" });
+            } else if (step.kind === "private-answer") {
+              const other = mover === "a" ? "b" : "a";
+              await makeMove(pages[other].page, { answer: { rating: 7, feeling: "hopeful" } });
+            }
+          }
+          for (const p of [maya, jordan]) await p.page.getByTestId("exercise-ended").waitFor();
+          await screenshot(maya.page, `${SUITE}/${id}`, "99-ended-maya");
+          if (def.steps.some((s) => answeredSteps(s).length > 0)) expect(answeredChecked).toBeGreaterThan(0);
+          expect([...maya.errors, ...jordan.errors]).toEqual([]);
+        } finally {
+          await maya.context.close();
+          await jordan.context.close();
+        }
+      },
+      SLOW,
+    );
+  }
+});

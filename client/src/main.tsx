@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Home } from "./home/Home.tsx";
 import { Room } from "./room/Room.tsx";
 import { LinkProblemPage } from "./room/LinkPage.tsx";
-import { joinLinkProblem, storePending, tokenFromPath } from "./seats.ts";
+import { joinLinkProblem, storedTokens, storePending, tokenFromPath } from "./seats.ts";
 
 const ROOM_PATH = "/room";
 
@@ -13,6 +13,9 @@ const linkProblem = joinLinkProblem(location.pathname);
 const joinToken = linkProblem ? null : tokenFromPath(location.pathname);
 if (joinToken) {
   storePending(joinToken);
+  history.replaceState(null, "", ROOM_PATH);
+} else if (linkProblem) {
+  // Even a broken link may hold part of a secret: it leaves the address bar too.
   history.replaceState(null, "", ROOM_PATH);
 }
 
@@ -32,7 +35,7 @@ function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      {linkProblem && path === location.pathname && path.startsWith("/join") ? (
+      {linkProblem && path === ROOM_PATH && !storedTokens().length ? (
         <>
           <header class="topbar">
             <h1>

@@ -119,7 +119,7 @@ describe.runIf(runs)("guess, pick and agreement steps on two phones", () => {
       const answer = "A long walk to the harbour, then pancakes";
       await sam.page.getByLabel("Your answer, about you").fill(answer);
       await clickAndWait(sam.page, "Lock in my answer");
-      await sam.page.getByText("Waiting for Alex").waitFor();
+      await sam.page.locator(".turn-banner", { hasText: "Waiting for Alex" }).waitFor();
       await waitForVersion(alex.page, await shownVersion(sam.page));
       expect(await bodyText(alex.page)).not.toContain("harbour");
       await look(sam.page, "love-maps-answer-locked");

@@ -3,6 +3,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { Home } from "./home/Home.tsx";
 import { Room } from "./room/Room.tsx";
+import { QuickExit } from "./safety/QuickExit.tsx";
 import { storePending, tokenFromPath } from "./seats.ts";
 
 const ROOM_PATH = "/room";
@@ -30,6 +31,7 @@ function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
+      <QuickExit />
       {path === ROOM_PATH ? (
         <>
           <header class="topbar">

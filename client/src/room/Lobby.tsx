@@ -6,6 +6,7 @@ import { AgreementList } from "./kinds/Agreements.tsx";
 import { IdeaList, isCheckIn } from "./kinds/Ideas.tsx";
 import { newSeed } from "./kinds/words.ts";
 import { exerciseTitle, seatName } from "./words.ts";
+import { GuidedSafetyNote } from "../safety/SafetyNote.tsx";
 
 /** Both partners' check-in answers, shown together once both have answered. */
 export function CheckInReveal({ view, checkIn }: { view: SessionView; checkIn: RevealedCheckIn }) {
@@ -124,6 +125,7 @@ export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
           {isPartner ? "Welcome. Settle in together." : "The couple's room"}
         </h2>
       )}
+      {!last && <GuidedSafetyNote view={view} />}
       {next ? (
         <div class="next-up">
           <h3>Up next: {next.title}</h3>

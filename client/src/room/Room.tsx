@@ -10,6 +10,7 @@ import { type ConnectionState, explainProblem, FINAL_CODES, SeatConnection } fro
 import type { Send } from "./Controls.tsx";
 import { SeatRoom } from "./SeatRoom.tsx";
 import { TimeOutBar } from "./TimeOut.tsx";
+import { OneDevice } from "../safety/device.ts";
 import { seatName } from "./words.ts";
 
 /** Whether `view`'s seat is expected to act now (a private answer counts only until it is given). */
@@ -209,11 +210,13 @@ export function Room() {
     );
   } else if (a?.state.view && b?.state.view && a.state.view.phase !== "ended") {
     body = (
-      <SharedDevice
-        a={{ view: a.state.view, connection: a }}
-        b={{ view: b.state.view, connection: b }}
-        announce={announce}
-      />
+      <OneDevice.Provider value={true}>
+        <SharedDevice
+          a={{ view: a.state.view, connection: a }}
+          b={{ view: b.state.view, connection: b }}
+          announce={announce}
+        />
+      </OneDevice.Provider>
     );
   } else if (single?.state.view) {
     body = (

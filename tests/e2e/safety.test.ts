@@ -140,8 +140,8 @@ async function expectQuickExitClear(page: Page): Promise<void> {
 /** Fails when the frames carry any trace of a partner's safety answers or signal. */
 function traces(frames: string[], extra: string[] = []): string[] {
   const all = frames.join("\n");
-  const found = ['"safety":', '"asks"', '"checks"', '"asked"', "alone-asked", "safety-answered", ...extra].filter(
-    (t) => all.includes(t),
+  const found = ['"safety":', '"asks"', '"checks"', '"asked"', "alone-asked", "safety-answered", ...extra].filter((t) =>
+    all.includes(t),
   );
   // A partner's own safety field is always present (empty until they answer): anything inside it is a trace.
   if (/"yourSafety":\{[^}]/.test(all)) found.push("yourSafety with content");
@@ -167,7 +167,7 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     await browser?.close();
   });
 
-  async function open(viewport = PHONE, scheme: Scheme = "light") {
+  async function open(viewport: { width: number; height: number } = PHONE, scheme: Scheme = "light") {
     const p = await person(browser, viewport, scheme);
     people.push(p);
     return p;
@@ -231,9 +231,7 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     expect(await attuneKeys(a.page)).toEqual([]);
 
     // Kai sees only that Robin is not here (presence), nothing about how or why.
-    await expect
-      .poll(() => b.page.locator(".presence-chip", { hasText: "Robin" }).textContent())
-      .toContain("not here");
+    await expect.poll(() => b.page.locator(".presence-chip", { hasText: "Robin" }).textContent()).toContain("not here");
     expect(await bodyText(b.page)).toBe(kaiBefore.replace("Robin · here", "Robin · not here yet"));
   });
 
@@ -289,7 +287,9 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     const t = therapist.page;
     await t.getByRole("heading", { name: "Robin would like to talk to you alone" }).waitFor();
     await t.getByTestId("ask-a").getByText("Kai can't see this request.").waitFor();
-    await expect.poll(() => t.getByTestId("announcer").textContent()).toContain("Robin would like to talk to you alone");
+    await expect
+      .poll(() => t.getByTestId("announcer").textContent())
+      .toContain("Robin would like to talk to you alone");
     await screenshot(t, SUITE, "signal-1280-light-console");
     await screenshot(a.page, SUITE, "signal-390-light-robin");
     expect(await seriousAxeViolations(t)).toEqual([]);
@@ -390,7 +390,7 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
   });
 
   it("guided sessions: a note before the first exercise, with the support link only when SUPPORT_URL is set; once put away it stays away", async () => {
-    const guided = { mode: "guided", agenda: ["appreciation"] } as const;
+    const guided: Partial<CreateSessionRequest> = { mode: "guided", agenda: ["appreciation"] };
     const withSupport = await create(guided);
     const a = await open();
     await a.page.goto(withSupport.links.a);

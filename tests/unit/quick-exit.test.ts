@@ -9,20 +9,40 @@ function presses(keys: [string, number, boolean?][]): boolean[] {
 
 describe("quick-exit gesture", () => {
   it("fires on the third Escape or the third Shift within the window", () => {
-    expect(presses([["Escape", 0], ["Escape", 300], ["Escape", 600]])).toEqual([false, false, true]);
-    expect(presses([["Shift", 0], ["Shift", 200], ["Shift", 1400]])).toEqual([false, false, true]);
+    expect(
+      presses([
+        ["Escape", 0],
+        ["Escape", 300],
+        ["Escape", 600],
+      ]),
+    ).toEqual([false, false, true]);
+    expect(
+      presses([
+        ["Shift", 0],
+        ["Shift", 200],
+        ["Shift", 1400],
+      ]),
+    ).toEqual([false, false, true]);
   });
 
   it("needs the three presses within about a second and a half", () => {
     const late = GESTURE_WINDOW_MS + 1;
-    expect(presses([["Escape", 0], ["Escape", 500], ["Escape", late]])).toEqual([false, false, false]);
+    expect(
+      presses([
+        ["Escape", 0],
+        ["Escape", 500],
+        ["Escape", late],
+      ]),
+    ).toEqual([false, false, false]);
     // The oldest press falls out of the window; a fourth press close to the last two completes it.
-    expect(presses([["Escape", 0], ["Escape", 1000], ["Escape", 1600], ["Escape", 1700]])).toEqual([
-      false,
-      false,
-      true,
-      false,
-    ]);
+    expect(
+      presses([
+        ["Escape", 0],
+        ["Escape", 1000],
+        ["Escape", 1600],
+        ["Escape", 1700],
+      ]),
+    ).toEqual([false, false, false, true]);
   });
 
   it("never adds up Shift presses used for capital letters, nor a held key", () => {
@@ -42,9 +62,22 @@ describe("quick-exit gesture", () => {
       ]),
     ).not.toContain(true);
     // Holding Shift repeats its keydown: one press.
-    expect(presses([["Shift", 0], ["Shift", 30, true], ["Shift", 60, true], ["Shift", 90, true]])).not.toContain(true);
+    expect(
+      presses([
+        ["Shift", 0],
+        ["Shift", 30, true],
+        ["Shift", 60, true],
+        ["Shift", 90, true],
+      ]),
+    ).not.toContain(true);
     // Mixed keys do not count together.
-    expect(presses([["Escape", 0], ["Shift", 100], ["Escape", 200]])).not.toContain(true);
+    expect(
+      presses([
+        ["Escape", 0],
+        ["Shift", 100],
+        ["Escape", 200],
+      ]),
+    ).not.toContain(true);
   });
 
   it("starts again after firing", () => {

@@ -112,8 +112,7 @@ export function SafetyPanel({
       const ask = safety.asks[p];
       if (ask) now.set(`ask:${p}:${ask.at}`, `${seatName(view, p)} would like to talk to you alone.`);
       const check = safety.checks[p];
-      if (check)
-        now.set(`check:${p}:${check.at}`, `${seatName(view, p)} answered: ${SAFE_TIME_LABELS[check.answer]}.`);
+      if (check) now.set(`check:${p}:${check.at}`, `${seatName(view, p)} answered: ${SAFE_TIME_LABELS[check.answer]}.`);
     }
     if (seen.current) {
       const fresh = [...now].filter(([key]) => !seen.current?.has(key)).map(([, line]) => line);

@@ -52,8 +52,8 @@ export function GuidedSafetyNote({ view }: { view: SessionView }) {
     <section class="safety-note" aria-labelledby="safety-note-heading" data-testid="safety-note">
       <h3 id="safety-note-heading">Before you start</h3>
       <p>
-        These exercises are for couples who feel safe with each other. If you are afraid of your partner, or an
-        argument between you can turn into threats or harm, please don't do them together.
+        These exercises are for couples who feel safe with each other. If you are afraid of your partner, or an argument
+        between you can turn into threats or harm, please don't do them together.
         {config?.supportUrl ? " You can talk to someone first, in confidence." : ""}
       </p>
       {config?.supportUrl && (

@@ -208,14 +208,16 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     await screenshot(a.page, SUITE, "quick-exit-390-light-room");
 
     const release = a.holdNeutral();
-    await a.page.getByRole("button", { name: "Quick exit" }).click();
-    // While the neutral page is still loading, the Attune page is already blank and its data gone.
-    const meanwhile = await a.page.evaluate(() => ({
-      text: document.body.textContent,
-      children: document.body.childElementCount,
-      title: document.title,
-      keys: [...Object.keys(sessionStorage), ...Object.keys(localStorage)].filter((k) => k.startsWith("attune")),
-    }));
+    // The button is clicked inside the page and the page read in the same task: the blanking is synchronous.
+    const meanwhile = await a.page.evaluate(() => {
+      document.querySelector<HTMLButtonElement>(".quick-exit-button")?.click();
+      return {
+        text: document.body.textContent,
+        children: document.body.childElementCount,
+        title: document.title,
+        keys: [...Object.keys(sessionStorage), ...Object.keys(localStorage)].filter((k) => k.startsWith("attune")),
+      };
+    });
     expect(meanwhile).toEqual({ text: "", children: 0, title: "", keys: [] });
     release();
     await a.page.waitForURL(NEUTRAL);

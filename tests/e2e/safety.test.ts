@@ -310,6 +310,8 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     // Step Kai out: Kai gets the calm waiting space; Robin and the therapist are alone.
     await t.getByTestId("safety-panel").getByRole("button", { name: "Step Kai out" }).click();
     await b.page.getByRole("heading", { name: "A short pause for you" }).waitFor();
+    await expectQuickExitClear(b.page);
+    await screenshot(b.page, SUITE, "signal-390-light-kai-stepped-out");
     await a.page.getByRole("heading", { name: "Just you and your therapist" }).waitFor();
     await t.getByRole("button", { name: "Mark as seen" }).click();
     await a.page.getByText("Your therapist has seen your request. Only they can see it.").waitFor();
@@ -372,6 +374,18 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     await question(b.page).waitFor();
     await b.settled();
     expect(traces(b.frames, ["not-now", "alone-first"])).toEqual([]);
+  });
+
+  it("the summary page has the quick exit too, and it works there", async () => {
+    const { therapist, a } = await admittedRoom();
+    await therapist.page.getByRole("button", { name: "End session" }).click();
+    await therapist.page.getByRole("button", { name: "Yes, end session" }).click();
+    await a.page.getByRole("heading", { name: "Session complete" }).waitFor();
+    await expectQuickExitClear(a.page);
+    await a.page.getByRole("button", { name: "Quick exit" }).click({ noWaitAfter: true });
+    await a.page.waitForURL(NEUTRAL);
+    await a.page.goBack().catch(() => null);
+    expect(a.page.url()).not.toContain("/room");
   });
 
   it("on one shared device neither the safe-time question nor the private signal is offered", async () => {

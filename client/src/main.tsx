@@ -5,6 +5,7 @@ import { Home } from "./home/Home.tsx";
 import { Room } from "./room/Room.tsx";
 import { LinkProblemPage } from "./room/LinkPage.tsx";
 import { joinLinkProblem, storedTokens, storePending, tokenFromPath } from "./seats.ts";
+import { QuickExit } from "./safety/QuickExit.tsx";
 
 const ROOM_PATH = "/room";
 
@@ -35,6 +36,7 @@ function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
+      <QuickExit />
       {linkProblem && path === ROOM_PATH && !storedTokens().length ? (
         <>
           <header class="topbar">

@@ -14,6 +14,7 @@ import { CoachingPanel, NotesPanel, PrivateChannelPanel } from "./Coaching.tsx";
 import { CustomExercisePanel } from "./CustomExercise.tsx";
 import { ExercisePanel, StartPanel } from "./Pacing.tsx";
 import { PartnersPanel } from "./Partners.tsx";
+import { SafetyPanel } from "../safety/SafetyConsole.tsx";
 
 /** Each partner's check-in answers, as they were revealed (both at once). */
 export function CheckInsPanel({ view }: { view: SessionView }) {
@@ -130,6 +131,8 @@ export function TherapistConsole({ view, send, announce, offline = false }: Room
         <legend class="sr-only">Session controls</legend>
         <div class="console-grid">
           <div class="console-main">
+            {/* issue 13: a partner's private request comes first */}
+            <SafetyPanel view={view} send={send} announce={announce} />
             <PartnersPanel view={view} send={send} />
             {/* While a partner is out, the private conversation is what the therapist is doing: keep it on top. */}
             <PrivateChannelPanel view={view} send={send} />

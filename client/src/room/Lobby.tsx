@@ -8,6 +8,7 @@ import { newSeed } from "./kinds/words.ts";
 import { SharedDeviceContext } from "./shared-device.ts";
 import { endingWords } from "./turn.ts";
 import { permission, seatName } from "./words.ts";
+import { GuidedSafetyNote } from "../safety/SafetyNote.tsx";
 
 /** Both partners' check-in answers, shown together once both have answered. */
 export function CheckInReveal({ view, checkIn }: { view: SessionView; checkIn: RevealedCheckIn }) {
@@ -171,6 +172,7 @@ export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
           {isPartner ? "Welcome. Settle in together." : "The couple's room"}
         </h2>
       )}
+      {!last && <GuidedSafetyNote view={view} />}
       {next ? (
         <div class="next-up">
           <h3>

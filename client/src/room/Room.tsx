@@ -11,6 +11,7 @@ import type { Send } from "./Controls.tsx";
 import { SeatRoom } from "./SeatRoom.tsx";
 import { SharedDeviceContext } from "./shared-device.ts";
 import { TimeOutBar } from "./TimeOut.tsx";
+import { OneDevice } from "../safety/device.ts";
 import { seatName } from "./words.ts";
 
 const PROBLEM_HEADINGS: Record<string, string> = {
@@ -238,11 +239,13 @@ export function Room() {
     );
   } else if (a?.state.view && b?.state.view && a.state.view.phase !== "ended") {
     body = (
-      <SharedDevice
-        a={{ view: a.state.view, connection: a }}
-        b={{ view: b.state.view, connection: b }}
-        announce={announce}
-      />
+      <OneDevice.Provider value={true}>
+        <SharedDevice
+          a={{ view: a.state.view, connection: a }}
+          b={{ view: b.state.view, connection: b }}
+          announce={announce}
+        />
+      </OneDevice.Provider>
     );
   } else if (single?.state.view) {
     body = (

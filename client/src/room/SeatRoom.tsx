@@ -20,6 +20,8 @@ import { permission, seatName } from "./words.ts";
 import { PartnerPrivateChannel, SteppedOutScreen, TherapistMessages } from "../console/PartnerScreens.tsx";
 import { TherapistConsole } from "../console/TherapistConsole.tsx";
 // --- end issue 5
+// issue 13: what a partner tells the therapist alone
+import { AskAlone, SafeTimeCheck } from "../safety/PartnerSafety.tsx";
 
 /** A key that changes whenever the turn or the step changes (focus and announcements follow it). */
 export function stepKey(view: SessionView): string {
@@ -178,9 +180,21 @@ export function SeatRoom({ view, send, announce, offline = false, token }: RoomS
   if (view.you.seat === "therapist") {
     return <TherapistConsole view={view} send={send} announce={announce} offline={offline} />;
   }
-  if (isSteppedOut(view)) return <SteppedOutScreen />;
+  if (isSteppedOut(view))
+    return (
+      <>
+        <SteppedOutScreen />
+        <AskAlone view={view} send={send} />
+      </>
+    );
   // --- end issue 5
-  if (view.waiting) return <WaitingRoom />;
+  if (view.waiting)
+    return (
+      <>
+        <WaitingRoom />
+        <SafeTimeCheck view={view} send={send} />
+      </>
+    );
   if (view.phase === "ended") {
     return (
       <>
@@ -231,6 +245,7 @@ export function SeatRoom({ view, send, announce, offline = false, token }: RoomS
         ) : (
           <Lobby view={view} send={send} headingRef={headingRef} />
         )}
+        <AskAlone view={view} send={send} />
       </fieldset>
       <RoomMenu view={view} token={token} />
     </div>

@@ -292,7 +292,8 @@ describe("therapist-led session over sockets", () => {
     expect(b.view.exercise!.step.id).toBe("ready");
     await act(room, t, { type: "skip-step" });
     expect(a.view.exercise!.step).toMatchObject({ id: "send", role: "speaker", yourMove: true });
-    expect(t.view.exercise!.stepIndex).toBe(2);
+    // "send" follows "ready" in play; in the definition the "later" step (offer a time) sits between them.
+    expect(t.view.exercise!.stepIndex).toBe(3);
     await act(room, t, { type: "back-step" });
     expect(a.view.exercise!.step.id).toBe("ready");
     expect(t.view.exercise!.stepIndex).toBe(1);
@@ -320,6 +321,7 @@ describe("therapist-led session over sockets", () => {
     { type: "seen-ask", partner: "a" },
     // In a therapist-led session the pace is the therapist's too.
     { type: "start-exercise", exerciseId: "check-in" },
+    { type: "set-first-speaker", partner: "b" },
     { type: "pause" },
     { type: "resume" },
     { type: "end-exercise" },

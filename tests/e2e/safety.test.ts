@@ -232,9 +232,9 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     await a.page.getByRole("heading", { name: "No session open here" }).waitFor();
     expect(await attuneKeys(a.page)).toEqual([]);
 
-    // Kai sees only that Robin is not here (presence), nothing about how or why.
-    await expect.poll(() => b.page.locator(".presence-chip", { hasText: "Robin" }).textContent()).toContain("not here");
-    expect(await bodyText(b.page)).toBe(kaiBefore.replace("Robin · here", "Robin · not here yet"));
+    // Kai sees only that Robin has left (presence), nothing about how or why.
+    await expect.poll(() => b.page.locator(".presence-chip", { hasText: "Robin" }).textContent()).toContain("left");
+    expect(await bodyText(b.page)).toBe(kaiBefore.replace("Robin · here", "Robin · left"));
   });
 
   it("quick exit by keyboard: three presses of Escape, or of Shift; capital letters typed with Shift never trigger it", async () => {

@@ -18,6 +18,9 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { AuthGuard } from "./guard.ts";
+
+/** Commands a partner sends the therapist alone: logged without their type or seat. */
+const SAFETY_COMMANDS: ReadonlySet<string> = new Set(["ask-alone", "safety-check"]);
 import { type CommandOutcome, type Commit, type Outbox, OutcomeUnknownError, type SessionService } from "./service.ts";
 
 /** What the client may send. Handlers receive unknown arguments: anything can arrive on the wire. */
@@ -302,11 +305,13 @@ export function attachTransport({
             // At the production level (warn) this line is off: skip building it, once per command.
             if (!logger.isLevelEnabled("info")) return;
             const ackCode = outcome.ack.ok ? "OK" : outcome.ack.error.code;
+            // A partner's private word about safety: the operator's log says a safety command came, not whose or which.
+            const quiet = outcome.type !== undefined && SAFETY_COMMANDS.has(outcome.type);
             logger.info(
               {
                 session: sessionId,
-                seat,
-                type: outcome.type,
+                seat: quiet ? undefined : seat,
+                type: quiet ? "safety" : outcome.type,
                 code: ackCode,
                 version: outcome.ack.ok ? outcome.ack.version : undefined,
                 ms: Math.round((performance.now() - started) * 10) / 10,

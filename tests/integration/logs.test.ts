@@ -47,6 +47,9 @@ describe("logs", () => {
     expect((await a.send({ type: "say", text: secrets[0] })).ok).toBe(true);
     // A refused command is logged with its code.
     expect((await a.send({ type: "post", text: secrets[2] })).ok).toBe(false);
+    // A safety word (refused here: a guided session has no therapist) is logged without its type or seat.
+    await a.send({ type: "ask-alone" });
+    await b.send({ type: "safety-check", answer: "yes" });
     // A takeover, a revocation and the leaves they cause.
     const phone = await Participant.join(created.links.b);
     open.push(phone);
@@ -74,6 +77,10 @@ describe("logs", () => {
     const commands = records.filter((r) => r.msg === "command");
     expect(commands.find((r) => r.type === "say")).toMatchObject({ session: created.id, seat: "a", code: "OK" });
     expect(commands.find((r) => r.type === "post")).toMatchObject({ code: "WRONG_STEP" });
+    expect(commands.filter((r) => r.type === "ask-alone" || r.type === "safety-check")).toEqual([]);
+    const safety = commands.filter((r) => r.type === "safety");
+    expect(safety).toHaveLength(2);
+    for (const r of safety) expect(r).not.toHaveProperty("seat");
     for (const r of commands.filter((c) => c.code === "OK")) {
       expect(typeof r.version).toBe("number");
       expect(typeof r.ms).toBe("number");

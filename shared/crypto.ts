@@ -53,7 +53,7 @@ export function toBase64Url(bytes: Uint8Array): string {
 }
 
 /** base64url (padding optional) as bytes; undefined when it is not base64url. */
-export function fromBase64Url(text: string): Uint8Array | undefined {
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text)) return undefined;
   const plain = text.replace(/=+$/, "");
   if (plain.length % 4 === 1) return undefined;
@@ -87,7 +87,7 @@ async function keyFromBytes(raw: Uint8Array): Promise<SpaceKey> {
   return { aes, mac, text: toBase64Url(bytes) };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);

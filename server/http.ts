@@ -271,7 +271,7 @@ export function createHttpApp({
   // The token in /join/<token> is read by the client script; the page itself is the same for every seat.
   app.get("/join/:token", sendIndex);
   // A space link: /space/<token>#<key>; the key in the fragment never reaches the server.
-  app.get("/space/:token", sendIndex);
+  app.get(["/space", "/space/:token"], sendIndex);
   app.get(["/", "/room", "/index.html"], sendIndex);
   app.use("/assets", assetHandler(dist));
   app.use(topLevelFiles(dist));

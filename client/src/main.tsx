@@ -4,6 +4,8 @@ import { useEffect, useState } from "preact/hooks";
 import { Home } from "./home/Home.tsx";
 import { Room } from "./room/Room.tsx";
 import { storePending, tokenFromPath } from "./seats.ts";
+import { isSpaceLinkPath, SPACE_PATH, storeSpaceLink } from "./space/link.ts";
+import { SpacePage } from "./space/SpacePage.tsx";
 
 const ROOM_PATH = "/room";
 
@@ -12,6 +14,11 @@ const joinToken = tokenFromPath(location.pathname);
 if (joinToken) {
   storePending(joinToken);
   history.replaceState(null, "", ROOM_PATH);
+}
+// A space link carries its key in the fragment: keep both in this tab only, out of the address bar and history.
+if (isSpaceLinkPath(location.pathname)) {
+  storeSpaceLink(location.href);
+  history.replaceState(null, "", SPACE_PATH);
 }
 
 function App() {
@@ -30,7 +37,16 @@ function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      {path === ROOM_PATH ? (
+      {path === SPACE_PATH ? (
+        <>
+          <header class="topbar">
+            <p class="brand-line">
+              <a href="/">Attune</a>
+            </p>
+          </header>
+          <SpacePage />
+        </>
+      ) : path === ROOM_PATH ? (
         <>
           <header class="topbar">
             <h1>

@@ -6,6 +6,7 @@ import { AgreementList } from "./kinds/Agreements.tsx";
 import { IdeaList, isCheckIn } from "./kinds/Ideas.tsx";
 import { newSeed } from "./kinds/words.ts";
 import { exerciseTitle, seatName } from "./words.ts";
+import { SpaceReminder } from "../space/Reminder.tsx";
 
 /** Both partners' check-in answers, shown together once both have answered. */
 export function CheckInReveal({ view, checkIn }: { view: SessionView; checkIn: RevealedCheckIn }) {
@@ -120,9 +121,12 @@ export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
           <AgreementList view={view} exerciseId={last.exerciseId} title="What you agreed" />
         </div>
       ) : (
-        <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
-          {isPartner ? "Welcome. Settle in together." : "The couple's room"}
-        </h2>
+        <>
+          <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
+            {isPartner ? "Welcome. Settle in together." : "The couple's room"}
+          </h2>
+          {isPartner && <SpaceReminder view={view} />}
+        </>
       )}
       {next ? (
         <div class="next-up">

@@ -166,7 +166,7 @@ export function SeatRoom({ view, send, announce, offline = false }: RoomScreenPr
   if (isSteppedOut(view)) return <SteppedOutScreen />;
   // --- end issue 5
   if (view.waiting) return <WaitingRoom />;
-  if (view.phase === "ended") return <Summary view={view} headingRef={headingRef} />;
+  if (view.phase === "ended") return <Summary view={view} headingRef={headingRef} send={send} />;
   const ex = view.exercise;
   return (
     <div class="seat-room" data-seat={view.you.seat} data-version={view.version}>

@@ -5,6 +5,8 @@ import { AgreementList } from "./kinds/Agreements.tsx";
 import { isCheckIn } from "./kinds/Ideas.tsx";
 import { CheckInReveal } from "./Lobby.tsx";
 import { Transcript } from "./Transcript.tsx";
+import type { Send } from "./Controls.tsx";
+import { ClosingReflection } from "../space/Reflection.tsx";
 import { exerciseTitle, seatName } from "./words.ts";
 
 /** The exercises the session completed, in order, or a line saying there were none. */
@@ -23,7 +25,15 @@ export function CompletedList({ view, earlyNote, none }: { view: SessionView; ea
 }
 
 /** The end-of-session summary. */
-export function Summary({ view, headingRef }: { view: SessionView; headingRef: Ref<HTMLHeadingElement> }) {
+export function Summary({
+  view,
+  headingRef,
+  send,
+}: {
+  view: SessionView;
+  headingRef: Ref<HTMLHeadingElement>;
+  send?: Send;
+}) {
   const turns = (p: Partner) => view.transcript.filter((e) => e.seat === p).length;
   const checkIns = view.checkIns.filter(isCheckIn);
   const first = checkIns[0];
@@ -58,6 +68,7 @@ export function Summary({ view, headingRef }: { view: SessionView; headingRef: R
           <Transcript view={view} exerciseId={null} title="Everything you wrote" />
         </details>
       )}
+      {send && <ClosingReflection view={view} send={send} />}
       <p class="hint">
         The links to this session stop working when it expires. <a href="/">Start a new session</a>
       </p>

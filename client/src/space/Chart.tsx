@@ -5,7 +5,6 @@
  */
 import type { Partner } from "../../../shared/protocol.ts";
 import type { KeptSession } from "../../headless/space.ts";
-import { formatDate } from "./export.ts";
 
 interface Series {
   key: string;
@@ -15,12 +14,17 @@ interface Series {
   values: (number | undefined)[];
 }
 
-const W = 640;
-const H = 260;
-const PAD = { left: 36, right: 16, top: 16, bottom: 36 };
+// Drawn small and scaled up: on a phone the labels stay readable, on a laptop the chart fills the column.
+const W = 400;
+const H = 220;
+const PAD = { left: 30, right: 14, top: 12, bottom: 30 };
 
 function shortDate(ms: number): string {
   return new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "short" });
+}
+
+function tableDate(ms: number): string {
+  return new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" });
 }
 
 export function seriesOf(sessions: KeptSession[], names: Record<Partner, string>): Series[] {
@@ -129,7 +133,7 @@ export function ProgressChart({ sessions, names }: { sessions: KeptSession[]; na
           <tbody>
             {sessions.map((session, i) => (
               <tr key={session.entryId}>
-                <th scope="row">{formatDate(session.content.date)}</th>
+                <th scope="row">{tableDate(session.content.date)}</th>
                 {series.map((s) => (
                   <td key={s.key}>{s.values[i] ?? "—"}</td>
                 ))}

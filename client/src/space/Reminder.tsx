@@ -60,9 +60,9 @@ export function SpaceReminder({ view }: { view: SessionView }) {
   return (
     <div class="space-reminder" data-testid="space-reminder">
       <h3>Last time, you agreed</h3>
-      <ul class="agreement-list">
+      <ul class="space-agreements">
         {loaded.agreements.map((s) => (
-          <li class="agreement-item" key={s.agreement.ref}>
+          <li class="space-agreement" key={s.agreement.ref}>
             <p class="agreement-what">
               <strong>{s.agreement.what ?? s.agreement.exercise}</strong>
               {s.agreement.picked ? ` — ${s.agreement.picked}` : ""}

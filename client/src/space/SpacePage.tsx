@@ -199,7 +199,7 @@ function AgreementItem({
     );
   };
   return (
-    <li class="agreement-item" data-testid="agreement">
+    <li class="space-agreement" data-testid="agreement">
       <p class="agreement-what">
         <strong>{agreement.what ?? agreement.exercise}</strong>
         {agreement.picked ? ` — ${agreement.picked}` : ""}
@@ -580,7 +580,7 @@ function SpaceContents({ loaded, reload, onErased }: { loaded: Loaded; reload: (
         {summary.agreements.length === 0 ? (
           <p class="hint">Agreements from the sessions you keep appear here.</p>
         ) : (
-          <ul class="agreement-list">
+          <ul class="space-agreements">
             {[...summary.agreements].reverse().map((status) => (
               <AgreementItem key={status.agreement.ref} status={status} loaded={loaded} onChanged={reload} />
             ))}
@@ -606,6 +606,14 @@ function SpaceContents({ loaded, reload, onErased }: { loaded: Loaded; reload: (
               <li key={entryId} class="kept">
                 <h3>{formatDate(s.date)}</h3>
                 <p>{s.exercises.length > 0 ? s.exercises.join(", ") : "A conversation"}</p>
+                <p class="hint">
+                  {(["a", "b"] as const)
+                    .map((p) => {
+                      const r = s.partners[p];
+                      return `${summary.names[p]} felt ${r.heard}/10 heard${r.word ? ` ("${r.word}")` : ""}`;
+                    })
+                    .join(" · ")}
+                </p>
                 {s.lines.length > 0 && (
                   <blockquote class="kept-lines">
                     {s.lines.map((l, i) => (

@@ -350,6 +350,35 @@ describe.runIf(runs)("the couple's space on two phones", () => {
   );
 
   it(
+    "on one device, each partner reflects in turn behind the hand-over screen, and the session is kept",
+    async () => {
+      const { links } = await SpaceClient.create(server.url, { a: "Ana", b: "Ben" });
+      const couch = await openPage(browser, PHONE);
+      await couch.page.goto(links.a);
+      await spaceReady(couch.page);
+      await couch.page.goto(`${server.url}/`);
+      await couch.page.getByLabel("First partner", { exact: true }).fill("Ana");
+      await couch.page.getByLabel("Second partner", { exact: true }).fill("Ben");
+      await couch.page.getByRole("button", { name: "Create our session" }).click();
+      await couch.page.getByRole("button", { name: "We're on one device — start here" }).click();
+      await couch.page.getByRole("heading", { name: /Welcome/ }).waitFor();
+      await endSession(couch.page);
+      await reflect(couch.page, 5, "tender", true);
+      await couch.page.getByTestId("handover").waitFor();
+      // Ana's answer is hidden while the device passes to Ben.
+      expect(await couch.page.locator("body").textContent()).not.toContain("tender");
+      await couch.page.getByRole("button", { name: "I'm Ben — show my screen" }).click();
+      await reflect(couch.page, 6, "steady", true);
+      await couch.page.getByTestId("kept").waitFor();
+      const opened = await (await SpaceClient.open(links.b)).load();
+      expect(opened.entries.filter((e) => e.meta.kind === "session")).toHaveLength(1);
+      expect(couch.errors).toEqual([]);
+      await couch.context.close();
+    },
+    SLOW,
+  );
+
+  it(
     "erasing asks first, then ends the space for both: neither link opens it again",
     async () => {
       await openSpace(sam.page, server.url);

@@ -167,7 +167,7 @@ function KeepInSpace({ view }: { view: SessionView }) {
       <div data-testid="kept">
         <p role="status">Kept in your new space, encrypted.</p>
         <label for={ids.mine}>Your link to the space</label>
-        <p class="hint">Save it: it is the only way back in.</p>
+        <p class="hint">Save it now (a bookmark works): it is your way back in.</p>
         <input id={ids.mine} class="link-input" type="text" readOnly value={mine} />
         <CopyButton text={mine} inputId={ids.mine} label="Your link to the space" />
         <label for={ids.theirs}>{other}'s link</label>

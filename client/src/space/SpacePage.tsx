@@ -99,7 +99,7 @@ function CreateSpace({ onOpened }: { onOpened: () => void }) {
         <LinkField
           label={`${names.a}'s link (yours)`}
           link={links.a}
-          hint="Save it now: nobody can send it to you again."
+          hint={`Save it now (a bookmark works). If you lose it, ${names.b} can make you a new one from their space.`}
         />
         <LinkField
           label={`${names.b}'s link`}

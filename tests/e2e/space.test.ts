@@ -21,6 +21,7 @@ import {
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
+import { createTestSession } from "../support/server.ts";
 import { makeMove, shownStep } from "./driver.ts";
 
 const SUITE = "space";
@@ -345,6 +346,46 @@ describe.runIf(runs)("the couple's space on two phones", () => {
       await problem.getByText(/key does not open this space/).waitFor();
       await look(stranger.page, "wrong-key");
       await stranger.context.close();
+    },
+    SLOW,
+  );
+
+  it(
+    "a session begun from the home page can open the space at its end: the first partner creates it, the entry is in it",
+    async () => {
+      const created = await createTestSession(server.url, {
+        mode: "guided",
+        channel: "spoken",
+        agenda: ["check-in"],
+        names: { a: "Kim", b: "Lee" },
+      });
+      const kim = await openPage(browser, PHONE);
+      const lee = await openPage(browser, PHONE);
+      await kim.page.goto(created.links.a);
+      await lee.page.goto(created.links.b);
+      for (const p of [kim.page, lee.page]) await p.getByRole("heading", { name: /Welcome/ }).waitFor();
+      await endSession(kim.page);
+      await lee.page.getByTestId("summary").waitFor();
+      await reflect(kim.page, 7, "relieved", true);
+      await reflect(lee.page, 8, "close", true);
+      await lee.page.getByText("Kim can create your space from their screen").waitFor();
+      await kim.page.getByTestId("create-space").click();
+      const kept = kim.page.getByTestId("kept");
+      await kept.waitFor();
+      const leeLink = await kept.getByLabel("Lee's link").inputValue();
+      const opened = await (await SpaceClient.open(leeLink)).load();
+      expect(opened.you).toBe("b");
+      const session = opened.entries.find((e) => e.meta.kind === "session")!.content as {
+        partners: { b: { heard: number; word: string } };
+      };
+      expect(session.partners.b).toMatchObject({ heard: 8, word: "close" });
+      await kim.page.getByRole("link", { name: "Open our space" }).click();
+      await spaceReady(kim.page);
+      await kim.page.getByTestId("last-words").getByText('"relieved"').waitFor();
+      for (const p of [kim, lee]) {
+        expect(p.errors).toEqual([]);
+        await p.context.close();
+      }
     },
     SLOW,
   );

@@ -33,6 +33,10 @@ export interface Config {
   authFailuresPerMinute: number;
   /** SESSIONS_PER_HOUR: session-creation requests (POST /api/sessions) one IP may make per hour, per process. */
   sessionsPerHour: number;
+  /** SPACE_TTL_DAYS: a couple's space, its entries and links expire this long after the last visit. */
+  spaceTtlMs: number;
+  /** SPACES_PER_HOUR: space-creation requests (POST /api/spaces) one IP may make per hour, per process. */
+  spacesPerHour: number;
   /** METRICS_TOKEN: when set, GET /metrics serves Prometheus metrics to requests bearing this token. */
   metricsToken?: string;
   /** QUICK_EXIT_URL: the neutral page the quick exit opens (it replaces the Attune page in the tab's history). */
@@ -209,6 +213,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   // 60 an hour is far above what a practice or a couple needs, yet stops one address from flooding the store.
   const sessionsPerHour = integer(env, "SESSIONS_PER_HOUR", 60, 1, 1_000_000);
 
+  let spaceTtlMs = 90 * 24 * 3600_000;
+  const spaceTtlRaw = env.SPACE_TTL_DAYS?.trim();
+  if (spaceTtlRaw) {
+    const days = Number(spaceTtlRaw);
+    if (!/^\d+(\.\d+)?$/.test(spaceTtlRaw) || !Number.isFinite(days) || days <= 0 || days > 3650) {
+      throw new ConfigError(`SPACE_TTL_DAYS must be a number of days above 0 and at most 3650, got "${spaceTtlRaw}"`);
+    }
+    spaceTtlMs = Math.max(1000, Math.round(days * 24 * 3600_000));
+  }
+  // A couple needs one space; 20 an hour leaves room for mistakes and shared addresses, not for flooding.
+  const spacesPerHour = integer(env, "SPACES_PER_HOUR", 20, 1, 1_000_000);
+
   const quickExitUrl = pageUrl("QUICK_EXIT_URL", env.QUICK_EXIT_URL) ?? DEFAULT_QUICK_EXIT_URL;
   const supportUrl = pageUrl("SUPPORT_URL", env.SUPPORT_URL);
 
@@ -245,6 +261,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     commandRate,
     authFailuresPerMinute,
     sessionsPerHour,
+    spaceTtlMs,
+    spacesPerHour,
     metricsToken,
     quickExitUrl,
     supportUrl,

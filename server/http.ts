@@ -17,6 +17,7 @@ import { assetHandler, topLevelFiles } from "./static.ts";
 import type { SessionStore } from "./store/types.ts";
 import type { Metrics } from "./metrics.ts";
 import { bearerToken, matchesAnyKey, secretsEqual } from "./tokens.ts";
+import { createSpaceRouter } from "./space-http.ts";
 
 export interface HttpOptions {
   config: Config;
@@ -254,6 +255,12 @@ export function createHttpApp({
     sendResult(res, result, 200, (v) => ({ ok: true, id: v.id }));
   });
 
+  // The couples' spaces (issue 15): see server/space-http.ts and docs/space.md.
+  api.use(
+    "/spaces",
+    createSpaceRouter({ config, store, guard, address, logger, originOf: (req) => originOf(config, address, req) }),
+  );
+
   api.use((_req, res) => {
     sendError(res, 404, { code: ErrorCode.INVALID_COMMAND, message: "no such endpoint" });
   });
@@ -268,6 +275,8 @@ export function createHttpApp({
   };
   // The token in /join/<token> is read by the client script; the page itself is the same for every seat.
   app.get("/join/:token", sendIndex);
+  // A space link: /space/<token>#<key>; the key in the fragment never reaches the server.
+  app.get(["/space", "/space/:token"], sendIndex);
   app.get(["/", "/room", "/index.html"], sendIndex);
   app.use("/assets", assetHandler(dist));
   app.use(topLevelFiles(dist));

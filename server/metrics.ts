@@ -145,6 +145,7 @@ export function measuredStore(inner: SessionStore, metrics: Metrics): SessionSto
     ttl: (id: string) => timed("ttl", () => inner.ttl(id)),
     ping: () => inner.ping(),
     nodeRegistry: (): NodeRegistry => inner.nodeRegistry(),
+    spaces: () => inner.spaces(),
     close: () => inner.close(),
   };
 }

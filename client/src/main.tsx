@@ -6,6 +6,8 @@ import { Room } from "./room/Room.tsx";
 import { LinkProblemPage } from "./room/LinkPage.tsx";
 import { joinLinkProblem, storedTokens, storePending, tokenFromPath } from "./seats.ts";
 import { QuickExit } from "./safety/QuickExit.tsx";
+import { isSpaceLinkPath, SPACE_PATH, storeSpaceLink } from "./space/link.ts";
+import { SpacePage } from "./space/SpacePage.tsx";
 
 const ROOM_PATH = "/room";
 
@@ -18,6 +20,11 @@ if (joinToken) {
 } else if (linkProblem) {
   // Even a broken link may hold part of a secret: it leaves the address bar too.
   history.replaceState(null, "", ROOM_PATH);
+}
+// A space link carries its key in the fragment: keep both in this tab only, out of the address bar and history.
+if (isSpaceLinkPath(location.pathname)) {
+  storeSpaceLink(location.href);
+  history.replaceState(null, "", SPACE_PATH);
 }
 
 function App() {
@@ -45,6 +52,15 @@ function App() {
             </h1>
           </header>
           <LinkProblemPage problem={linkProblem} />
+        </>
+      ) : path === SPACE_PATH ? (
+        <>
+          <header class="topbar">
+            <p class="brand-line">
+              <a href="/">Attune</a>
+            </p>
+          </header>
+          <SpacePage />
         </>
       ) : path === ROOM_PATH ? (
         <>

@@ -28,6 +28,8 @@ import type {
   WorkingRecord,
 } from "./types.ts";
 import { RECENT_COMMANDS } from "./types.ts";
+import { MemorySpaceStore } from "./space-memory.ts";
+import type { SpaceStore } from "./space-types.ts";
 
 export interface MemoryStoreOptions {
   /** How often expired sessions are swept out of memory (expiry itself is exact: reads check the deadline). */
@@ -55,11 +57,13 @@ export class MemoryStore implements SessionStore {
   readonly #sessions = new Map<string, Entry>();
   readonly #now: () => number;
   readonly #registry: MemoryNodeRegistry;
+  readonly #spaces: MemorySpaceStore;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
     this.#registry = new MemoryNodeRegistry({ now: this.#now });
+    this.#spaces = new MemorySpaceStore(this.#now);
     this.#sweep = setInterval(() => this.#sweepExpired(), options.sweepIntervalMs ?? 60_000);
     // The sweep only frees memory; it must never keep the process alive on its own.
     this.#sweep.unref();
@@ -172,6 +176,10 @@ export class MemoryStore implements SessionStore {
     return this.#registry;
   }
 
+  spaces(): SpaceStore {
+    return this.#spaces;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweep);
     this.#sweep = undefined;
@@ -191,6 +199,7 @@ export class MemoryStore implements SessionStore {
   #sweepExpired(): void {
     const now = this.#now();
     for (const [id, e] of this.#sessions) if (e.expiresAt <= now) this.#sessions.delete(id);
+    this.#spaces.sweep();
   }
 }
 

@@ -41,6 +41,8 @@ import type {
   WorkingRecord,
 } from "./types.ts";
 import { RECENT_COMMANDS } from "./types.ts";
+import { RedisSpaceStore, type SpaceClient, spaceScripts } from "./space-redis.ts";
+import type { SpaceStore } from "./space-types.ts";
 
 export const DEFAULT_REDIS_PREFIX = "attune:";
 const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
@@ -167,6 +169,8 @@ const scripts = {
   findSeat: script<null | [string | null, string | null]>(FIND_SEAT),
   revokeSeat: script<number>(REVOKE),
   reissueSeat: script<number>(REISSUE),
+  // The couples' spaces (issue 15) live beside the sessions: see space-redis.ts.
+  ...spaceScripts,
 };
 
 export interface RedisStoreOptions {
@@ -289,6 +293,7 @@ export class RedisStore implements SessionStore {
   readonly #client: StoreClient;
   readonly #ping: () => Promise<boolean>;
   readonly #timeoutMs: number;
+  #spaces: RedisSpaceStore | undefined;
 
   private constructor(client: StoreClient, ping: () => Promise<boolean>, prefix: string, timeoutMs: number) {
     this.#client = client;
@@ -461,6 +466,14 @@ export class RedisStore implements SessionStore {
         await Promise.all([bounded(client.del([seats(node), alive(node)])), bounded(client.sRem(nodes, node))]);
       },
     };
+  }
+
+  /** The couples' spaces, in the same Redis under the same prefix (`${prefix}sp:{id}…`). */
+  spaces(): SpaceStore {
+    this.#spaces ??= new RedisSpaceStore(this.#client as unknown as SpaceClient, this.prefix, (call) =>
+      this.#bounded(call),
+    );
+    return this.#spaces;
   }
 
   async close(): Promise<void> {

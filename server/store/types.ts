@@ -6,6 +6,7 @@
  * (appended to, never rewritten), its log of applied commands (appended to) and the acknowledgements of its most
  * recent commands (for dedupe). So a command costs the same to store however long the couple has talked.
  */
+import type { SpaceStore } from "./space-types.ts";
 import type { Appended, CommandAck, LogEntry, Seat, SessionCore, SessionState } from "../../shared/protocol.ts";
 
 /** How many acknowledgements of recent command ids a session keeps for dedupe (the oldest dropped first). */
@@ -89,6 +90,8 @@ export interface SessionStore {
   ping(): Promise<boolean>;
   /** The registry of server processes kept in the same backend (one object per store). */
   nodeRegistry(): NodeRegistry;
+  /** The couples' spaces, kept in the same backend (one object per store; see space-types.ts). */
+  spaces(): SpaceStore;
   close(): Promise<void>;
 }
 

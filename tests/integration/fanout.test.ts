@@ -84,6 +84,9 @@ class CountingStore implements SessionStore {
   nodeRegistry(): NodeRegistry {
     return this.inner.nodeRegistry();
   }
+  spaces() {
+    return this.inner.spaces();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -46,6 +46,8 @@ describe("configuration", () => {
       commandRate: 40,
       authFailuresPerMinute: 30,
       sessionsPerHour: 60,
+      spaceTtlMs: 90 * 24 * 3600_000,
+      spacesPerHour: 20,
       trustProxy: ["loopback"],
       nodeName: undefined,
       quickExitUrl: "https://www.bbc.co.uk/weather",
@@ -71,9 +73,7 @@ describe("configuration", () => {
     expect(() => loadConfig({ SUPPORT_URL: "not a url" })).toThrow(/SUPPORT_URL must be a web address/);
     expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN must be at least 16/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: "127.0.0.1" })).toThrow(/REDIS_CLUSTER_NODES/);
-    expect(() => loadConfig({ REDIS_URL: "redis://x:1", REDIS_CLUSTER_NODES: "127.0.0.1:7000" })).toThrow(
-      /not both/,
-    );
+    expect(() => loadConfig({ REDIS_URL: "redis://x:1", REDIS_CLUSTER_NODES: "127.0.0.1:7000" })).toThrow(/not both/);
   });
 
   it("reads every variable", () => {
@@ -89,6 +89,8 @@ describe("configuration", () => {
       COMMANDS_PER_10S: "20",
       AUTH_FAILURES_PER_MINUTE: "10",
       SESSIONS_PER_HOUR: "500",
+      SPACE_TTL_DAYS: "30",
+      SPACES_PER_HOUR: "5",
       TRUST_PROXY: "loopback, 10.0.0.0/8, 172.28.0.10, fd00::1",
       NODE_NAME: "node-2",
       LOG_LEVEL: "warn",
@@ -105,6 +107,8 @@ describe("configuration", () => {
       commandRate: 20,
       authFailuresPerMinute: 10,
       sessionsPerHour: 500,
+      spaceTtlMs: 30 * 24 * 3600_000,
+      spacesPerHour: 5,
       trustProxy: ["loopback", "10.0.0.0/8", "172.28.0.10", "fd00::1"],
       nodeName: "node-2",
       logLevel: "warn",

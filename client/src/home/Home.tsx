@@ -317,6 +317,18 @@ export function Home({ openRoom }: { openRoom: () => void }) {
         <p class="lede">A calm space to take turns listening to each other — with or without your therapist.</p>
       </header>
       {created ? <ShareLinks created={created} onOneDevice={oneDevice} /> : <SetupForm onCreated={setCreated} />}
+      {!created && (
+        <section class="home-space" aria-labelledby="home-space-heading">
+          <h2 id="home-space-heading">Between sessions</h2>
+          <p>
+            Keep the sessions you both choose, see how heard you've felt over time, and remember what you agreed — in a
+            space only the two of you can read.
+          </p>
+          <a class="btn secondary" href="/space">
+            Open our space
+          </a>
+        </section>
+      )}
     </main>
   );
 }

@@ -9,6 +9,7 @@ import { SharedDeviceContext } from "./shared-device.ts";
 import { endingWords } from "./turn.ts";
 import { permission, seatName } from "./words.ts";
 import { GuidedSafetyNote } from "../safety/SafetyNote.tsx";
+import { SpaceReminder } from "../space/Reminder.tsx";
 
 /** Both partners' check-in answers, shown together once both have answered. */
 export function CheckInReveal({ view, checkIn }: { view: SessionView; checkIn: RevealedCheckIn }) {
@@ -168,9 +169,12 @@ export function Lobby({ view, send, headingRef }: HeadedPanelProps) {
       {last ? (
         <EndingMoment view={view} headingRef={headingRef} />
       ) : (
-        <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
-          {isPartner ? "Welcome. Settle in together." : "The couple's room"}
-        </h2>
+        <>
+          <h2 id="lobby-heading" tabIndex={-1} ref={headingRef}>
+            {isPartner ? "Welcome. Settle in together." : "The couple's room"}
+          </h2>
+          {isPartner && <SpaceReminder view={view} />}
+        </>
       )}
       {!last && <GuidedSafetyNote view={view} />}
       {next ? (

@@ -23,6 +23,8 @@ const PROBLEM_HEADINGS: Record<string, string> = {
 
 /** Whether `view`'s seat is expected to act now (a private answer counts only until it is given). */
 export function needsMove(view: SessionView): boolean {
+  // After the end, each partner still gives their closing reflection on their own screen.
+  if (view.phase === "ended") return view.you.seat !== "therapist" && !!view.reflection && !view.reflection.yours;
   if (view.phase !== "exercise" || !view.exercise || view.paused || view.timeOut) return false;
   const step = view.exercise.step;
   if (!step.yourMove) return false;
@@ -237,7 +239,11 @@ export function Room() {
         </a>
       </section>
     );
-  } else if (a?.state.view && b?.state.view && a.state.view.phase !== "ended") {
+  } else if (
+    a?.state.view &&
+    b?.state.view &&
+    (a.state.view.phase !== "ended" || (a.state.view.reflection && !a.state.view.reflection.revealed))
+  ) {
     body = (
       <OneDevice.Provider value={true}>
         <SharedDevice

@@ -198,7 +198,7 @@ export function SeatRoom({ view, send, announce, offline = false, token }: RoomS
   if (view.phase === "ended") {
     return (
       <>
-        <Summary view={view} headingRef={headingRef} />
+        <Summary view={view} headingRef={headingRef} send={send} />
         {token && (
           <section class="summary-erase" aria-label="Erase this session">
             <EraseSession view={view} token={token} />

@@ -3,6 +3,8 @@ import type { Ref } from "preact";
 import type { SessionView } from "../../../shared/protocol.ts";
 import { SessionStory } from "./SummaryStory.tsx";
 import { Transcript } from "./Transcript.tsx";
+import type { Send } from "./Controls.tsx";
+import { ClosingReflection } from "../space/Reflection.tsx";
 import { exerciseTitle } from "./words.ts";
 
 /** The exercises the session completed, in order, or a line saying there were none. */
@@ -21,7 +23,15 @@ export function CompletedList({ view, earlyNote, none }: { view: SessionView; ea
 }
 
 /** The end-of-session summary. */
-export function Summary({ view, headingRef }: { view: SessionView; headingRef: Ref<HTMLHeadingElement> }) {
+export function Summary({
+  view,
+  headingRef,
+  send,
+}: {
+  view: SessionView;
+  headingRef: Ref<HTMLHeadingElement>;
+  send?: Send;
+}) {
   return (
     <section class="summary" aria-labelledby="summary-heading" data-testid="summary" data-version={view.version}>
       <h2 id="summary-heading" tabIndex={-1} ref={headingRef}>
@@ -36,6 +46,7 @@ export function Summary({ view, headingRef }: { view: SessionView; headingRef: R
           <Transcript view={view} exerciseId={null} title="Everything you wrote" />
         </details>
       )}
+      {send && <ClosingReflection view={view} send={send} />}
       <p class="hint">
         The links to this session stop working when it expires. <a href="/">Start a new session</a>
       </p>

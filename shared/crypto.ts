@@ -1,0 +1,191 @@
+/**
+ * End-to-end encryption of a couple's space: AES-GCM with a 256-bit key that lives only in the space link's
+ * fragment (`#…`, never sent to a server). Runs on WebCrypto (`globalThis.crypto.subtle`), so the browser, the
+ * headless participant and Node 20 use the same code.
+ *
+ * Every envelope is bound to a context string given as additional authenticated data: the space, the entry's
+ * kind and the entry's id. An envelope copied to another space, relabelled as another kind or moved under
+ * another id no longer opens. Wrong key, altered bytes and moved context all fail the same authentication
+ * check (AES-GCM cannot tell them apart); callers tell a wrong key from a damaged entry by whether any entry of
+ * the space opens (see docs/space.md).
+ */
+
+/** The one envelope version written today. */
+export const ENVELOPE_VERSION = 1;
+const IV_BYTES = 12;
+const KEY_BYTES = 32;
+
+/** An encrypted value as stored: version, 96-bit IV and ciphertext (with its 128-bit tag), both base64url. */
+export interface Envelope {
+  v: number;
+  iv: string;
+  ct: string;
+}
+
+/** Why something could not be opened: `key` (not a space key), `malformed` (no envelope), `unreadable` (fails). */
+export type SpaceCryptoProblem = "key" | "malformed" | "unreadable";
+
+/** A clear, named failure; never carries plaintext or key material. */
+export class SpaceCryptoError extends Error {
+  readonly problem: SpaceCryptoProblem;
+  constructor(problem: SpaceCryptoProblem, message: string) {
+    super(message);
+    this.name = "SpaceCryptoError";
+    this.problem = problem;
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function subtle(): SubtleCrypto {
+  const s = globalThis.crypto?.subtle;
+  if (!s)
+    throw new SpaceCryptoError("key", "this browser cannot encrypt (WebCrypto is missing or the page is not secure)");
+  return s;
+}
+
+/** Bytes as base64url without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** base64url (padding optional) as bytes; undefined when it is not base64url. */
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text)) return undefined;
+  const plain = text.replace(/=+$/, "");
+  if (plain.length % 4 === 1) return undefined;
+  try {
+    const binary = atob(plain.replace(/-/g, "+").replace(/_/g, "/"));
+    const out = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A space key, usable to encrypt and decrypt entries and to derive entry ids. */
+export interface SpaceKey {
+  /** The AES-GCM key. */
+  readonly aes: CryptoKey;
+  /** An HMAC-SHA-256 key from the same secret, for deterministic entry ids. */
+  readonly mac: CryptoKey;
+  /** The key as base64url (43 characters), for the link fragment. */
+  readonly text: string;
+}
+
+async function keyFromBytes(raw: Uint8Array): Promise<SpaceKey> {
+  const s = subtle();
+  const bytes = new Uint8Array(raw);
+  const aes = await s.importKey("raw", bytes, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  // A separate key for ids, derived so an id never reuses the encryption key as is.
+  const macRaw = new Uint8Array(await s.digest("SHA-256", concat(encoder.encode("attune.space.ids/v1\u0000"), bytes)));
+  const mac = await s.importKey("raw", macRaw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return { aes, mac, text: toBase64Url(bytes) };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A fresh random space key. */
+export async function generateSpaceKey(): Promise<SpaceKey> {
+  const raw = new Uint8Array(KEY_BYTES);
+  globalThis.crypto.getRandomValues(raw);
+  return keyFromBytes(raw);
+}
+
+/** The key of a link fragment; throws SpaceCryptoError("key") when it is not one. */
+export async function importSpaceKey(text: string): Promise<SpaceKey> {
+  const raw = fromBase64Url(text.trim());
+  if (!raw || raw.length !== KEY_BYTES) {
+    throw new SpaceCryptoError("key", "the link's key is incomplete or mistyped: open the whole link again");
+  }
+  return keyFromBytes(raw);
+}
+
+/** The key as text for the fragment (the same as key.text). */
+export function exportSpaceKey(key: SpaceKey): string {
+  return key.text;
+}
+
+/** The additional data an entry is bound to: its space, its kind and its id. */
+export function entryContext(spaceId: string, kind: string, entryId: string): string {
+  return `attune.space/v1|${spaceId}|${kind}|${entryId}`;
+}
+
+/** Encrypts `value` (any JSON) bound to `context`. A fresh random IV each time. */
+export async function seal(key: SpaceKey, context: string, value: unknown): Promise<Envelope> {
+  const iv = new Uint8Array(IV_BYTES);
+  globalThis.crypto.getRandomValues(iv);
+  const plaintext = encoder.encode(JSON.stringify(value));
+  const ct = await subtle().encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(context), tagLength: 128 },
+    key.aes,
+    plaintext,
+  );
+  return { v: ENVELOPE_VERSION, iv: toBase64Url(iv), ct: toBase64Url(new Uint8Array(ct)) };
+}
+
+/** True when `value` has the shape of an envelope (it may still fail to open). */
+export function isEnvelope(value: unknown): value is Envelope {
+  if (!value || typeof value !== "object") return false;
+  const e = value as Record<string, unknown>;
+  return typeof e.v === "number" && typeof e.iv === "string" && typeof e.ct === "string";
+}
+
+/**
+ * Decrypts an envelope bound to `context`. Throws SpaceCryptoError: "malformed" when it is no envelope of a known
+ * version, "unreadable" when it fails authentication (wrong key, altered bytes, or moved to another context).
+ */
+export async function unseal<T = unknown>(key: SpaceKey, context: string, envelope: unknown): Promise<T> {
+  if (!isEnvelope(envelope) || envelope.v !== ENVELOPE_VERSION) {
+    throw new SpaceCryptoError("malformed", "this entry is not in a format Attune can read");
+  }
+  const iv = fromBase64Url(envelope.iv);
+  const ct = fromBase64Url(envelope.ct);
+  if (!iv || iv.length !== IV_BYTES || !ct || ct.length < 16) {
+    throw new SpaceCryptoError("malformed", "this entry is damaged: its encrypted bytes are incomplete");
+  }
+  let plain: ArrayBuffer;
+  try {
+    plain = await subtle().decrypt(
+      { name: "AES-GCM", iv: new Uint8Array(iv), additionalData: encoder.encode(context), tagLength: 128 },
+      key.aes,
+      new Uint8Array(ct),
+    );
+  } catch {
+    throw new SpaceCryptoError(
+      "unreadable",
+      "this entry cannot be opened with this link's key: the key is wrong, or the entry was changed or moved",
+    );
+  }
+  try {
+    return JSON.parse(decoder.decode(plain)) as T;
+  } catch {
+    throw new SpaceCryptoError("malformed", "this entry opened but holds no readable content");
+  }
+}
+
+/**
+ * A deterministic entry id for `label` (e.g. "session:<session id>"): HMAC-SHA-256 under the space key, 32
+ * base64url characters. Both partners derive the same id for the same session, so saving it twice lands once,
+ * and the server cannot link the id to the session.
+ */
+export async function deriveEntryId(key: SpaceKey, label: string): Promise<string> {
+  const mac = await subtle().sign("HMAC", key.mac, encoder.encode(label));
+  return toBase64Url(new Uint8Array(mac)).slice(0, 32);
+}
+
+/** A random entry id (22 base64url characters, 132 bits). */
+export function randomEntryId(): string {
+  const raw = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(raw);
+  return toBase64Url(raw).slice(0, 22);
+}

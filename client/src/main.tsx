@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Home } from "./home/Home.tsx";
 import { Room } from "./room/Room.tsx";
 import { storePending, tokenFromPath } from "./seats.ts";
+import { PracticePage, StandingWaitPage, takePracticeLink } from "./console/Practice.tsx";
 
 const ROOM_PATH = "/room";
 
@@ -13,6 +14,9 @@ if (joinToken) {
   storePending(joinToken);
   history.replaceState(null, "", ROOM_PATH);
 }
+
+// A practice link or a standing room link (issue 14): its token is taken out of the address bar the same way.
+const practiceRoute = joinToken ? null : takePracticeLink();
 
 function App() {
   const [path, setPath] = useState(location.pathname);
@@ -30,7 +34,16 @@ function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      {path === ROOM_PATH ? (
+      {practiceRoute && path !== ROOM_PATH ? (
+        <>
+          <header class="topbar">
+            <h1>
+              <a href="/">Attune</a>
+            </h1>
+          </header>
+          <main id="main">{practiceRoute === "practice" ? <PracticePage /> : <StandingWaitPage />}</main>
+        </>
+      ) : path === ROOM_PATH ? (
         <>
           <header class="topbar">
             <h1>

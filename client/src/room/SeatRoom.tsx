@@ -14,7 +14,12 @@ import { BreakPanel, TimeOutBar } from "./TimeOut.tsx";
 import { Transcript } from "./Transcript.tsx";
 import { moveLine, seatName, turnHeadline } from "./words.ts";
 // --- therapist-led sessions (issue 5): the console and the partner-side screens live in ../console
-import { PartnerPrivateChannel, SteppedOutScreen, TherapistMessages } from "../console/PartnerScreens.tsx";
+import {
+  FloorSuggestion,
+  PartnerPrivateChannel,
+  SteppedOutScreen,
+  TherapistMessages,
+} from "../console/PartnerScreens.tsx";
 import { TherapistConsole } from "../console/TherapistConsole.tsx";
 // --- end issue 5
 
@@ -188,6 +193,7 @@ export function SeatRoom({ view, send, announce, offline = false }: RoomScreenPr
               </details>
             )}
             <TurnBanner view={view} />
+            <FloorSuggestion view={view} />
             {view.paused && (
               <p class="paused-note" role="status">
                 Paused. Take the time you need

@@ -285,7 +285,7 @@ export function createHttpApp({
   // The token in /join/<token> is read by the client script; the page itself is the same for every seat.
   app.get("/join/:token", sendIndex);
   // A therapist's practice link and a practice's standing room link: the same page, read by the client script.
-  app.get(["/practice/:token", "/wait/:token"], sendIndex);
+  app.get(["/practice", "/practice/:token", "/wait/:token", "/waiting"], sendIndex);
   app.get(["/", "/room", "/index.html"], sendIndex);
   app.use("/assets", assetHandler(dist));
   app.use(topLevelFiles(dist));

@@ -10,15 +10,18 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
 import {
+  buildClient,
   chromiumAvailable,
+  launchBrowser,
   numberedScreenshots,
   openPage,
+  resetScreenshots,
   seriousAxeViolations,
   startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession } from "../support/server.ts";
+import { createTestSession, startTestServer } from "../support/server.ts";
 import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "console";
@@ -280,5 +283,84 @@ describe.runIf(runs)("a guided pair: the kind floor suggestion reaches only the 
     await snap(r, "guided-suggestion-speaker");
     await snap(kai.page, "guided-listener");
     expect(await seriousAxeViolations(r)).toEqual([]);
+  });
+});
+
+describe.runIf(runs)("a practice: opened with a key, a standing link two partners wait at, one session started", () => {
+  const KEY = "practice-key-for-the-browser-test";
+  let url: string;
+  let browser: Browser;
+  let therapist: TestPage;
+  let robin: TestPage;
+  let kai: TestPage;
+
+  beforeAll(async () => {
+    resetScreenshots(`${SUITE}-practice`);
+    buildClient();
+    url = (await startTestServer({ therapistApiKeys: [KEY] })).url;
+    browser = await launchBrowser();
+    therapist = await openPage(browser, LAPTOP);
+    robin = await openPage(browser, PHONE);
+    kai = await openPage(browser, PHONE);
+  });
+
+  afterAll(async () => {
+    for (const p of [therapist, robin, kai]) expect(p?.errors ?? []).toEqual([]);
+    await browser?.close();
+  });
+
+  it("opens the practice with the key, refusing a wrong one in plain words", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/practice`);
+    await t.getByLabel("Practice name, as couples will see it").fill("Rivera Couples");
+    await t.getByLabel("Practice key").fill("not-the-right-key");
+    await t.getByRole("button", { name: "Open my practice" }).click();
+    await t.getByRole("alert").getByText("That practice key wasn't recognised.").waitFor();
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await t.getByLabel("Practice key").fill(KEY);
+    await t.getByRole("button", { name: "Open my practice" }).click();
+    await t.getByRole("heading", { name: "Your practice is open" }).waitFor();
+    await t.getByRole("button", { name: "Open my practice here" }).click();
+    await t.getByRole("heading", { name: "Rivera Couples" }).waitFor();
+    expect(t.url()).toBe(`${url}/practice`);
+  });
+
+  it("two partners open the standing link, give a first name and wait; the therapist starts them together", async () => {
+    const t = therapist.page;
+    const roomLink = (await t.getByTestId("standing-link").textContent())!.trim();
+    for (const [p, name] of [
+      [robin, "Robin"],
+      [kai, "Kai"],
+    ] as const) {
+      await p.page.goto(roomLink);
+      await p.page.getByRole("heading", { name: "Welcome to Rivera Couples" }).waitFor();
+      // The token left the address bar.
+      expect(p.page.url()).toBe(`${url}/waiting`);
+      await p.page.getByLabel("Your first name").fill(name);
+      await p.page.getByRole("button", { name: "I'm here" }).click();
+      await p.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
+      await p.page.getByText("Rivera Couples will start your session shortly").waitFor();
+    }
+    await snap(robin.page, "practice-partner-waiting");
+    expect(await seriousAxeViolations(robin.page)).toEqual([]);
+    const list = t.getByTestId("waiting");
+    await list.getByText("Robin").waitFor();
+    await list.getByText("Kai").waitFor();
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await lightAndDark(t, "practice-waiting-list");
+    await list.getByRole("checkbox", { name: /Robin/ }).check();
+    await list.getByRole("checkbox", { name: /Kai/ }).check();
+    await t.getByRole("button", { name: "Start a session" }).click();
+    await t.getByText("Robin and Kai are in their session").waitFor();
+    // Both partners land in the session, already admitted, by their first names; no new link was handed out.
+    for (const p of [robin, kai]) {
+      await p.page.getByRole("heading", { name: "Welcome. Settle in together." }).waitFor();
+    }
+    await t.getByRole("link", { name: "Open my console here" }).click();
+    await t.getByRole("heading", { name: "Therapist console" }).waitFor();
+    await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("in the room");
+    expect(await t.getByTestId("partner-a").textContent()).toContain("Robin");
+    expect(await t.getByTestId("partner-b").textContent()).toContain("Kai");
+    await snap(t, "practice-console");
   });
 });

@@ -48,7 +48,13 @@ export function keyTag(key: string): string {
   return createHash("sha256").update(`attune-key:${key}`).digest("hex").slice(0, 8);
 }
 
-type Fail = { ok: false; status: number; code: string; message: string; problems?: { path: string; message: string }[] };
+type Fail = {
+  ok: false;
+  status: number;
+  code: string;
+  message: string;
+  problems?: { path: string; message: string }[];
+};
 type Outcome<T> = { ok: true; value: T } | Fail;
 
 const fail = (status: number, code: string, message: string): Fail => ({ ok: false, status, code, message });
@@ -85,7 +91,11 @@ export class PracticeService {
   async open(tag: string, input: unknown): Promise<Outcome<{ id: string; ownerToken: string }>> {
     const name = cleanName((input as { displayName?: unknown } | null)?.displayName, PRACTICE_LIMITS.displayNameMax);
     if (!name) {
-      return fail(400, ErrorCode.INVALID_COMMAND, `displayName: give a name of 1 to ${PRACTICE_LIMITS.displayNameMax} characters`);
+      return fail(
+        400,
+        ErrorCode.INVALID_COMMAND,
+        `displayName: give a name of 1 to ${PRACTICE_LIMITS.displayNameMax} characters`,
+      );
     }
     const id = nanoid();
     const ownerToken = `o.${id}.${secret()}`;
@@ -130,7 +140,11 @@ export class PracticeService {
   async rename(p: PracticeRecord, input: unknown): Promise<Outcome<{ displayName: string }>> {
     const name = cleanName((input as { displayName?: unknown } | null)?.displayName, PRACTICE_LIMITS.displayNameMax);
     if (!name) {
-      return fail(400, ErrorCode.INVALID_COMMAND, `displayName: give a name of 1 to ${PRACTICE_LIMITS.displayNameMax} characters`);
+      return fail(
+        400,
+        ErrorCode.INVALID_COMMAND,
+        `displayName: give a name of 1 to ${PRACTICE_LIMITS.displayNameMax} characters`,
+      );
     }
     await this.#store.renamePractice(p.id, name);
     this.#log.info({ practice: p.id, audit: "practice-renamed" }, "practice renamed");
@@ -146,10 +160,17 @@ export class PracticeService {
     }
     const saved = await this.#store.saveExercise(p.id, result.definition);
     if (saved === "full") {
-      return fail(409, ErrorCode.TOO_MANY_EXERCISES, `a library holds at most ${PRACTICE_LIMITS.exercisesMax} exercises`);
+      return fail(
+        409,
+        ErrorCode.TOO_MANY_EXERCISES,
+        `a library holds at most ${PRACTICE_LIMITS.exercisesMax} exercises`,
+      );
     }
     if (saved === "missing") return fail(404, ErrorCode.SESSION_NOT_FOUND, "this practice no longer exists");
-    this.#log.info({ practice: p.id, exercise: result.definition.id, audit: "library-saved" }, "library exercise saved");
+    this.#log.info(
+      { practice: p.id, exercise: result.definition.id, audit: "library-saved" },
+      "library exercise saved",
+    );
     return { ok: true, value: { id: result.definition.id, title: result.definition.title } };
   }
 
@@ -181,7 +202,8 @@ export class PracticeService {
   /** A partner starts waiting at the standing link: they get their ticket (a secret only they hold). */
   async wait(p: PracticeRecord, input: unknown): Promise<Outcome<{ ticket: string }>> {
     const firstName = cleanName((input as { firstName?: unknown } | null)?.firstName, LIMITS.nameMax);
-    if (!firstName) return fail(400, ErrorCode.INVALID_COMMAND, `firstName: give a first name of 1 to ${LIMITS.nameMax} characters`);
+    if (!firstName)
+      return fail(400, ErrorCode.INVALID_COMMAND, `firstName: give a first name of 1 to ${LIMITS.nameMax} characters`);
     const now = this.#now();
     const ticket = `w.${p.id}.${secret()}`;
     const entry: WaitingPartner = {
@@ -192,7 +214,8 @@ export class PracticeService {
       ticketHash: hashToken(ticket),
     };
     const added = await this.#store.addWaiting(p.id, entry, now);
-    if (added === "full") return fail(429, ErrorCode.RATE_LIMITED, "the waiting room is full; please try again shortly");
+    if (added === "full")
+      return fail(429, ErrorCode.RATE_LIMITED, "the waiting room is full; please try again shortly");
     if (added === "missing") return fail(404, ErrorCode.SESSION_NOT_FOUND, "this link no longer works");
     this.#log.info({ practice: p.id, waiting: entry.id, audit: "waiting" }, "partner waiting at standing link");
     return { ok: true, value: { ticket } };

@@ -747,8 +747,9 @@ export interface SessionView {
   /**
    * Guided sessions, the partner holding the floor only: from this moment on (if they still hold it) they have had
    * far more of the floor than their partner, and the room may kindly suggest handing it over. Never a number.
+   * Null for a guided partner without one; absent for every other seat.
    */
-  floorSuggestion?: { from: number };
+  floorSuggestion?: { from: number } | null;
   allowed: AllowedCommand[];
 }
 

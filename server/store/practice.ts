@@ -71,7 +71,12 @@ export interface PracticeStore {
   /** The waiting partner holding the ticket of this hash, unless expired. */
   findWaiting(id: string, ticketHash: string, now: number): Promise<WaitingPartner | null>;
   /** Marks a waiting partner as started (their sealed seat) and keeps them until `expiresAt`; false when gone. */
-  seatWaiting(id: string, waitingId: string, seat: NonNullable<WaitingPartner["seat"]>, expiresAt: number): Promise<boolean>;
+  seatWaiting(
+    id: string,
+    waitingId: string,
+    seat: NonNullable<WaitingPartner["seat"]>,
+    expiresAt: number,
+  ): Promise<boolean>;
   /** Forgets a waiting partner (they took their seat, or left). */
   removeWaiting(id: string, waitingId: string): Promise<void>;
   close(): Promise<void>;

@@ -82,13 +82,14 @@ export function trackFloor(prev: SessionCore, s: SessionCore, now: number, event
 
 /**
  * Guided sessions: for the partner holding a running floor, the moment from which they will have held it far longer
- * than their partner (ratio and margin above), if they keep it. Undefined for everyone else.
+ * than their partner (ratio and margin above), if they keep it; null for a guided partner without one, undefined
+ * for every other seat.
  */
-export function floorSuggestionFor(state: SessionCore, seat: Seat): { from: number } | undefined {
+export function floorSuggestionFor(state: SessionCore, seat: Seat): { from: number } | null | undefined {
   if (state.mode !== "guided" || !isPartner(seat)) return undefined;
   const airtime = state.airtime;
   const floor = airtime?.floor;
-  if (!airtime || !floor || floor.since === null || floor.speaker !== seat) return undefined;
+  if (!airtime || !floor || floor.since === null || floor.speaker !== seat) return null;
   const mine = airtime.session[seat].ms;
   const theirs = airtime.session[otherPartner(seat)].ms;
   const needed = Math.max(theirs * FLOOR_SUGGESTION_RATIO, theirs + FLOOR_SUGGESTION_MARGIN_MS);

@@ -271,7 +271,8 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
     agreements: state.agreements ?? [],
     ...(reflection ? { reflection } : {}),
     ...(seat === "therapist" && state.airtime ? { airtime: state.airtime } : {}),
-    ...(suggestion ? { floorSuggestion: suggestion } : {}),
+    // Always present for a guided partner (null when none), so an update can take it away again.
+    ...(suggestion !== undefined ? { floorSuggestion: suggestion } : {}),
     allowed: allowedFor(state, seat),
   };
 }

@@ -40,6 +40,7 @@ async function api(url: string, method: string, path: string, token?: string, bo
     headers,
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever the server answered, field by field.
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -49,7 +50,10 @@ describe.each(variants)("practices ($name)", (variant) => {
   it("refuses a missing or wrong key in plain words, and opens a practice with a good one", async () => {
     const server = await startTestServer({ ...variant.options(), therapistApiKeys: [KEY] });
     const missing = await api(server.url, "POST", "/api/practices", undefined, { displayName: "Rivera Couples" });
-    expect(missing).toMatchObject({ status: 401, body: { error: { message: "Enter your practice key to open a practice." } } });
+    expect(missing).toMatchObject({
+      status: 401,
+      body: { error: { message: "Enter your practice key to open a practice." } },
+    });
     const wrong = await api(server.url, "POST", "/api/practices", "not-the-key", { displayName: "Rivera Couples" });
     expect(wrong).toMatchObject({ status: 401, body: { error: { message: "That practice key wasn't recognised." } } });
     const noName = await api(server.url, "POST", "/api/practices", KEY, { displayName: "  " });
@@ -152,7 +156,14 @@ describe.each(variants)("practices ($name)", (variant) => {
     expect(all).not.toContain(hashToken(owner));
     const audits = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.audit);
     expect(audits.map((r) => r.audit)).toEqual(
-      expect.arrayContaining(["key-used", "practice-opened", "waiting", "session-started", "seat-taken", "link-changed"]),
+      expect.arrayContaining([
+        "key-used",
+        "practice-opened",
+        "waiting",
+        "session-started",
+        "seat-taken",
+        "link-changed",
+      ]),
     );
     for (const r of audits) expect(typeof r.time).toBe("number");
   });

@@ -78,7 +78,11 @@ describe("hand the floor over every catalogue exercise", () => {
         const back = apply(r.state, { type: "back-step" }, "therapist", now + 1000);
         expect(back.ok).toBe(true);
         if (back.ok) {
-          expect(back.state.turn).toMatchObject({ stepId: before.stepId, speaker: before.speaker, cycle: before.cycle });
+          expect(back.state.turn).toMatchObject({
+            stepId: before.stepId,
+            speaker: before.speaker,
+            cycle: before.cycle,
+          });
         }
       }
     },

@@ -105,7 +105,6 @@ function Trend({ view, airtime, now }: { view: SessionView; airtime: Airtime; no
       <ol class="trend-bars" aria-label={`Recent turns, oldest first: ${words}`}>
         {recent.map((t, i) => (
           <li
-            // biome-ignore lint/suspicious/noArrayIndexKey: turns have no id; their order is their identity here.
             key={i}
             class={`trend-bar ${t.speaker}`}
             style={{ height: `${Math.max(8, (t.ms / longest) * 100)}%` }}

@@ -120,7 +120,10 @@ export function Composer(props: {
               onChange={() => props.onMode(m.mode)}
               aria-keyshortcuts={m.key}
             />
-            <span>{m.label}</span> <kbd aria-hidden="true">{m.key}</kbd>
+            <span>{m.label}</span>{" "}
+            <span class="key-hint" aria-hidden="true">
+              {m.key}
+            </span>
           </label>
         ))}
       </fieldset>

@@ -68,7 +68,11 @@ async function call<T>(
   }
   const json = (await res.json().catch(() => ({}))) as { error?: ApiFailure } & T;
   if (!res.ok) {
-    return { ok: false, status: res.status, error: json.error ?? { message: "Something went wrong. Please try again." } };
+    return {
+      ok: false,
+      status: res.status,
+      error: json.error ?? { message: "Something went wrong. Please try again." },
+    };
   }
   return { ok: true, value: json };
 }
@@ -98,9 +102,14 @@ function OpenPractice({ onOpened }: { onOpened: () => void }) {
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const out = await call<{ links: { practice: string; room: string } }>("POST", "/api/practices", key.trim() || null, {
-      displayName: name,
-    });
+    const out = await call<{ links: { practice: string; room: string } }>(
+      "POST",
+      "/api/practices",
+      key.trim() || null,
+      {
+        displayName: name,
+      },
+    );
     setBusy(false);
     if (!out.ok) return setError(out.error.message);
     setOpened(out.value.links);
@@ -110,15 +119,15 @@ function OpenPractice({ onOpened }: { onOpened: () => void }) {
       <section class="console-panel practice-opened" aria-labelledby="opened-heading">
         <h2 id="opened-heading">Your practice is open</h2>
         <p>
-          Keep your <strong>practice link</strong> private, as you would a key: it opens your practice and your
-          exercise library. Bookmark it or keep it in your password manager.
+          Keep your <strong>practice link</strong> private, as you would a key: it opens your practice and your exercise
+          library. Bookmark it or keep it in your password manager.
         </p>
         <p class="link-box" data-testid="practice-link">
           {opened.practice}
         </p>
         <p>
-          Give your <strong>waiting room link</strong> to the couples you see. It stays the same from one appointment
-          to the next.
+          Give your <strong>waiting room link</strong> to the couples you see. It stays the same from one appointment to
+          the next.
         </p>
         <p class="link-box" data-testid="room-link">
           {opened.room}
@@ -144,7 +153,12 @@ function OpenPractice({ onOpened }: { onOpened: () => void }) {
       </p>
       <form onSubmit={submit}>
         <label for={nameId}>Practice name, as couples will see it</label>
-        <input id={nameId} value={name} maxLength={80} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+        <input
+          id={nameId}
+          value={name}
+          maxLength={80}
+          onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+        />
         <label for={keyId}>Practice key</label>
         <input
           id={keyId}
@@ -234,7 +248,6 @@ function Library({ overview, token, reload }: { overview: Overview; token: strin
           <p>Not saved. {problems.length === 1 ? "One thing to fix:" : `${problems.length} things to fix:`}</p>
           <ul data-testid="library-problems">
             {problems.map((p, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: problems are listed in the order given.
               <li key={i}>
                 <code>{p.path}</code>: {p.message}
               </li>
@@ -258,8 +271,7 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
   const [busy, setBusy] = useState(false);
   const channelName = useId();
   const waiting = overview.waiting.filter((w) => !w.started);
-  const toggle = (id: string) =>
-    setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
+  const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
   const start = async () => {
     const [a, b] = chosen;
     setBusy(true);
@@ -281,16 +293,16 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
       <h2 id="waiting-heading">Waiting room</h2>
       {started && (
         <div class="started" role="status">
-          <p>
-            {started.names} are in their session. They were let in as soon as you started it.
-          </p>
+          <p>{started.names} are in their session. They were let in as soon as you started it.</p>
           <a class="btn primary" href={started.link}>
             Open my console here
           </a>
         </div>
       )}
       {waiting.length === 0 ? (
-        <p class="hint">Nobody is waiting. Partners who open your waiting room link appear here with their first name.</p>
+        <p class="hint">
+          Nobody is waiting. Partners who open your waiting room link appear here with their first name.
+        </p>
       ) : (
         <>
           <fieldset class="plain">

@@ -110,7 +110,11 @@ export function sessionRecord(view: SessionView, now: number): SessionRecord {
         a.note ? `“${a.note}”` : null,
         a.ideas?.length ? `ideas: ${a.ideas.join("; ")}` : null,
       ].filter((x): x is string => x !== null);
-      return { at: c.at, who: name(p), text: `${parts.join(", ") || "answered"} — ${exerciseTitle(view, c.exerciseId)}` };
+      return {
+        at: c.at,
+        who: name(p),
+        text: `${parts.join(", ") || "answered"} — ${exerciseTitle(view, c.exerciseId)}`,
+      };
     }),
   );
 
@@ -213,7 +217,6 @@ export function RecordDocument({ record }: { record: SessionRecord }) {
           ) : (
             <ul>
               {section.lines.map((line, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: a record line is identified by its place.
                 <li key={i}>
                   {line.at !== undefined && <span class="when">{clockTime(line.at)}</span>}{" "}
                   {line.who && <strong>{line.who}:</strong>} <span class="what">{line.text}</span>
@@ -243,8 +246,8 @@ export function RecordPanel({ view }: { view: SessionView }) {
     <section class="console-panel record-panel" aria-labelledby="record-heading">
       <h2 id="record-heading">Session record</h2>
       <p class="hint">
-        Everything you saw in this session, with times: take it away before the session expires. It is made here in
-        your browser; the server keeps nothing once the session is gone.
+        Everything you saw in this session, with times: take it away before the session expires. It is made here in your
+        browser; the server keeps nothing once the session is gone.
       </p>
       <div class="record-actions">
         {href && (

@@ -151,7 +151,7 @@ function ConsoleTabs({ tab, onTab }: { tab: Tab; onTab: (tab: Tab) => void }) {
 
 /** The conversation of the whole session, newest at the bottom, in a pane that scrolls on its own and follows it. */
 function ConversationPanel({ view }: { view: SessionView }) {
-  const pane = useRef<HTMLDivElement>(null);
+  const pane = useRef<HTMLElement>(null);
   const count = view.transcript.length + view.checkIns.length;
   useEffect(() => {
     const el = pane.current;
@@ -159,10 +159,11 @@ function ConversationPanel({ view }: { view: SessionView }) {
   }, [count]);
   return (
     <div class="console-panel conversation-panel" data-testid="conversation">
-      <div class="conversation-scroll" ref={pane} tabIndex={0} aria-label="The conversation, newest last">
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a pane that scrolls on its own must be reachable by keyboard. */}
+      <section class="conversation-scroll" ref={pane} tabIndex={0} aria-label="The conversation, newest last">
         <TranscriptPanel view={view} />
         {view.checkIns.length > 0 && <CheckInsPanel view={view} />}
-      </div>
+      </section>
     </div>
   );
 }

@@ -79,8 +79,8 @@ function SplitBar({ view, split, label }: { view: SessionView; split: Record<Par
         <span class="airtime-words">{words ?? "No floor time yet"}</span>
       </p>
       <div class="airtime-bar" aria-hidden="true">
-        <span class="share a" style={{ width: `${pa}%` }} />
-        <span class="share b" style={{ width: `${100 - pa}%` }} />
+        {words && <span class="share a" style={{ width: `${pa}%` }} />}
+        {words && <span class="share b" style={{ width: `${100 - pa}%` }} />}
       </div>
     </div>
   );

@@ -153,8 +153,10 @@ export function ExercisePanel({ view, send }: { view: SessionView; send: Send })
         <StepProgress ex={ex} />
       </div>
       <p class="progress-line">
-        Step {ex.stepIndex + 1} of {ex.stepCount}: <strong>{step.title}</strong>
-        {ex.cycles ? ` · round ${Math.min(ex.cycle + 1, ex.cycles)} of ${ex.cycles}` : ` · round ${ex.cycle + 1}`}
+        <span>
+          Step {ex.stepIndex + 1} of {ex.stepCount}: <strong>{step.title}</strong>
+          {ex.cycles ? ` · round ${Math.min(ex.cycle + 1, ex.cycles)} of ${ex.cycles}` : ` · round ${ex.cycle + 1}`}
+        </span>
       </p>
       <p class="floor" data-testid="floor">
         Speaker: <strong>{seatName(view, ex.speaker)}</strong> · Listener:{" "}
@@ -200,12 +202,8 @@ export function PacingPanel({ view, send }: { view: SessionView; send: Send }) {
   return (
     <section class="console-panel pacing-panel" aria-labelledby="pacing-heading">
       <h3 id="pacing-heading">Pacing</h3>
-      <div class="timer-box">
-        {hasTimer ? (
-          <Countdown deadline={step.deadline} remainingMs={step.remainingMs} />
-        ) : (
-          <p class="hint">This step has no timer.</p>
-        )}
+      <div class={`timer-box${hasTimer ? "" : " none"}`}>
+        {hasTimer && <Countdown deadline={step.deadline} remainingMs={step.remainingMs} />}
         {hasTimer && (
           <fieldset class="timer-adjust" aria-describedby={timer.allowed ? undefined : timerReasonId}>
             <legend class="sr-only">Adjust the timer</legend>

@@ -202,6 +202,20 @@ export function TherapistConsole({ view: raw, send, announce, offline = false }:
           {line}
         </p>
         <ConsoleTabs tab={tab} onTab={setTab} />
+        {!ended && (
+          <section class="end" aria-labelledby="end-heading">
+            <h3 id="end-heading" class="sr-only">
+              End the session
+            </h3>
+            <ConfirmButton
+              view={view}
+              type="end-session"
+              label="End session"
+              question="End the session for everyone? Both partners see a short summary; it cannot be resumed."
+              send={send}
+            />
+          </section>
+        )}
       </header>
       <fieldset class="plain console-controls" disabled={offline}>
         <legend class="sr-only">Session controls</legend>
@@ -252,20 +266,6 @@ export function TherapistConsole({ view: raw, send, announce, offline = false }:
               )}
               <NotesList view={view} />
               <ShortcutHelp view={view} />
-              {!ended && (
-                <section class="console-panel end" aria-labelledby="end-heading">
-                  <h3 id="end-heading" class="sr-only">
-                    End the session
-                  </h3>
-                  <ConfirmButton
-                    view={view}
-                    type="end-session"
-                    label="End session"
-                    question="End the session for everyone? Both partners see a short summary; it cannot be resumed."
-                    send={send}
-                  />
-                </section>
-              )}
             </div>
           </div>
         )}

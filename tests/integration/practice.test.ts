@@ -168,3 +168,37 @@ describe.each(variants)("practices ($name)", (variant) => {
     for (const r of audits) expect(typeof r.time).toBe("number");
   });
 });
+
+describe("the audit trail of keys and exports", () => {
+  it("logs key use and refusal by tag, and the record's export by the therapist alone", async () => {
+    const { lines, logger } = capture();
+    const server = await startTestServer({ therapistApiKeys: [KEY], logger });
+    const post = (key?: string) =>
+      api(server.url, "POST", "/api/sessions", key, { mode: "therapist", channel: "typed", names: { a: "Quillon" } });
+    expect((await post()).body.error.message).toMatch(/needs your practice key/);
+    expect(await post("wrong-key-0123456789")).toMatchObject({
+      status: 401,
+      body: { error: { message: "That practice key wasn't recognised." } },
+    });
+    const made = await post(KEY);
+    expect(made.status).toBe(201);
+    const therapistToken = tokenIn(made.body.links.therapist);
+    const partnerToken = tokenIn(made.body.links.a);
+    const exported = await api(server.url, "POST", `/api/sessions/${made.body.id}/record-exported`, therapistToken);
+    expect(exported).toMatchObject({ status: 200, body: { ok: true } });
+    const byPartner = await api(server.url, "POST", `/api/sessions/${made.body.id}/record-exported`, partnerToken);
+    expect(byPartner.status).toBe(403);
+    await server.close();
+
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.find((r) => r.msg === "therapist key refused")).toMatchObject({ audit: "key-refused" });
+    expect(records.find((r) => r.msg === "therapist key used")).toMatchObject({ audit: "key-used" });
+    expect(records.filter((r) => r.msg === "record exported")).toEqual([
+      expect.objectContaining({ session: made.body.id, by: "therapist", audit: "export" }),
+    ]);
+    const all = lines.join("\n");
+    for (const secret of [KEY, "wrong-key-0123456789", therapistToken, partnerToken, "Quillon"]) {
+      expect(all).not.toContain(secret);
+    }
+  });
+});

@@ -89,7 +89,12 @@ export function FloorSuggestion({ view }: { view: SessionView }) {
   if (!due || from === undefined || view.you.seat === "therapist") return null;
   const other = seatName(view, view.you.seat === "a" ? "b" : "a");
   return (
-    <section class="floor-suggestion" aria-label="A suggestion for you" data-testid="floor-suggestion">
+    <section
+      class="floor-suggestion"
+      aria-label="A suggestion for you"
+      aria-live="polite"
+      data-testid="floor-suggestion"
+    >
       <p>
         You've had the floor for a good while today, and it's good that you've shared so much. When you're ready,
         bringing your turn to a close gives {other} room to be heard too.

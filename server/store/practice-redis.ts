@@ -180,10 +180,19 @@ export class RedisPracticeStore implements PracticeStore {
 
   async close(): Promise<void> {
     if (!this.#client.isOpen) return;
+    // A graceful close waits for pending replies, which a hung Redis never sends: give it a second, then drop it.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), 1000);
+    });
     try {
-      await this.#client.close();
+      const closing = this.#client.close().then(() => "closed" as const);
+      closing.catch(() => {});
+      if ((await Promise.race([closing, late])) === "late") this.#client.destroy();
     } catch {
       this.#client.destroy();
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -19,6 +19,9 @@ import { SessionService } from "./service.ts";
 import { createStore } from "./store/index.ts";
 import { keepAdapterStreamTrimmed } from "./stream-retention.ts";
 import type { SessionStore } from "./store/types.ts";
+import { PracticeService } from "./practice.ts";
+import { MemoryPracticeStore, type PracticeStore } from "./store/practice.ts";
+import { RedisPracticeStore } from "./store/practice-redis.ts";
 import { type AttuneServer, attachTransport, createOutbox, type Peers, trackPeers } from "./transport.ts";
 
 export interface StartOptions {
@@ -36,6 +39,8 @@ export interface StartOptions {
   presenceGraceMs?: number;
   /** How often the process beats in the node registry, in ms (default DEFAULT_BEAT_MS; tests shorten it). */
   beatMs?: number;
+  /** A practice store to use instead of the configured one (left open on close). */
+  practiceStore?: PracticeStore;
 }
 
 export interface RunningAttune {
@@ -108,7 +113,29 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
   const guard = createAuthGuard(config.authFailuresPerMinute);
   // One reading of the client's address (TRUST_PROXY) for every limit and check, on both HTTP and sockets.
   const address = createClientAddress(config.trustProxy);
-  const app = createHttpApp({ config, service, store, guard, logger, address, clientDir: opts.clientDir, metrics });
+  // Practices (docs/practice.md) live beside the sessions: in the same Redis when there is one, else in memory.
+  const practiceStore =
+    opts.practiceStore ??
+    (shared
+      ? await RedisPracticeStore.connect({
+          url: config.redisUrl,
+          clusterNodes: config.redisClusterNodes,
+          prefix: config.redisPrefix,
+          onError: (err) => logger.warn({ err: err.message }, "redis practice store error"),
+        })
+      : new MemoryPracticeStore());
+  const practices = new PracticeService({ store: practiceStore, sessions: service, logger });
+  const app = createHttpApp({
+    config,
+    service,
+    store,
+    guard,
+    logger,
+    address,
+    clientDir: opts.clientDir,
+    metrics,
+    practices,
+  });
   const httpServer = createServer(app);
   httpServer.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
@@ -215,6 +242,7 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       await io!.close().catch(() => {});
       if (adapterClient?.isOpen) await adapterClient.quit().catch(() => {});
       if (ownsStore) await store.close().catch(() => {});
+      if (!opts.practiceStore) await practiceStore.close().catch(() => {});
       httpServer.closeAllConnections();
       logger.info("stopped");
     })();

@@ -18,6 +18,7 @@ import type { SessionStore } from "./store/types.ts";
 import type { Metrics } from "./metrics.ts";
 import { bearerToken, matchesAnyKey, secretsEqual } from "./tokens.ts";
 import { createSpaceRouter } from "./space-http.ts";
+import { createPracticeRouter, keyTag, type PracticeService } from "./practice.ts";
 
 export interface HttpOptions {
   config: Config;
@@ -31,6 +32,8 @@ export interface HttpOptions {
   clientDir?: string;
   /** What GET /metrics serves (when METRICS_TOKEN is set). */
   metrics?: Metrics;
+  /** Therapists' practices and standing room links (docs/practice.md). */
+  practices?: PracticeService;
 }
 
 /** The package root (the folder of package.json): one level up from server/, two from the built build/server/. */
@@ -94,6 +97,7 @@ export function createHttpApp({
   address,
   clientDir,
   metrics,
+  practices,
 }: HttpOptions): express.Express {
   const app = express();
   const dist = clientDir ?? DEFAULT_CLIENT_DIR;
@@ -213,13 +217,18 @@ export function createHttpApp({
         return sendError(res, 429, { code: ErrorCode.RATE_LIMITED, message: "too many invalid keys; wait a minute" });
       }
       const key = bearerToken(req.headers.authorization);
-      if (!key || !matchesAnyKey(key, config.therapistApiKeys)) {
-        if (key) await guard.fail(ip);
+      if (!key) {
         return sendError(res, 401, {
           code: ErrorCode.UNAUTHORIZED,
-          message: "a therapist-led session needs an API key: Authorization: Bearer <key>",
+          message: "A session led by a therapist needs your practice key (Authorization: Bearer <key>).",
         });
       }
+      if (!matchesAnyKey(key, config.therapistApiKeys)) {
+        await guard.fail(ip);
+        logger.info({ key: keyTag(key), audit: "key-refused", route: "sessions" }, "therapist key refused");
+        return sendError(res, 401, { code: ErrorCode.UNAUTHORIZED, message: "That practice key wasn't recognised." });
+      }
+      logger.info({ key: keyTag(key), audit: "key-used", route: "sessions" }, "therapist key used");
     }
     const result = await service.createSession(body);
     const origin = originOf(config, address, req);
@@ -248,6 +257,17 @@ export function createHttpApp({
     sendResult(res, result, 201, (v) => ({ seat: v.seat as Seat, link: linkFor(origin, v.token) }));
   });
 
+  // The therapist took the session record away (it is built in their browser): only the fact is kept, in the log.
+  api.post("/sessions/:id/record-exported", async (req, res) => {
+    const by = await seatOf(req, res);
+    if (!by) return;
+    if (by.sessionId !== String(req.params.id) || by.seat !== "therapist") {
+      return sendError(res, 403, { code: ErrorCode.THERAPIST_ONLY, message: "only the therapist exports the record" });
+    }
+    logger.info({ session: by.sessionId, by: by.seat, audit: "export" }, "record exported");
+    res.json({ ok: true });
+  });
+
   api.delete("/sessions/:id", async (req, res) => {
     const by = await seatOf(req, res);
     if (!by) return;
@@ -265,6 +285,7 @@ export function createHttpApp({
     sendError(res, 404, { code: ErrorCode.INVALID_COMMAND, message: "no such endpoint" });
   });
 
+  if (practices) app.use("/api", createPracticeRouter({ config, practices, guard, address, logger }));
   app.use("/api", api);
 
   const sendIndex = (_req: Request, res: Response) => {
@@ -277,6 +298,8 @@ export function createHttpApp({
   app.get("/join/:token", sendIndex);
   // A space link: /space/<token>#<key>; the key in the fragment never reaches the server.
   app.get(["/space", "/space/:token"], sendIndex);
+  // A therapist's practice link and a practice's standing room link: the same page, read by the client script.
+  app.get(["/practice", "/practice/:token", "/wait/:token", "/waiting"], sendIndex);
   app.get(["/", "/room", "/index.html"], sendIndex);
   app.use("/assets", assetHandler(dist));
   app.use(topLevelFiles(dist));

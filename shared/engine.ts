@@ -8,6 +8,7 @@
  * reports its new entries (`appended`) instead of copying the lists. Given a whole SessionState, apply also
  * returns the whole next state (for tests and replay); given a core alone (as the server keeps it), the next core.
  */
+import { trackFloor } from "./engine/airtime.ts";
 import { handle, loggedForm, noAdditions, parseCommand } from "./engine/commands.ts";
 import { draft, isFrozen, lookupExercise, refuse } from "./engine/model.ts";
 import { allowedFor, guard } from "./engine/rules.ts";
@@ -131,6 +132,7 @@ function applyChecked<S extends SessionCore>(
   const add = noAdditions();
   const error = handle({ s: next, add, actor: parsed.actor, now, v, events }, parsed.command);
   if (error) return { ok: false, error };
+  trackFloor(state, next, now, events);
   next.version = v;
   const appended: Appended = {};
   const whole = next as unknown as Record<string, unknown[]>;

@@ -524,6 +524,8 @@ export interface SessionCore {
   agreements: Agreement[];
   /** The closing reflection of each partner, once the session ended (hidden from the other until both answered). */
   reflections: Partial<Record<Partner, Reflection>>;
+  /** Floor time per partner (absent until the first exercise starts, and in cores stored before it existed). */
+  airtime?: Airtime;
 }
 
 /** An exercise that ended: how (its whole course, one of its named endings, or ended early, and by whom). */
@@ -548,6 +550,45 @@ export interface CompletedView extends CompletedExercise {
   /** The title of the named ending it reached. */
   endingTitle?: string;
 }
+
+/** One partner's share of the floor: how long they held it (ms, not counting paused or frozen time) and how many turns. */
+export interface FloorShare {
+  ms: number;
+  turns: number;
+}
+
+/** Airtime of one exercise run: each partner's share of the floor while it ran. */
+export interface AirtimeRun {
+  exerciseId: string;
+  startedAt: number;
+  a: FloorShare;
+  b: FloorShare;
+}
+
+/** A finished turn at holding the floor: who, for how long, and when it ended. */
+export interface FloorTurn {
+  speaker: Partner;
+  ms: number;
+  exerciseId: string;
+  endedAt: number;
+}
+
+/**
+ * Who held the floor and for how long, measured by the engine from the moments commands applied (time passed in).
+ * The therapist sees it; a partner never does (a guided speaker gets only a kind suggestion, see floorSuggestion).
+ */
+export interface Airtime {
+  session: Record<Partner, FloorShare>;
+  /** One entry per exercise started, oldest first (at most AIRTIME_RUNS_MAX). */
+  runs: AirtimeRun[];
+  /** The latest finished turns, oldest first (at most AIRTIME_TURNS_MAX): the recent trend. */
+  turns: FloorTurn[];
+  /** The turn being held now: ms counted so far, and since when it runs (null while the timer is frozen). */
+  floor: { speaker: Partner; exerciseId: string; ms: number; since: number | null } | null;
+}
+
+export const AIRTIME_RUNS_MAX = 40;
+export const AIRTIME_TURNS_MAX = 12;
 
 /** One partner's closing reflection. */
 export interface Reflection {
@@ -628,6 +669,8 @@ export interface StepView {
   yourAnswer?: CheckInAnswer;
   /** The question drawn for this step. */
   question?: { text: string; deck: string; deckTitle?: string; number: number; count: number };
+  /** The therapist only: each partner's role, prompt and whether the step waits for them, as their screen shows it. */
+  partners?: Record<Partner, { role: "speaker" | "listener"; prompt: string; yourMove: boolean }>;
   /** Guess steps. */
   guess?: GuessStepView;
   /** Pick steps. */
@@ -735,6 +778,14 @@ export interface SessionView {
   guesses: RevealedGuess[];
   /** What the couple agreed in this session. */
   agreements: Agreement[];
+  /** The therapist only: who held the floor, for how long, per exercise and for the session. */
+  airtime?: Airtime;
+  /**
+   * Guided sessions, the partner holding the floor only: from this moment on (if they still hold it) they have had
+   * far more of the floor than their partner, and the room may kindly suggest handing it over. Never a number.
+   * Null for a guided partner without one; absent for every other seat.
+   */
+  floorSuggestion?: { from: number } | null;
   allowed: AllowedCommand[];
 }
 

@@ -8,6 +8,7 @@ import { joinLinkProblem, storedTokens, storePending, tokenFromPath } from "./se
 import { QuickExit } from "./safety/QuickExit.tsx";
 import { isSpaceLinkPath, SPACE_PATH, storeSpaceLink } from "./space/link.ts";
 import { SpacePage } from "./space/SpacePage.tsx";
+import { PracticePage, StandingWaitPage, takePracticeLink } from "./console/Practice.tsx";
 
 const ROOM_PATH = "/room";
 
@@ -26,6 +27,9 @@ if (isSpaceLinkPath(location.pathname)) {
   storeSpaceLink(location.href);
   history.replaceState(null, "", SPACE_PATH);
 }
+
+// A practice link or a standing room link (issue 14): its token is taken out of the address bar the same way.
+const practiceRoute = joinToken ? null : takePracticeLink();
 
 function App() {
   const [path, setPath] = useState(location.pathname);
@@ -61,6 +65,15 @@ function App() {
             </p>
           </header>
           <SpacePage />
+        </>
+      ) : practiceRoute && path !== ROOM_PATH ? (
+        <>
+          <header class="topbar">
+            <h1>
+              <a href="/">Attune</a>
+            </h1>
+          </header>
+          <main id="main">{practiceRoute === "practice" ? <PracticePage /> : <StandingWaitPage />}</main>
         </>
       ) : path === ROOM_PATH ? (
         <>

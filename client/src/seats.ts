@@ -123,3 +123,8 @@ export function forgetAll(): void {
   s.removeItem(PENDING_KEY);
   for (const seat of SEAT_ORDER) s.removeItem(SEAT_KEYS[seat]);
 }
+
+/** The token this tab holds for `seat` of its session, if any (for the few REST calls a seat makes). */
+export function storedSeatToken(seat: Seat): string | null {
+  return storage()?.getItem(SEAT_KEYS[seat]) ?? null;
+}

@@ -347,13 +347,14 @@ export function handle(ctx: Ctx, command: AnyCommand): CommandError | null {
       return null;
     }
     case "hand-floor": {
-      const turn = s.turn;
-      if (!turn) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
-      turn.speaker = otherPartner(turn.speaker);
-      // Going back to this step later should find the floor where it now is.
-      const last = turn.history[turn.history.length - 1];
-      if (last) last.speaker = turn.speaker;
-      events.push({ type: "turn-changed", speaker: turn.speaker, stepId: turn.stepId, exerciseId: turn.exerciseId });
+      if (!cur) return refuse(ErrorCode.NO_ACTIVE_EXERCISE, "No exercise is running.");
+      // The new speaker's turn starts where every turn starts: the first step of the cycle, never in the middle of
+      // the old speaker's (so nobody is asked to confirm a mirror of their own words). Mid-cycle, the old speaker's
+      // turn counts as had; at the first step the floor simply changes hands before anything was said.
+      const turn = cur.turn;
+      const lastCycle = cur.def.cycles === undefined ? Number.POSITIVE_INFINITY : cur.def.cycles - 1;
+      const cycle = turn.stepIndex > 0 ? Math.min(turn.cycle + 1, lastCycle) : turn.cycle;
+      enterStep(s, cur.def, 0, otherPartner(turn.speaker), cycle, now, events, turn);
       return null;
     }
     case "adjust-timer": {

@@ -33,6 +33,7 @@ import type {
 } from "../protocol.ts";
 import { sameValue } from "../delta.ts";
 import { CONVERSATION_KEYS, GUESS_MARKS, isPartner, otherPartner } from "../protocol.ts";
+import { floorSuggestionFor } from "./airtime.ts";
 import { type Current, current, lookupExercise, pickOptions, questionOf, roleOf } from "./model.ts";
 import { allowedFor, type GuardedType, guard } from "./rules.ts";
 
@@ -95,6 +96,14 @@ function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
       number: turn.question.number,
       count: deck?.questions.length ?? 0,
     };
+  }
+  if (role === "therapist") {
+    // What each partner's screen asks of them right now, so the console can show both sides at once.
+    const partnerSide = (p: "a" | "b") => {
+      const r = roleOf(turn, p) as "speaker" | "listener";
+      return { role: r, prompt: prompt[r] ?? prompt.all ?? "", yourMove: isYourMove(state, p, cur) };
+    };
+    view.partners = { a: partnerSide("a"), b: partnerSide("b") };
   }
   if (step.kind === "guess") view.guess = guessView(seat, step, turn);
   if (step.kind === "pick") {
@@ -272,6 +281,7 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
     : null;
   const yourSafety = ownSafety(state, seat);
   const reflection = reflectionView(state, seat);
+  const suggestion = floorSuggestionFor(state, seat);
   return {
     id: state.id,
     version: state.version,
@@ -297,6 +307,9 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
     // Agreed together, so seen by every seat in the room; a core stored before agreements existed has none.
     agreements: state.agreements ?? [],
     ...(reflection ? { reflection } : {}),
+    ...(seat === "therapist" && state.airtime ? { airtime: state.airtime } : {}),
+    // Always present for a guided partner (null when none), so an update can take it away again.
+    ...(suggestion !== undefined ? { floorSuggestion: suggestion } : {}),
     allowed: allowedFor(state, seat),
   };
 }

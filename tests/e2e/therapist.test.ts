@@ -134,12 +134,14 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
   it("sends a message to both into the shared conversation and keeps private notes on the console only", async () => {
     const t = therapist.page;
     const message = "Take a breath before you answer, both of you.";
+    await t.locator("section.coaching").getByRole("radio", { name: "To both" }).check();
     await t.getByLabel("Message to both").fill(message);
     await t.getByRole("button", { name: "Send to both" }).click();
     for (const p of [robin, kai]) await p.page.locator(".transcript").getByText(message).waitFor();
     await t.locator(".transcript").getByText(message).waitFor();
 
     const note = "Kai softens when Robin slows down (private note).";
+    await t.locator("section.coaching").getByRole("radio", { name: "Note" }).check();
     await t.getByLabel("New note").fill(note);
     await t.getByRole("button", { name: "Save note" }).click();
     await t.locator(".note-list").getByText(note).waitFor();
@@ -221,6 +223,8 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
 
   it("shows each problem of a refused custom exercise, and reads well at 375 px", async () => {
     const t = therapist.page;
+    // Authoring lives on its own tab, away from the live session.
+    await t.getByRole("tab", { name: "Exercises" }).click();
     // A valid definition picked as a file fills the box and joins the agenda.
     await t.getByLabel("JSON file").setInputFiles({
       name: "gratitude-minute.json",
@@ -253,6 +257,7 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     await snap(t, "console-phone");
     expect(await seriousAxeViolations(t)).toEqual([]);
     await t.setViewportSize({ width: 1280, height: 900 });
+    await t.getByRole("tab", { name: "Live session" }).click();
   });
 
   it("ends the session for everyone", async () => {

@@ -39,6 +39,8 @@ const ACTORS: Actor[] = ["a", "b", "therapist", "system"];
 const RARE = new Map<CommandType, number>([
   ["end-session", 25],
   ["end-exercise", 4],
+  // Handing the floor starts the cycle over; as often as any other command, runs would seldom get deep.
+  ["hand-floor", 4],
   ["call-time-out", 6],
   ["step-out", 4],
   ["ask-alone", 5],

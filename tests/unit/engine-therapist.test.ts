@@ -92,13 +92,16 @@ describe("pacing controls", () => {
     expect(s.turn?.history.map((h) => h.stepId)).toEqual(["send", "mirror"]);
   });
 
-  it("hand-floor swaps the speaker at the same step", () => {
+  it("hand-floor at the first step gives the other partner a fresh turn there (see engine-hand-floor.test.ts)", () => {
     const s = therapistIn("fx-talk");
     const r = apply(s, { type: "hand-floor" }, "therapist", at(5));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.state.turn).toMatchObject({ stepId: "talk", speaker: "b", deadline: s.turn?.deadline });
-    expect(r.events).toEqual([{ type: "turn-changed", speaker: "b", stepId: "talk", exerciseId: "fx-talk" }]);
+    expect(r.state.turn).toMatchObject({ stepId: "talk", speaker: "b", cycle: 0, deadline: at(5) + 60_000 });
+    expect(r.events).toEqual([
+      { type: "step-changed", stepId: "talk", exerciseId: "fx-talk" },
+      { type: "turn-changed", speaker: "b", stepId: "talk", exerciseId: "fx-talk" },
+    ]);
     expect(act(r.state, "b", { type: "end-turn" }).turn?.speaker).toBe("a");
   });
 

@@ -1,5 +1,5 @@
-/** Coaching from the console: a private nudge, a message to both, private notes and the step-out channel. */
-import type { ComponentChildren } from "preact";
+/** Coaching from the console: one composer for nudges, messages to both and notes; the notes; the step-out channel. */
+import type { ComponentChildren, Ref } from "preact";
 import { useId, useState } from "preact/hooks";
 import type { Command, CommandType, Partner, SessionView } from "../../../shared/protocol.ts";
 import { ActionError, CommandButton, Reason, type Send, useAction } from "../room/Controls.tsx";
@@ -21,9 +21,15 @@ export function TextCommandForm(props: {
   /** What the status line says once the command is applied. */
   done?: string;
   children?: ComponentChildren;
+  /** Controlled text (the console keeps drafts while switching between nudge, message and note). */
+  text?: string;
+  onText?: (text: string) => void;
+  inputRef?: Ref<HTMLTextAreaElement>;
 }) {
   const { busy, error, run } = useAction(props.send);
-  const [text, setText] = useState("");
+  const [ownText, setOwnText] = useState("");
+  const text = props.text ?? ownText;
+  const setText = props.onText ?? setOwnText;
   const [sent, setSent] = useState(false);
   const inputId = useId();
   const reasonId = useId();
@@ -44,6 +50,7 @@ export function TextCommandForm(props: {
       {props.hint && <p class="hint">{props.hint}</p>}
       <textarea
         id={inputId}
+        ref={props.inputRef}
         rows={props.rows ?? 2}
         maxLength={TEXT_MAX}
         value={text}
@@ -66,36 +73,107 @@ export function TextCommandForm(props: {
   );
 }
 
-/** A private nudge to one partner and a message to both. */
-export function CoachingPanel({ view, send }: { view: SessionView; send: Send }) {
+export type ComposerMode = "nudge" | "both" | "note";
+
+const MODES: { mode: ComposerMode; label: string; key: string }[] = [
+  { mode: "nudge", label: "Nudge", key: "N" },
+  { mode: "both", label: "To both", key: "M" },
+  { mode: "note", label: "Note", key: "W" },
+];
+
+/**
+ * One writing box for the three things a therapist writes mid-session: a private nudge to one partner, a message to
+ * both, and a note for themself. Each is one keystroke away (N, M, W) and keeps its draft while another is open.
+ */
+export function Composer(props: {
+  view: SessionView;
+  send: Send;
+  mode: ComposerMode;
+  onMode: (mode: ComposerMode) => void;
+  drafts: Record<ComposerMode, string>;
+  onDraft: (mode: ComposerMode, text: string) => void;
+  inputRef: Ref<HTMLTextAreaElement>;
+}) {
+  const { view, send, mode } = props;
   const [to, setTo] = useState<Partner>("a");
-  const groupName = useId();
-  const recent = view.nudges.slice(-4).reverse();
+  const modeGroup = useId();
+  const toGroup = useId();
+  const recent = view.nudges.slice(-2).reverse();
+  const common = {
+    view,
+    send,
+    text: props.drafts[mode],
+    onText: (text: string) => props.onDraft(mode, text),
+    inputRef: props.inputRef,
+  };
   return (
     <section class="console-panel coaching" aria-labelledby="coaching-heading">
       <h3 id="coaching-heading">Coaching</h3>
-      <TextCommandForm
-        view={view}
-        send={send}
-        type="nudge"
-        label="Private nudge"
-        hint="Only the partner you pick sees it."
-        button="Send nudge"
-        build={(text) => ({ type: "nudge", to, text })}
-      >
-        <fieldset class="choice-group">
-          <legend>Nudge to</legend>
-          <div class="chips">
-            {(["a", "b"] as Partner[]).map((p) => (
-              <label key={p} class={`chip${to === p ? " selected" : ""}`}>
-                <input type="radio" name={groupName} checked={to === p} onChange={() => setTo(p)} />
-                <span>{seatName(view, p)}</span>
-              </label>
-            ))}
-          </div>
-        </fieldset>
-      </TextCommandForm>
-      {recent.length > 0 && (
+      <fieldset class="composer-modes">
+        <legend class="sr-only">Write</legend>
+        {MODES.map((m) => (
+          <label key={m.mode} class={`mode-tab${mode === m.mode ? " selected" : ""}`}>
+            <input
+              type="radio"
+              name={modeGroup}
+              checked={mode === m.mode}
+              onChange={() => props.onMode(m.mode)}
+              aria-keyshortcuts={m.key}
+            />
+            <span>{m.label}</span>{" "}
+            <span class="key-hint" aria-hidden="true">
+              {m.key}
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      {mode === "nudge" && (
+        <TextCommandForm
+          key="nudge"
+          {...common}
+          type="nudge"
+          label="Private nudge"
+          hint={`Only ${seatName(view, to)} sees it.`}
+          button="Send nudge"
+          build={(text) => ({ type: "nudge", to, text })}
+        >
+          <fieldset class="choice-group inline">
+            <legend>Nudge to</legend>
+            <div class="chips">
+              {(["a", "b"] as Partner[]).map((p) => (
+                <label key={p} class={`chip${to === p ? " selected" : ""}`}>
+                  <input type="radio" name={toGroup} checked={to === p} onChange={() => setTo(p)} />
+                  <span>{seatName(view, p)}</span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+        </TextCommandForm>
+      )}
+      {mode === "both" && (
+        <TextCommandForm
+          key="both"
+          {...common}
+          type="message-both"
+          label="Message to both"
+          hint="Both partners see it in the shared conversation."
+          button="Send to both"
+          build={(text) => ({ type: "message-both", text })}
+        />
+      )}
+      {mode === "note" && (
+        <TextCommandForm
+          key="note"
+          {...common}
+          type="note"
+          label="New note"
+          hint="Only you see your notes; they go into your session record."
+          button="Save note"
+          done="Saved."
+          build={(text) => ({ type: "note", text })}
+        />
+      )}
+      {mode === "nudge" && recent.length > 0 && (
         <ul class="sent-list" aria-label="Nudges sent">
           {recent.map((n) => (
             <li key={n.v}>
@@ -104,26 +182,18 @@ export function CoachingPanel({ view, send }: { view: SessionView; send: Send })
           ))}
         </ul>
       )}
-      <TextCommandForm
-        view={view}
-        send={send}
-        type="message-both"
-        label="Message to both"
-        hint="Appears in the shared conversation."
-        button="Send to both"
-        build={(text) => ({ type: "message-both", text })}
-      />
     </section>
   );
 }
 
-/** Notes only the therapist ever sees. */
-export function NotesPanel({ view, send }: { view: SessionView; send: Send }) {
+/** Notes only the therapist ever sees, newest last, in a list that scrolls on its own. */
+export function NotesList({ view }: { view: SessionView }) {
   return (
     <section class="console-panel notes" aria-labelledby="notes-heading">
       <h3 id="notes-heading">Private notes</h3>
-      <p class="hint">Only you see these; they are never sent to the couple.</p>
-      {view.notes.length > 0 && (
+      {view.notes.length === 0 ? (
+        <p class="hint">Only you see these; they are never sent to the couple.</p>
+      ) : (
         <ol class="note-list">
           {view.notes.map((n) => (
             <li key={n.v}>
@@ -132,16 +202,6 @@ export function NotesPanel({ view, send }: { view: SessionView; send: Send }) {
           ))}
         </ol>
       )}
-      <TextCommandForm
-        view={view}
-        send={send}
-        type="note"
-        label="New note"
-        button="Save note"
-        done="Saved."
-        rows={3}
-        build={(text) => ({ type: "note", text })}
-      />
     </section>
   );
 }

@@ -15,7 +15,7 @@ import { ConfirmButton, FirstSpeakerChoice } from "../room/Lobby.tsx";
 import { QuestionCard } from "../room/kinds/Question.tsx";
 import { newSeed } from "../room/kinds/words.ts";
 import { Countdown, StepProgress } from "../room/StepPanel.tsx";
-import { permission, seatName } from "../room/words.ts";
+import { clockTime, permission, seatName } from "../room/words.ts";
 
 const TIMER_STEPS = [
   { seconds: -60, label: "Shorten 1 min", long: "Shorten the timer by 1 minute" },
@@ -120,36 +120,57 @@ function actorLine(view: SessionView): string {
     case "listener":
       return `${seatName(view, ex.listener)}'s move`;
     case "both":
-      return "Both partners act";
+      return "Both partners' move";
     case "therapist":
       return "Your move";
   }
 }
 
-/** The running exercise: progress, who holds the floor, the timer and every pacing control. */
+/** What one partner's screen shows now: their role, their prompt, and whether the step waits for them. */
+function PartnerSide({ view, p }: { view: SessionView; p: Partner }) {
+  const side = view.exercise?.step.partners?.[p];
+  if (!side) return null;
+  return (
+    <li class={`partner-side ${side.role}`} data-testid={`sees-${p}`}>
+      <p class="side-head">
+        <strong>{seatName(view, p)}</strong> · {side.role === "speaker" ? "speaking" : "listening"}
+        <span class={`move-tag${side.yourMove ? " now" : ""}`}>{side.yourMove ? "their move" : "waiting"}</span>
+      </p>
+      {side.prompt && <p class="side-prompt">{side.prompt}</p>}
+    </li>
+  );
+}
+
+/** The running exercise and step: progress, who holds the floor, what each partner sees, and the step's controls. */
 export function ExercisePanel({ view, send }: { view: SessionView; send: Send }) {
-  const { busy, error, run } = useAction(send);
-  const timerReasonId = useId();
   const ex = view.exercise;
   if (!ex) return null;
   const step = ex.step;
-  const timer = permission(view, "adjust-timer");
-  const hasTimer = step.deadline !== undefined || step.remainingMs !== undefined;
   return (
     <section class="console-panel exercise" aria-labelledby="exercise-heading" data-step-id={step.id}>
-      <h3 id="exercise-heading">{ex.title}</h3>
+      <div class="exercise-head">
+        <h3 id="exercise-heading">{ex.title}</h3>
+        <StepProgress ex={ex} />
+      </div>
       <p class="progress-line">
         <span>
           Step {ex.stepIndex + 1} of {ex.stepCount}: <strong>{step.title}</strong>
           {ex.cycles ? ` · round ${Math.min(ex.cycle + 1, ex.cycles)} of ${ex.cycles}` : ` · round ${ex.cycle + 1}`}
         </span>
-        <StepProgress ex={ex} />
       </p>
       <p class="floor" data-testid="floor">
         Speaker: <strong>{seatName(view, ex.speaker)}</strong> · Listener:{" "}
         <strong>{seatName(view, ex.listener)}</strong> · {actorLine(view)}
       </p>
-      {step.prompt && <p class="prompt">{step.prompt}</p>}
+      {step.partners ? (
+        <ul class="partner-sides" aria-label="What each partner sees now">
+          <PartnerSide view={view} p={ex.speaker} />
+          <PartnerSide view={view} p={ex.listener} />
+        </ul>
+      ) : (
+        step.prompt && <p class="prompt">{step.prompt}</p>
+      )}
+      {step.actor === "therapist" && step.prompt && <p class="prompt">{step.prompt}</p>}
       <QuestionCard question={step.question} />
       {view.paused && (
         <p class="paused-note" role="status">
@@ -158,35 +179,50 @@ export function ExercisePanel({ view, send }: { view: SessionView; send: Send })
       )}
       {view.timeOut && (
         <p class="paused-note" role="status">
-          {seatName(view, view.timeOut.by)} called a time-out; the exercise waits.
+          {seatName(view, view.timeOut.by)} asked for a break until {clockTime(view.timeOut.returnAt)}; the exercise
+          waits.
         </p>
       )}
-      <div class="timer-box">
-        {hasTimer ? (
-          <Countdown deadline={step.deadline} remainingMs={step.remainingMs} />
-        ) : (
-          <p class="hint">This step has no timer.</p>
-        )}
-        <fieldset class="timer-adjust" aria-describedby={timer.allowed ? undefined : timerReasonId}>
-          <legend class="sr-only">Adjust the timer</legend>
-          {TIMER_STEPS.map((t) => (
-            <button
-              key={t.seconds}
-              type="button"
-              class="btn quiet small"
-              title={t.long}
-              disabled={!timer.allowed || busy}
-              onClick={() => run({ type: "adjust-timer", seconds: t.seconds })}
-            >
-              {t.label}
-            </button>
-          ))}
-        </fieldset>
-        {!timer.allowed && hasTimer && <Reason id={timerReasonId} text={timer.reason} />}
-      </div>
       {(step.actor === "therapist" || ["private-answer", "guess", "pick", "agreement"].includes(step.kind)) && (
         <StepControls view={view} send={send} />
       )}
+    </section>
+  );
+}
+
+/** The pacing controls beside the step: the timer and pause, back, skip, hand the floor, end — each with its key. */
+export function PacingPanel({ view, send }: { view: SessionView; send: Send }) {
+  const { busy, error, run } = useAction(send);
+  const timerReasonId = useId();
+  const ex = view.exercise;
+  if (!ex) return null;
+  const step = ex.step;
+  const timer = permission(view, "adjust-timer");
+  const hasTimer = step.deadline !== undefined || step.remainingMs !== undefined;
+  return (
+    <section class="console-panel pacing-panel" aria-labelledby="pacing-heading">
+      <h3 id="pacing-heading">Pacing</h3>
+      <div class={`timer-box${hasTimer ? "" : " none"}`}>
+        {hasTimer && <Countdown deadline={step.deadline} remainingMs={step.remainingMs} />}
+        {hasTimer && (
+          <fieldset class="timer-adjust" aria-describedby={timer.allowed ? undefined : timerReasonId}>
+            <legend class="sr-only">Adjust the timer</legend>
+            {TIMER_STEPS.map((t) => (
+              <button
+                key={t.seconds}
+                type="button"
+                class="btn quiet small"
+                title={t.long}
+                disabled={!timer.allowed || busy}
+                onClick={() => run({ type: "adjust-timer", seconds: t.seconds })}
+              >
+                {t.label}
+              </button>
+            ))}
+          </fieldset>
+        )}
+        {!timer.allowed && hasTimer && <Reason id={timerReasonId} text={timer.reason} />}
+      </div>
       <div class="pacing console-pacing">
         <PauseResumeButton view={view} busy={busy} run={run} />
         <CommandButton

@@ -3,7 +3,7 @@
  * out, the private conversation for the partner who stayed, and the therapist's messages to both.
  */
 import "./console.css";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
 import type { Send } from "../room/Controls.tsx";
 import { seatName } from "../room/words.ts";
@@ -67,6 +67,38 @@ export function TherapistMessages({ view }: { view: SessionView }) {
           <span class="who">Your therapist, to you both:</span> {m.text}
         </p>
       ))}
+    </section>
+  );
+}
+
+/**
+ * Guided sessions: a kind, private suggestion to the partner who has held the floor far longer than the other, from
+ * the moment the engine names (only this partner's view carries it, and never a number).
+ */
+export function FloorSuggestion({ view }: { view: SessionView }) {
+  const from = view.floorSuggestion?.from;
+  // A quiet check every few seconds is plenty for a suggestion measured in minutes.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (from === undefined) return;
+    setNow(Date.now());
+    const id = setInterval(() => setNow(Date.now()), 5000);
+    return () => clearInterval(id);
+  }, [from]);
+  const due = from !== undefined && Math.max(now, Date.now()) >= from;
+  if (!due || from === undefined || view.you.seat === "therapist") return null;
+  const other = seatName(view, view.you.seat === "a" ? "b" : "a");
+  return (
+    <section
+      class="floor-suggestion"
+      aria-label="A suggestion for you"
+      aria-live="polite"
+      data-testid="floor-suggestion"
+    >
+      <p>
+        You've had the floor for a good while today, and it's good that you've shared so much. When you're ready,
+        bringing your turn to a close gives {other} room to be heard too.
+      </p>
     </section>
   );
 }

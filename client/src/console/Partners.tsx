@@ -1,7 +1,8 @@
 /** The therapist's view of the couple: who is connected, who waits, who is stepped out; admit and step out. */
+import type { ComponentChildren } from "preact";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
 import { ActionError, CommandButton, type Send, useAction } from "../room/Controls.tsx";
-import { seatName } from "../room/words.ts";
+import { clockTime, seatName } from "../room/words.ts";
 
 const PARTNERS: Partner[] = ["a", "b"];
 
@@ -12,8 +13,20 @@ export function partnerStatus(view: SessionView, p: Partner): "waiting" | "in th
   return "in the room";
 }
 
-/** One row per partner with presence, status and the admit / step-out controls; "admit both" below. */
-export function PartnersPanel({ view, send }: { view: SessionView; send: Send }) {
+/**
+ * One card per partner with presence, status, a break they asked for, and the admit / step-out controls; "admit
+ * both" below. `partnerExtra` is the slot under each card's status for what else the therapist must see of that
+ * partner (the safety panel: their private signal and safe-time answer).
+ */
+export function PartnersPanel({
+  view,
+  send,
+  partnerExtra,
+}: {
+  view: SessionView;
+  send: Send;
+  partnerExtra?: (p: Partner) => ComponentChildren;
+}) {
   const { busy, error, run } = useAction(send);
   const waiting = PARTNERS.filter((p) => !view.admitted[p]);
   const ended = view.phase === "ended";
@@ -36,6 +49,12 @@ export function PartnersPanel({ view, send }: { view: SessionView; send: Send })
                   {status}
                 </span>
               </div>
+              {view.timeOut?.by === p && view.phase !== "ended" && (
+                <p class="partner-break" data-testid={`break-${p}`}>
+                  {name} asked for a break until {clockTime(view.timeOut.returnAt)}.
+                </p>
+              )}
+              {partnerExtra && <div class="partner-extra">{partnerExtra(p)}</div>}
               {!ended && (
                 <div class="partner-actions">
                   {status === "waiting" ? (

@@ -3,18 +3,22 @@
  * is enabled or disabled (with the reason) from view.allowed, so the console never second-guesses the engine.
  */
 import "./console.css";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
 import { ActionError, CommandButton, type RoomScreenProps, type Send, useAction } from "../room/Controls.tsx";
 import { ConfirmButton } from "../room/Lobby.tsx";
 import { CompletedList } from "../room/Summary.tsx";
 import { Transcript } from "../room/Transcript.tsx";
 import { clockTime, exerciseTitle, seatName } from "../room/words.ts";
-import { CoachingPanel, NotesPanel, PrivateChannelPanel } from "./Coaching.tsx";
+import { AirtimePanel } from "./Airtime.tsx";
+import { Composer, type ComposerMode, NotesList, PrivateChannelPanel } from "./Coaching.tsx";
 import { CustomExercisePanel } from "./CustomExercise.tsx";
-import { ExercisePanel, StartPanel } from "./Pacing.tsx";
+import { ExercisePanel, PacingPanel, StartPanel } from "./Pacing.tsx";
 import { PartnersPanel } from "./Partners.tsx";
 import { SafetyPanel } from "../safety/SafetyConsole.tsx";
+import { RecordPanel } from "./Record.tsx";
+import { ShortcutHelp, useConsoleShortcuts } from "./Shortcuts.tsx";
+import { forTherapist } from "./words.ts";
 
 /** Each partner's check-in answers, as they were revealed (both at once). */
 export function CheckInsPanel({ view }: { view: SessionView }) {
@@ -55,13 +59,13 @@ function TranscriptPanel({ view }: { view: SessionView }) {
   if (view.transcript.length > 0) {
     return (
       <div class="console-panel transcript-panel">
-        <Transcript view={view} exerciseId={null} title="Transcript" />
+        <Transcript view={view} exerciseId={null} title="Conversation" />
       </div>
     );
   }
   return (
     <section class="console-panel transcript-panel" aria-labelledby="transcript-heading">
-      <h3 id="transcript-heading">Transcript</h3>
+      <h3 id="transcript-heading">Conversation</h3>
       <p class="hint">
         {view.channel === "typed"
           ? "What the partners type, and your messages to both, appear here."
@@ -102,22 +106,94 @@ function sessionLine(view: SessionView): string {
   const waiting = (["a", "b"] as Partner[]).filter((p) => !view.admitted[p] && view.presence[p]);
   if (waiting.length > 0) return `${waiting.map((p) => seatName(view, p)).join(" and ")} waiting to be admitted.`;
   if (view.timeOut)
-    return `${seatName(view, view.timeOut.by)} called a time-out until ${clockTime(view.timeOut.returnAt)}.`;
+    return `${seatName(view, view.timeOut.by)} asked for a break until ${clockTime(view.timeOut.returnAt)}.`;
   if (view.steppedOut) return `${seatName(view, view.steppedOut)} is stepped out.`;
   if (view.paused) return "The exercise is paused.";
   if (view.exercise) return `${view.exercise.title} is running.`;
   return "No exercise is running.";
 }
 
+type Tab = "live" | "exercises" | "record";
+const TABS: { id: Tab; label: string }[] = [
+  { id: "live", label: "Live session" },
+  { id: "exercises", label: "Exercises" },
+  { id: "record", label: "Session record" },
+];
+
+/** The console's tabs: the live session, authoring exercises, and the record to take away. */
+function ConsoleTabs({ tab, onTab }: { tab: Tab; onTab: (tab: Tab) => void }) {
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+    const i = TABS.findIndex((t) => t.id === tab);
+    const next = TABS[(i + (e.key === "ArrowRight" ? 1 : TABS.length - 1)) % TABS.length]!;
+    onTab(next.id);
+    document.getElementById(`console-tab-${next.id}`)?.focus();
+  };
+  return (
+    <div class="console-tabs" role="tablist" aria-label="Console" onKeyDown={onKeyDown}>
+      {TABS.map((t) => (
+        <button
+          key={t.id}
+          type="button"
+          role="tab"
+          id={`console-tab-${t.id}`}
+          aria-selected={tab === t.id}
+          aria-controls={`console-panel-${t.id}`}
+          tabIndex={tab === t.id ? 0 : -1}
+          class={`console-tab${tab === t.id ? " selected" : ""}`}
+          onClick={() => onTab(t.id)}
+        >
+          {t.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** The conversation of the whole session, newest at the bottom, in a pane that scrolls on its own and follows it. */
+function ConversationPanel({ view }: { view: SessionView }) {
+  const pane = useRef<HTMLElement>(null);
+  const count = view.transcript.length + view.checkIns.length;
+  useEffect(() => {
+    const el = pane.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [count]);
+  return (
+    <div class="console-panel conversation-panel" data-testid="conversation">
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a pane that scrolls on its own must be reachable by keyboard. */}
+      <section class="conversation-scroll" ref={pane} tabIndex={0} aria-label="The conversation, newest last">
+        <TranscriptPanel view={view} />
+        {view.checkIns.length > 0 && <CheckInsPanel view={view} />}
+      </section>
+    </div>
+  );
+}
+
 /** The therapist's whole console. */
-export function TherapistConsole({ view, send, announce, offline = false }: RoomScreenProps) {
+export function TherapistConsole({ view: raw, send, announce, offline = false }: RoomScreenProps) {
+  // Every disabled control's reason is worded for the therapist (whose break, who is out), not for a partner.
+  const view = forTherapist(raw);
   const line = sessionLine(view);
   const lastLine = useRef(line);
+  const [tab, setTab] = useState<Tab>("live");
+  const [mode, setMode] = useState<ComposerMode>("nudge");
+  const [drafts, setDrafts] = useState<Record<ComposerMode, string>>({ nudge: "", both: "", note: "" });
+  const composerInput = useRef<HTMLTextAreaElement>(null);
+  const [focusComposer, setFocusComposer] = useState(0);
   useEffect(() => {
     // Arrivals in the waiting room and other turns of the session are announced, not just drawn.
     if (lastLine.current !== line) announce(line);
     lastLine.current = line;
   }, [line]);
+  useEffect(() => {
+    if (focusComposer > 0) composerInput.current?.focus();
+  }, [focusComposer]);
+  const compose = (m: ComposerMode) => {
+    setTab("live");
+    setMode(m);
+    setFocusComposer((n) => n + 1);
+  };
+  useConsoleShortcuts({ active: tab === "live" && !offline, view, send, announce, compose });
   const ended = view.phase === "ended";
   return (
     <div class="console" data-seat="therapist" data-version={view.version}>
@@ -126,49 +202,89 @@ export function TherapistConsole({ view, send, announce, offline = false }: Room
         <p class="session-line" data-testid="session-line">
           {line}
         </p>
+        <ConsoleTabs tab={tab} onTab={setTab} />
+        {!ended && (
+          <section class="end" aria-labelledby="end-heading">
+            <h3 id="end-heading" class="sr-only">
+              End the session
+            </h3>
+            <ConfirmButton
+              view={view}
+              type="end-session"
+              label="End session"
+              question="End the session for everyone? Both partners see a short summary; it cannot be resumed."
+              send={send}
+            />
+          </section>
+        )}
       </header>
       <fieldset class="plain console-controls" disabled={offline}>
         <legend class="sr-only">Session controls</legend>
-        <div class="console-grid">
-          <div class="console-main">
-            {/* issue 13: a partner's private request comes first */}
-            <SafetyPanel view={view} send={send} announce={announce} />
-            <PartnersPanel view={view} send={send} />
-            {/* While a partner is out, the private conversation is what the therapist is doing: keep it on top. */}
-            <PrivateChannelPanel view={view} send={send} />
-            <BreakNotice view={view} send={send} />
-            {ended ? (
-              <section class="console-panel" aria-labelledby="ended-heading">
-                <h3 id="ended-heading">Session ended</h3>
-                <CompletedList view={view} earlyNote=" (ended early)" none="No exercise was completed." />
-              </section>
-            ) : view.exercise ? (
-              <ExercisePanel view={view} send={send} />
-            ) : (
-              <StartPanel view={view} send={send} />
-            )}
-            <CheckInsPanel view={view} />
-            <TranscriptPanel view={view} />
-          </div>
-          <div class="console-side">
-            {!ended && <CoachingPanel view={view} send={send} />}
-            <NotesPanel view={view} send={send} />
-            {!ended && <CustomExercisePanel view={view} send={send} />}
-            {!ended && (
-              <section class="console-panel end" aria-labelledby="end-heading">
-                <h3 id="end-heading">End the session</h3>
-                <p class="hint">Both partners see a short summary; the session cannot be resumed.</p>
-                <ConfirmButton
+        {tab === "live" && (
+          <div class="console-live" id="console-panel-live" role="tabpanel" aria-labelledby="console-tab-live">
+            <div class="console-col couple-col">
+              {/* issue 13: a partner's private request comes first */}
+              <SafetyPanel view={view} send={send} announce={announce} />
+              <PartnersPanel view={view} send={send} />
+              <BreakNotice view={view} send={send} />
+              <AirtimePanel
+                view={view}
+                onGentleNote={(text) => {
+                  setDrafts((d) => ({ ...d, both: text }));
+                  compose("both");
+                }}
+              />
+            </div>
+            <div class="console-col room-col">
+              {/* While a partner is out, the private conversation is what the therapist is doing: keep it on top. */}
+              <PrivateChannelPanel view={view} send={send} />
+              {ended ? (
+                <section class="console-panel" aria-labelledby="ended-heading">
+                  <h3 id="ended-heading">Session ended</h3>
+                  <CompletedList view={view} earlyNote=" (ended early)" none="No exercise was completed." />
+                  <button type="button" class="btn primary" onClick={() => setTab("record")}>
+                    Take the session record
+                  </button>
+                </section>
+              ) : view.exercise ? (
+                <ExercisePanel view={view} send={send} />
+              ) : (
+                <StartPanel view={view} send={send} />
+              )}
+              <ConversationPanel view={view} />
+            </div>
+            <div class="console-col side-col">
+              {!ended && <PacingPanel view={view} send={send} />}
+              {!ended && (
+                <Composer
                   view={view}
-                  type="end-session"
-                  label="End session"
-                  question="End the session for everyone?"
                   send={send}
+                  mode={mode}
+                  onMode={setMode}
+                  drafts={drafts}
+                  onDraft={(m, text) => setDrafts((d) => ({ ...d, [m]: text }))}
+                  inputRef={composerInput}
                 />
-              </section>
+              )}
+              <NotesList view={view} />
+              <ShortcutHelp view={view} />
+            </div>
+          </div>
+        )}
+        {tab === "exercises" && (
+          <div id="console-panel-exercises" role="tabpanel" aria-labelledby="console-tab-exercises">
+            {ended ? (
+              <p class="hint">The session has ended; exercises can no longer be added to it.</p>
+            ) : (
+              <CustomExercisePanel view={view} send={send} />
             )}
           </div>
-        </div>
+        )}
+        {tab === "record" && (
+          <div id="console-panel-record" role="tabpanel" aria-labelledby="console-tab-record">
+            <RecordPanel view={view} />
+          </div>
+        )}
       </fieldset>
     </div>
   );

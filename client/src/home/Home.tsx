@@ -174,11 +174,15 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
         <div class="field">
           <TextField
             id={ids.key}
-            label="Therapist access key (if your practice gave you one)"
+            label="Practice key (if your service gave you one)"
             type="password"
             value={therapistKey}
             onInput={setTherapistKey}
           />
+          <p class="hint">
+            Seeing couples regularly? <a href="/practice">Open your practice</a>: a waiting room link that stays the
+            same, and your own exercises kept between sessions.
+          </p>
         </div>
       )}
       {error && (
@@ -187,7 +191,7 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
         </p>
       )}
       <button type="submit" class="btn primary large" disabled={busy || !catalogue}>
-        {busy ? "Creating…" : "Create our session"}
+        {busy ? "Creating…" : mode === "therapist" ? "Start a session" : "Create our session"}
       </button>
     </form>
   );
@@ -266,6 +270,7 @@ function ShareLinks({ created, onOneDevice }: { created: Created; onOneDevice: (
             who="For the therapist only: it lets you admit the couple and lead the session."
             link={response.links.therapist}
             qrLabel="QR code for the therapist's link"
+            openHere={{ label: "Open my console here", hint: "Send each partner their own link first." }}
           />
         )}
         <LinkCard

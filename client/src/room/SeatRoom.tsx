@@ -17,7 +17,12 @@ import { Transcript } from "./Transcript.tsx";
 import { stepPrompt, whoActs } from "./turn.ts";
 import { permission, seatName } from "./words.ts";
 // --- therapist-led sessions (issue 5): the console and the partner-side screens live in ../console
-import { PartnerPrivateChannel, SteppedOutScreen, TherapistMessages } from "../console/PartnerScreens.tsx";
+import {
+  FloorSuggestion,
+  PartnerPrivateChannel,
+  SteppedOutScreen,
+  TherapistMessages,
+} from "../console/PartnerScreens.tsx";
 import { TherapistConsole } from "../console/TherapistConsole.tsx";
 // --- end issue 5
 // issue 13: what a partner tells the therapist alone
@@ -229,6 +234,7 @@ export function SeatRoom({ view, send, announce, offline = false, token }: RoomS
                 <p>{ex.intro}</p>
               </details>
             )}
+            <FloorSuggestion view={view} />
             {view.paused && (
               <p class="paused-note" role="status">
                 Paused. Take the time you need

@@ -1,0 +1,534 @@
+/**
+ * A therapist's practice, and a practice's standing waiting room, in the browser.
+ *   /practice/<token>  the therapist's private practice link; /practice alone opens a new practice with a key
+ *   /wait/<token>      the standing room link couples are given
+ * Like seat links, the token is taken out of the address bar before anything renders and kept in this tab only.
+ */
+import "./console.css";
+import { useEffect, useId, useRef, useState } from "preact/hooks";
+import type { ExerciseDefinition } from "../../../shared/exercise-format.ts";
+import { storePending } from "../seats.ts";
+import { parseDefinition, type Problem } from "./CustomExercise.tsx";
+
+const OWNER_KEY = "attune.practice";
+const ROOM_KEY = "attune.standing-room";
+const TICKET_KEY = "attune.waiting-ticket";
+const POLL_MS = 2500;
+
+function storage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+export type PracticeRoute = "practice" | "waiting";
+
+/**
+ * Takes a practice or standing-room token out of the address bar (kept in sessionStorage), and says which page
+ * this is; null for every other page.
+ */
+export function takePracticeLink(): PracticeRoute | null {
+  const m = /^\/(practice|wait|waiting)(?:\/([^/]+))?\/?$/.exec(location.pathname);
+  if (!m) return null;
+  const token = m[2] ? decodeURIComponent(m[2]) : null;
+  if (m[1] === "practice") {
+    if (token) storage()?.setItem(OWNER_KEY, token);
+    if (token) history.replaceState(null, "", "/practice");
+    return "practice";
+  }
+  if (token) {
+    storage()?.setItem(ROOM_KEY, token);
+    storage()?.removeItem(TICKET_KEY);
+  }
+  history.replaceState(null, "", "/waiting");
+  return "waiting";
+}
+
+interface ApiFailure {
+  message: string;
+  problems?: Problem[];
+}
+
+async function call<T>(
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+): Promise<{ ok: true; value: T } | { ok: false; error: ApiFailure; status: number }> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  } catch {
+    return { ok: false, status: 0, error: { message: "Couldn't reach the server. Check your connection." } };
+  }
+  const json = (await res.json().catch(() => ({}))) as { error?: ApiFailure } & T;
+  if (!res.ok) {
+    return {
+      ok: false,
+      status: res.status,
+      error: json.error ?? { message: "Something went wrong. Please try again." },
+    };
+  }
+  return { ok: true, value: json };
+}
+
+interface Overview {
+  id: string;
+  displayName: string;
+  roomLink: string;
+  exercises: ExerciseDefinition[];
+  waiting: { id: string; firstName: string; since: number; started: boolean }[];
+}
+
+function clock(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+/** Opening a new practice with a practice key. */
+function OpenPractice({ onOpened }: { onOpened: () => void }) {
+  const [key, setKey] = useState("");
+  const [name, setName] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [opened, setOpened] = useState<{ practice: string; room: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const keyId = useId();
+  const nameId = useId();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const out = await call<{ links: { practice: string; room: string } }>(
+      "POST",
+      "/api/practices",
+      key.trim() || null,
+      {
+        displayName: name,
+      },
+    );
+    setBusy(false);
+    if (!out.ok) return setError(out.error.message);
+    setOpened(out.value.links);
+  };
+  if (opened) {
+    return (
+      <section class="console-panel practice-opened" aria-labelledby="opened-heading">
+        <h2 id="opened-heading">Your practice is open</h2>
+        <p>
+          Keep your <strong>practice link</strong> private, as you would a key: it opens your practice and your exercise
+          library. Bookmark it or keep it in your password manager.
+        </p>
+        <p class="link-box" data-testid="practice-link">
+          {opened.practice}
+        </p>
+        <p>
+          Give your <strong>waiting room link</strong> to the couples you see. It stays the same from one appointment to
+          the next.
+        </p>
+        <p class="link-box" data-testid="room-link">
+          {opened.room}
+        </p>
+        <button
+          type="button"
+          class="btn primary"
+          onClick={() => {
+            storage()?.setItem(OWNER_KEY, decodeURIComponent(opened.practice.split("/").pop() ?? ""));
+            onOpened();
+          }}
+        >
+          Open my practice here
+        </button>
+      </section>
+    );
+  }
+  return (
+    <section class="console-panel" aria-labelledby="open-heading">
+      <h2 id="open-heading">Open a practice</h2>
+      <p class="hint">
+        A practice keeps your exercise library and a waiting room link that stays the same for every appointment.
+      </p>
+      <form onSubmit={submit}>
+        <label for={nameId}>Practice name, as couples will see it</label>
+        <input
+          id={nameId}
+          value={name}
+          maxLength={80}
+          onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+        />
+        <label for={keyId}>Practice key</label>
+        <input
+          id={keyId}
+          type="password"
+          autoComplete="off"
+          value={key}
+          onInput={(e) => setKey((e.currentTarget as HTMLInputElement).value)}
+        />
+        <p class="hint">The key your service administrator gave you.</p>
+        <button type="submit" class="btn primary" disabled={busy || !name.trim()}>
+          Open my practice
+        </button>
+      </form>
+      {error && (
+        <p class="action-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The library: each exercise with edit and remove, and a box to add or edit one (per-path problems shown). */
+function Library({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
+  const [text, setText] = useState("");
+  const [problems, setProblems] = useState<Problem[]>([]);
+  const [status, setStatus] = useState("");
+  const boxId = useId();
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setStatus("");
+    const parsed = parseDefinition(text);
+    if (!parsed.ok) return setProblems([parsed.problem]);
+    const out = await call<{ title: string }>("POST", "/api/practice/exercises", token, { definition: parsed.value });
+    if (!out.ok) {
+      setProblems(out.error.problems ?? [{ path: "(root)", message: out.error.message }]);
+      return;
+    }
+    setProblems([]);
+    setText("");
+    setStatus(`Saved “${out.value.title}” to your library.`);
+    reload();
+  };
+  const remove = async (id: string, title: string) => {
+    const out = await call("DELETE", `/api/practice/exercises/${encodeURIComponent(id)}`, token);
+    setStatus(out.ok ? `Removed “${title}”.` : out.error.message);
+    reload();
+  };
+  return (
+    <section class="console-panel library" aria-labelledby="library-heading">
+      <h2 id="library-heading">Exercise library</h2>
+      <p class="hint">Your own exercises, kept from one session to the next and added to each session you start.</p>
+      {overview.exercises.length === 0 ? (
+        <p class="hint">No exercises yet.</p>
+      ) : (
+        <ul class="library-list" data-testid="library">
+          {overview.exercises.map((ex) => (
+            <li key={ex.id}>
+              <strong>{ex.title}</strong> <span class="hint">{ex.summary}</span>{" "}
+              <button type="button" class="btn quiet small" onClick={() => setText(JSON.stringify(ex, null, 2))}>
+                Edit {ex.title}
+              </button>{" "}
+              <button type="button" class="btn quiet small" onClick={() => void remove(ex.id, ex.title)}>
+                Remove {ex.title}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form onSubmit={save}>
+        <label for={boxId}>Exercise definition (JSON)</label>
+        <textarea
+          id={boxId}
+          class="code"
+          rows={6}
+          spellcheck={false}
+          value={text}
+          aria-invalid={problems.length > 0}
+          onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+        />
+        <button type="submit" class="btn secondary" disabled={!text.trim()}>
+          Save to library
+        </button>
+      </form>
+      {problems.length > 0 && (
+        <div class="problems" role="alert">
+          <p>Not saved. {problems.length === 1 ? "One thing to fix:" : `${problems.length} things to fix:`}</p>
+          <ul data-testid="library-problems">
+            {problems.map((p, i) => (
+              <li key={i}>
+                <code>{p.path}</code>: {p.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <p role="status" class="sent-status">
+        {status}
+      </p>
+    </section>
+  );
+}
+
+/** Who is waiting at the standing link; choose two and start their session. */
+function WaitingList({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [channel, setChannel] = useState<"spoken" | "typed">("spoken");
+  const [error, setError] = useState<string | null>(null);
+  const [started, setStarted] = useState<{ link: string; names: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const channelName = useId();
+  const waiting = overview.waiting.filter((w) => !w.started);
+  const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
+  const start = async () => {
+    const [a, b] = chosen;
+    setBusy(true);
+    setError(null);
+    const out = await call<{ links: { therapist: string } }>("POST", "/api/practice/sessions", token, {
+      a,
+      b,
+      channel,
+    });
+    setBusy(false);
+    if (!out.ok) return setError(out.error.message);
+    const names = chosen.map((id) => waiting.find((w) => w.id === id)?.firstName ?? "").join(" and ");
+    setStarted({ link: out.value.links.therapist, names });
+    setChosen([]);
+    reload();
+  };
+  return (
+    <section class="console-panel waiting-list" aria-labelledby="waiting-heading">
+      <h2 id="waiting-heading">Waiting room</h2>
+      {started && (
+        <div class="started" role="status">
+          <p>{started.names} are in their session. They were let in as soon as you started it.</p>
+          <a class="btn primary" href={started.link}>
+            Open my console here
+          </a>
+        </div>
+      )}
+      {waiting.length === 0 ? (
+        <p class="hint">
+          Nobody is waiting. Partners who open your waiting room link appear here with their first name.
+        </p>
+      ) : (
+        <>
+          <fieldset class="plain">
+            <legend>Choose the two partners to see together</legend>
+            <ul class="waiting-people" data-testid="waiting">
+              {waiting.map((w) => (
+                <li key={w.id}>
+                  <label>
+                    <input type="checkbox" checked={chosen.includes(w.id)} onChange={() => toggle(w.id)} />{" "}
+                    <strong>{w.firstName}</strong> <span class="hint">waiting since {clock(w.since)}</span>
+                  </label>
+                </li>
+              ))}
+            </ul>
+          </fieldset>
+          <fieldset class="choice-group">
+            <legend>How will they take part?</legend>
+            <div class="chips">
+              {(["spoken", "typed"] as const).map((c) => (
+                <label key={c} class={`chip${channel === c ? " selected" : ""}`}>
+                  <input type="radio" name={channelName} checked={channel === c} onChange={() => setChannel(c)} />
+                  <span>{c === "spoken" ? "Talking aloud" : "Typing"}</span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <button type="button" class="btn primary" disabled={busy || chosen.length !== 2} onClick={() => void start()}>
+            Start a session
+          </button>
+          {chosen.length !== 2 && <p class="hint">Choose two partners.</p>}
+        </>
+      )}
+      {error && (
+        <p class="action-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The practice page. */
+export function PracticePage() {
+  const [token, setToken] = useState(() => storage()?.getItem(OWNER_KEY) ?? null);
+  const [overview, setOverview] = useState<Overview | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  const [copied, setCopied] = useState("");
+  const reload = () => setTick((t) => t + 1);
+  useEffect(() => {
+    if (!token) return;
+    let live = true;
+    const load = async () => {
+      const out = await call<Overview>("GET", "/api/practice", token);
+      if (!live) return;
+      if (out.ok) {
+        setOverview(out.value);
+        setError(null);
+      } else setError(out.error.message);
+    };
+    void load();
+    const id = setInterval(() => void load(), POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(id);
+    };
+  }, [token, tick]);
+  if (!token) return <OpenPractice onOpened={() => setToken(storage()?.getItem(OWNER_KEY) ?? null)} />;
+  if (!overview) {
+    return error ? (
+      <section class="notice-panel" role="alert">
+        <h2>We couldn't open your practice</h2>
+        <p>{error}</p>
+      </section>
+    ) : (
+      <p class="joining" role="status">
+        Opening your practice…
+      </p>
+    );
+  }
+  const changeLink = async () => {
+    const out = await call<{ roomLink: string }>("POST", "/api/practice/room-link", token);
+    setCopied(out.ok ? "A new waiting room link is ready; the old one no longer works." : out.error.message);
+    reload();
+  };
+  return (
+    <div class="practice" data-testid="practice">
+      <h2 class="practice-title">{overview.displayName}</h2>
+      <div class="practice-grid">
+        <div>
+          <WaitingList overview={overview} token={token} reload={reload} />
+          <section class="console-panel" aria-labelledby="room-link-heading">
+            <h2 id="room-link-heading">Your waiting room link</h2>
+            <p class="hint">Give it to couples; it stays the same for every appointment.</p>
+            <p class="link-box" data-testid="standing-link">
+              {overview.roomLink}
+            </p>
+            <button
+              type="button"
+              class="btn secondary"
+              onClick={() => {
+                void navigator.clipboard?.writeText(overview.roomLink).then(
+                  () => setCopied("Copied."),
+                  () => setCopied("Select the link above to copy it."),
+                );
+              }}
+            >
+              Copy the link
+            </button>{" "}
+            <button type="button" class="btn quiet" onClick={() => void changeLink()}>
+              Change the link
+            </button>
+            <p role="status" class="sent-status">
+              {copied}
+            </p>
+          </section>
+        </div>
+        <Library overview={overview} token={token} reload={reload} />
+      </div>
+    </div>
+  );
+}
+
+/** The standing waiting room, as a partner sees it: a first name, then a calm wait until the session starts. */
+export function StandingWaitPage() {
+  const room = storage()?.getItem(ROOM_KEY) ?? null;
+  const [ticket, setTicket] = useState(() => storage()?.getItem(TICKET_KEY) ?? null);
+  const [practiceName, setPracticeName] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState("");
+  const nameId = useId();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!room) return;
+    void call<{ practiceName: string }>("GET", "/api/standing-room", room).then((out) => {
+      if (out.ok) setPracticeName(out.value.practiceName);
+      else setError(out.error.message);
+    });
+  }, [room]);
+  useEffect(() => {
+    if (!ticket) return;
+    heading.current?.focus();
+    let live = true;
+    const check = async () => {
+      const out = await call<{ status: "waiting"; practiceName: string } | { status: "started"; token: string }>(
+        "GET",
+        "/api/standing-room/ticket",
+        ticket,
+      );
+      if (!live) return;
+      if (!out.ok) {
+        storage()?.removeItem(TICKET_KEY);
+        setTicket(null);
+        setError(out.error.message);
+        return;
+      }
+      if (out.value.status === "started") {
+        live = false;
+        storage()?.removeItem(TICKET_KEY);
+        storePending(out.value.token);
+        location.replace("/room");
+        return;
+      }
+      setPracticeName(out.value.practiceName);
+    };
+    void check();
+    const id = setInterval(() => void check(), POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(id);
+    };
+  }, [ticket]);
+  if (!room) {
+    return (
+      <section class="notice-panel">
+        <h2>No waiting room open here</h2>
+        <p>Open the waiting room link your therapist gave you.</p>
+      </section>
+    );
+  }
+  const join = async (e: Event) => {
+    e.preventDefault();
+    const out = await call<{ ticket: string; practiceName: string }>("POST", "/api/standing-room/wait", room, {
+      firstName: name,
+    });
+    if (!out.ok) return setError(out.error.message);
+    storage()?.setItem(TICKET_KEY, out.value.ticket);
+    setPracticeName(out.value.practiceName);
+    setError(null);
+    setTicket(out.value.ticket);
+  };
+  if (ticket) {
+    return (
+      <section class="waiting" aria-labelledby="standing-waiting-heading" data-testid="standing-waiting">
+        <h2 id="standing-waiting-heading" tabIndex={-1} ref={heading}>
+          You're in the waiting room
+        </h2>
+        <p>
+          {practiceName ?? "Your therapist"} will start your session shortly. You can leave this page open; it will
+          change by itself.
+        </p>
+      </section>
+    );
+  }
+  return (
+    <section class="waiting" aria-labelledby="standing-heading">
+      <h2 id="standing-heading">{practiceName ? `Welcome to ${practiceName}` : "Welcome"}</h2>
+      <p>Let your therapist know you're here. Only your first name is needed, and it is forgotten after the session.</p>
+      <form onSubmit={join}>
+        <label for={nameId}>Your first name</label>
+        <input
+          id={nameId}
+          value={name}
+          maxLength={40}
+          autoComplete="given-name"
+          onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+        />
+        <button type="submit" class="btn primary" disabled={!name.trim()}>
+          I'm here
+        </button>
+      </form>
+      {error && (
+        <p class="action-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,370 @@
+/**
+ * The therapist's console at 1280×800 with two partners in their own browsers: the couple, the step (with what each
+ * partner sees), the conversation and the pacing all in the first screen without scrolling; keyboard shortcuts that
+ * never fire while typing; floor time moving as the partners take turns (therapist only); the record downloaded as
+ * Markdown with the notes and the conversation, and printable. A guided pair shows the kind floor suggestion reaching
+ * only the partner who held the floor. Screenshots (light and dark) go to test-output/e2e/console/.
+ */
+import { readFileSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningAttune } from "../../server/app.ts";
+import {
+  buildClient,
+  chromiumAvailable,
+  launchBrowser,
+  numberedScreenshots,
+  openPage,
+  resetScreenshots,
+  seriousAxeViolations,
+  startBrowserSuite,
+  type TestPage,
+} from "../support/browser.ts";
+import { requireService } from "../support/env.ts";
+import { createTestSession, startTestServer } from "../support/server.ts";
+import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
+
+const SUITE = "console";
+const runs = requireService("chromium", chromiumAvailable());
+const snap = numberedScreenshots(SUITE);
+const LAPTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+async function bodyText(page: Page): Promise<string> {
+  return (await page.locator("body").textContent()) ?? "";
+}
+
+/** The element's box, asserted to lie wholly inside the first 1280×800 screen. */
+async function expectInFirstScreen(page: Page, selector: string): Promise<void> {
+  const box = await page.locator(selector).first().boundingBox();
+  expect(box, selector).not.toBeNull();
+  expect(box!.y, `${selector} top`).toBeGreaterThanOrEqual(0);
+  expect(box!.x, `${selector} left`).toBeGreaterThanOrEqual(0);
+  expect(box!.y + box!.height, `${selector} bottom`).toBeLessThanOrEqual(LAPTOP.height + 1);
+  expect(box!.x + box!.width, `${selector} right`).toBeLessThanOrEqual(LAPTOP.width + 1);
+}
+
+/** Shoots the page in the light and the dark colour scheme. */
+async function lightAndDark(page: Page, name: string): Promise<void> {
+  await page.emulateMedia({ colorScheme: "light" });
+  await snap(page, `${name}-light`);
+  await page.emulateMedia({ colorScheme: "dark" });
+  await snap(page, `${name}-dark`);
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
+describe.runIf(runs)("the therapist console at 1280×800, with two partners", () => {
+  let server: RunningAttune;
+  let browser: Browser;
+  let therapist: TestPage;
+  let robin: TestPage;
+  let kai: TestPage;
+
+  beforeAll(async () => {
+    ({ server, browser } = await startBrowserSuite(SUITE));
+    const created = await createTestSession(server.url, {
+      mode: "therapist",
+      channel: "typed",
+      agenda: ["intentional-dialogue", "stress-reducing"],
+      names: { a: "Robin", b: "Kai" },
+    });
+    therapist = await openPage(browser, LAPTOP);
+    robin = await openPage(browser, PHONE);
+    kai = await openPage(browser, PHONE);
+    await robin.page.goto(created.links.a);
+    await kai.page.goto(created.links.b);
+    await therapist.page.goto(created.links.therapist!);
+    await therapist.page.getByRole("heading", { name: "Therapist console" }).waitFor();
+  });
+
+  afterAll(async () => {
+    for (const p of [therapist, robin, kai]) expect(p?.errors ?? []).toEqual([]);
+    await browser?.close();
+  });
+
+  it("admits both and starts the dialogue: couple, step, conversation and pacing in the first screen", async () => {
+    const t = therapist.page;
+    await t.getByRole("button", { name: "Admit both" }).click();
+    await expect.poll(() => t.getByTestId("status-b").textContent()).toBe("in the room");
+    await t.getByRole("button", { name: "Start exercise" }).click();
+    await t.getByRole("heading", { name: "Intentional dialogue" }).waitFor();
+    for (const selector of [
+      "section.partners",
+      "section.exercise",
+      "[data-testid=conversation]",
+      "section.pacing-panel",
+      "section.coaching",
+      "[data-testid=airtime]",
+    ]) {
+      await expectInFirstScreen(t, selector);
+    }
+    // One screen: the page itself does not scroll.
+    const [scrollHeight, innerHeight] = await t.evaluate(() => [
+      document.documentElement.scrollHeight,
+      window.innerHeight,
+    ]);
+    expect(scrollHeight).toBeLessThanOrEqual(innerHeight + 1);
+    // What each partner sees now: their role, their prompt, whose move it is.
+    await expect.poll(() => t.getByTestId("sees-a").textContent()).toContain("their move");
+    expect(await t.getByTestId("sees-a").textContent()).toContain("Robin · speaking");
+    expect(await t.getByTestId("sees-b").textContent()).toContain("waiting");
+    // Authoring is not in the live view.
+    expect(await t.getByRole("heading", { name: "Add your own exercise" }).count()).toBe(0);
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await lightAndDark(t, "live-start");
+  });
+
+  it("shows the conversation live and the floor time moving, to the therapist only", async () => {
+    const t = therapist.page;
+    await makeMove(robin.page, { text: "Is now a good time to talk about Sunday?" });
+    await makeMove(kai.page, { option: "Now works" });
+    await makeMove(robin.page, { text: "I felt left out when plans changed." });
+    await t.getByTestId("conversation").getByText("I felt left out when plans changed.").waitFor();
+    await expectInFirstScreen(t, "[data-testid=conversation]");
+    await expect.poll(() => t.getByTestId("sees-b").textContent()).toContain("their move");
+
+    const split = t.getByTestId("airtime").locator(".airtime-words").last();
+    await expect.poll(async () => (await split.textContent()) ?? "").toMatch(/Robin 0:0[1-9]|Robin 0:[1-5]\d/);
+    expect(await t.getByTestId("airtime-turns").textContent()).toContain("Robin 1, Kai 0");
+    // Hand the floor with its key (nothing is focused that takes letters): Kai starts at the first step.
+    await t.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await t.keyboard.press("f");
+    await kai.page.locator(".turn-banner").getByText("You're speaking").waitFor();
+    await expect.poll(() => t.getByTestId("airtime-turns").textContent()).toContain("Robin 1, Kai 1");
+    await expect.poll(() => t.getByTestId("floor").textContent()).toContain("Speaker: Kai");
+    expect(await t.locator("section.exercise").getAttribute("data-step-id")).toBe("invite");
+    // Kai's time starts counting.
+    await expect.poll(async () => (await split.textContent()) ?? "", { timeout: 5000 }).toMatch(/Kai 0:0[1-9]/);
+    await makeMove(kai.page, { text: "Can we talk about the weekend too?" });
+
+    // The couple never sees a score or the split.
+    const version = await shownVersion(t);
+    for (const p of [robin, kai]) {
+      await waitForVersion(p.page, version);
+      const text = await bodyText(p.page);
+      expect(text).not.toContain("Floor time");
+      expect(text).not.toMatch(/\d+%/);
+      expect(await p.page.getByTestId("floor-suggestion").count()).toBe(0);
+    }
+    await lightAndDark(t, "live-airtime");
+  });
+
+  it("keeps shortcuts out of the way while typing, and pauses and resumes with P", async () => {
+    const t = therapist.page;
+    await t.keyboard.press("m");
+    const box = t.getByLabel("Message to both");
+    await expect.poll(() => t.evaluate(() => document.activeElement?.tagName)).toBe("TEXTAREA");
+    await t.keyboard.type("please both breathe, pause for a second");
+    expect(await box.inputValue()).toBe("please both breathe, pause for a second");
+    // Typing "p", "b", "s" and "f" in the box paused, moved or handed nothing.
+    expect(await t.getByRole("button", { name: "Pause", exact: true }).count()).toBe(1);
+    expect(await t.getByTestId("floor").textContent()).toContain("Speaker: Kai");
+    await t.keyboard.press("Escape");
+    await t.keyboard.press("p");
+    await robin.page.locator(".paused-note").waitFor();
+    await t.getByRole("button", { name: "Resume" }).waitFor();
+    await t.keyboard.press("p");
+    await expect.poll(() => robin.page.locator(".paused-note").count()).toBe(0);
+    // The draft waited in its box; the documented shortcuts are in the console.
+    expect(await box.inputValue()).toBe("please both breathe, pause for a second");
+    await t.getByText("Keyboard shortcuts").click();
+    await t.getByText("Hand the floor to Robin").first().waitFor();
+    await t.getByText("Keyboard shortcuts").click();
+  });
+
+  it("drafts a gentle note to both from the floor time, sends it, and keeps a private note", async () => {
+    const t = therapist.page;
+    await t.getByRole("button", { name: "Draft a gentle note to both" }).click();
+    const box = t.getByLabel("Message to both");
+    expect(await box.inputValue()).toContain("room to be heard");
+    await t.getByRole("button", { name: "Send to both" }).click();
+    for (const p of [robin, kai]) await p.page.getByText("A gentle note for you both").first().waitFor();
+
+    await t.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await t.keyboard.press("w");
+    await t.getByLabel("New note").fill("Robin leans in when Kai slows down (private note).");
+    await t.getByRole("button", { name: "Save note" }).click();
+    await t.locator(".note-list").getByText("Robin leans in").waitFor();
+    const version = await shownVersion(t);
+    for (const p of [robin, kai]) {
+      await waitForVersion(p.page, version);
+      expect(await bodyText(p.page)).not.toContain("private note");
+    }
+    await expectInFirstScreen(t, "[data-testid=conversation]");
+    await expectInFirstScreen(t, "section.pacing-panel");
+  });
+
+  it("downloads the record as Markdown with the notes and the conversation, and prints the record alone", async () => {
+    const t = therapist.page;
+    await t.getByRole("tab", { name: "Session record" }).click();
+    const record = t.getByTestId("session-record");
+    await record.getByText("Robin leans in when Kai slows down").waitFor();
+    await record.getByText("I felt left out when plans changed.").waitFor();
+    const [download] = await Promise.all([t.waitForEvent("download"), t.getByTestId("download-record").click()]);
+    expect(download.suggestedFilename()).toMatch(/^attune-session-\d{4}-\d\d-\d\d-\d{4}\.md$/);
+    const markdown = readFileSync((await download.path())!, "utf8");
+    expect(markdown).toContain("# Session record — Robin and Kai");
+    expect(markdown).toContain("## Your private notes");
+    expect(markdown).toContain("Robin leans in when Kai slows down (private note).");
+    expect(markdown).toContain("I felt left out when plans changed.");
+    expect(markdown).toContain("## Floor time");
+    expect(markdown).toMatch(/Robin \d+:\d\d over 1 turn/);
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await lightAndDark(t, "record");
+
+    await t.emulateMedia({ media: "print" });
+    expect(await t.locator(".console-head").isVisible()).toBe(false);
+    expect(await t.locator(".record-actions").isVisible()).toBe(false);
+    expect(await record.isVisible()).toBe(true);
+    await snap(t, "record-print");
+    await t.emulateMedia({ media: "screen" });
+  });
+
+  it("keeps authoring on its own tab, and reads at phone width", async () => {
+    const t = therapist.page;
+    await t.getByRole("tab", { name: "Exercises" }).click();
+    await t.getByRole("heading", { name: "Add your own exercise" }).waitFor();
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await t.getByRole("tab", { name: "Live session" }).click();
+    await t.setViewportSize(PHONE);
+    const wide = await t.evaluate(() => {
+      const limit = document.documentElement.clientWidth;
+      return [...document.querySelectorAll("body *")]
+        .filter((el) => el.getBoundingClientRect().right > limit + 1)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
+    });
+    expect(wide).toEqual([]);
+    await lightAndDark(t, "live-phone");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await t.setViewportSize(LAPTOP);
+  });
+});
+
+describe.runIf(runs)("a guided pair: the kind floor suggestion reaches only the partner holding the floor", () => {
+  let server: RunningAttune;
+  let browser: Browser;
+  let robin: TestPage;
+  let kai: TestPage;
+
+  beforeAll(async () => {
+    ({ server, browser } = await startBrowserSuite(`${SUITE}-guided`));
+    const created = await createTestSession(server.url, {
+      mode: "guided",
+      channel: "typed",
+      agenda: ["intentional-dialogue"],
+      names: { a: "Robin", b: "Kai" },
+    });
+    robin = await openPage(browser, PHONE);
+    kai = await openPage(browser, PHONE);
+    // The partners' clocks are the browser's: each page gets one the test can move on.
+    for (const p of [robin, kai]) await p.page.clock.install();
+    await robin.page.goto(created.links.a);
+    await kai.page.goto(created.links.b);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("after minutes on the floor, Robin (speaking) gets the suggestion; Kai never does", async () => {
+    const r = robin.page;
+    await r.getByRole("button", { name: "Start", exact: false }).first().click();
+    await r.locator(".turn-banner").getByText("You're speaking").waitFor();
+    expect(await r.getByTestId("floor-suggestion").count()).toBe(0);
+    // Six minutes later by the partners' clocks (the engine's own limit is five minutes ahead of the other).
+    for (const p of [robin, kai]) {
+      await p.page.clock.setSystemTime(Date.now() + 6 * 60_000);
+      await p.page.clock.runFor(6000);
+    }
+    await r.getByTestId("floor-suggestion").waitFor();
+    await r.getByText("bringing your turn to a close gives Kai room to be heard too").waitFor();
+    expect(await kai.page.getByTestId("floor-suggestion").count()).toBe(0);
+    expect(await bodyText(kai.page)).not.toContain("room to be heard");
+    await snap(r, "guided-suggestion-speaker");
+    await snap(kai.page, "guided-listener");
+    expect(await seriousAxeViolations(r)).toEqual([]);
+  });
+});
+
+describe.runIf(runs)("a practice: opened with a key, a standing link two partners wait at, one session started", () => {
+  const KEY = "practice-key-for-the-browser-test";
+  let url: string;
+  let browser: Browser;
+  let therapist: TestPage;
+  let robin: TestPage;
+  let kai: TestPage;
+
+  beforeAll(async () => {
+    resetScreenshots(`${SUITE}-practice`);
+    buildClient();
+    url = (await startTestServer({ therapistApiKeys: [KEY] })).url;
+    browser = await launchBrowser();
+    therapist = await openPage(browser, LAPTOP);
+    robin = await openPage(browser, PHONE);
+    kai = await openPage(browser, PHONE);
+  });
+
+  afterAll(async () => {
+    // The one refusal the test asks for (the wrong key) is the browser's only logged failure.
+    const expected = (e: string) => /status of 401/.test(e);
+    expect((therapist?.errors ?? []).filter((e) => !expected(e))).toEqual([]);
+    expect((therapist?.errors ?? []).filter(expected).length).toBeLessThanOrEqual(1);
+    for (const p of [robin, kai]) expect(p?.errors ?? []).toEqual([]);
+    await browser?.close();
+  });
+
+  it("opens the practice with the key, refusing a wrong one in plain words", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/practice`);
+    await t.getByLabel("Practice name, as couples will see it").fill("Rivera Couples");
+    await t.getByLabel("Practice key").fill("not-the-right-key");
+    await t.getByRole("button", { name: "Open my practice" }).click();
+    await t.getByRole("alert").getByText("That practice key wasn't recognised.").waitFor();
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await t.getByLabel("Practice key").fill(KEY);
+    await t.getByRole("button", { name: "Open my practice" }).click();
+    await t.getByRole("heading", { name: "Your practice is open" }).waitFor();
+    await t.getByRole("button", { name: "Open my practice here" }).click();
+    await t.getByRole("heading", { name: "Rivera Couples" }).waitFor();
+    expect(t.url()).toBe(`${url}/practice`);
+  });
+
+  it("two partners open the standing link, give a first name and wait; the therapist starts them together", async () => {
+    const t = therapist.page;
+    const roomLink = (await t.getByTestId("standing-link").textContent())!.trim();
+    for (const [p, name] of [
+      [robin, "Robin"],
+      [kai, "Kai"],
+    ] as const) {
+      await p.page.goto(roomLink);
+      await p.page.getByRole("heading", { name: "Welcome to Rivera Couples" }).waitFor();
+      // The token left the address bar.
+      expect(p.page.url()).toBe(`${url}/waiting`);
+      await p.page.getByLabel("Your first name").fill(name);
+      await p.page.getByRole("button", { name: "I'm here" }).click();
+      await p.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
+      await p.page.getByText("Rivera Couples will start your session shortly").waitFor();
+    }
+    await snap(robin.page, "practice-partner-waiting");
+    expect(await seriousAxeViolations(robin.page)).toEqual([]);
+    const list = t.getByTestId("waiting");
+    await list.getByText("Robin").waitFor();
+    await list.getByText("Kai").waitFor();
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await lightAndDark(t, "practice-waiting-list");
+    await list.getByRole("checkbox", { name: /Robin/ }).check();
+    await list.getByRole("checkbox", { name: /Kai/ }).check();
+    await t.getByRole("button", { name: "Start a session" }).click();
+    await t.getByText("Robin and Kai are in their session").waitFor();
+    // Both partners land in the session, already admitted, by their first names; no new link was handed out.
+    for (const p of [robin, kai]) {
+      await p.page.getByRole("heading", { name: "Welcome. Settle in together." }).waitFor();
+    }
+    await t.getByRole("link", { name: "Open my console here" }).click();
+    await t.getByRole("heading", { name: "Therapist console" }).waitFor();
+    await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("in the room");
+    expect(await t.getByTestId("partner-a").textContent()).toContain("Robin");
+    expect(await t.getByTestId("partner-b").textContent()).toContain("Kai");
+    await snap(t, "practice-console");
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * Practices over HTTP and sockets, on memory and Redis: a practice opened with a key (plain-language refusals for a
+ * missing or wrong key), its library (per-path problems, edit in place, survives a restart when stored in Redis), a
+ * standing room link two partners open and wait at, a session started with both from the waiting list (admitted,
+ * named, the library loaded) without new links, a changed link that stops the old one, and an audit trail that never
+ * carries names, exercise text or tokens.
+ */
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { Participant } from "../../client/headless/participant.ts";
+import { createLogger } from "../../server/log.ts";
+import { hashToken } from "../../server/tokens.ts";
+import { GRATITUDE_MINUTE } from "../support/exercises.ts";
+import { startTestServer, storeVariants } from "../support/server.ts";
+
+const KEY = "practice-key-0123456789abcdef";
+const variants = await storeVariants();
+const open: Participant[] = [];
+afterEach(() => {
+  for (const p of open.splice(0)) p.close();
+});
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
+  return { lines, logger: createLogger("info", stream) };
+}
+
+async function api(url: string, method: string, path: string, token?: string, body?: unknown) {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever the server answered, field by field.
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+const tokenIn = (link: string) => decodeURIComponent(new URL(link).pathname.split("/").pop()!);
+
+describe.each(variants)("practices ($name)", (variant) => {
+  it("refuses a missing or wrong key in plain words, and opens a practice with a good one", async () => {
+    const server = await startTestServer({ ...variant.options(), therapistApiKeys: [KEY] });
+    const missing = await api(server.url, "POST", "/api/practices", undefined, { displayName: "Rivera Couples" });
+    expect(missing).toMatchObject({
+      status: 401,
+      body: { error: { message: "Enter your practice key to open a practice." } },
+    });
+    const wrong = await api(server.url, "POST", "/api/practices", "not-the-key", { displayName: "Rivera Couples" });
+    expect(wrong).toMatchObject({ status: 401, body: { error: { message: "That practice key wasn't recognised." } } });
+    const noName = await api(server.url, "POST", "/api/practices", KEY, { displayName: "  " });
+    expect(noName.status).toBe(400);
+    expect(noName.body.error.message).toMatch(/^displayName: /);
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Rivera Couples" });
+    expect(made.status).toBe(201);
+    expect(made.body.links.practice).toMatch(/\/practice\/o\./);
+    expect(made.body.links.room).toMatch(/\/wait\/r\./);
+    const owner = tokenIn(made.body.links.practice);
+    const view = await api(server.url, "GET", "/api/practice", owner);
+    expect(view.body).toMatchObject({ displayName: "Rivera Couples", exercises: [], waiting: [] });
+    // The room link shown again is the one handed out (derived, never stored).
+    expect(view.body.roomLink).toBe(made.body.links.room);
+    expect((await api(server.url, "GET", "/api/practice", `${owner.slice(0, -1)}x`)).status).toBe(401);
+    expect((await api(server.url, "GET", "/api/practice")).status).toBe(401);
+  });
+
+  it("keeps a library with per-path problems, edits in place, and removes", async () => {
+    const server = await startTestServer({ ...variant.options(), therapistApiKeys: [KEY] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Rivera Couples" });
+    const owner = tokenIn(made.body.links.practice);
+    const bad = await api(server.url, "POST", "/api/practice/exercises", owner, {
+      definition: { id: "Bad Id", title: "x", summary: "y", colour: "blue", steps: [] },
+    });
+    expect(bad.status).toBe(400);
+    const paths = (bad.body.error.problems as { path: string }[]).map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(["colour", "id", "steps"]));
+    const good = await api(server.url, "POST", "/api/practice/exercises", owner, { definition: GRATITUDE_MINUTE });
+    expect(good).toMatchObject({ status: 200, body: { id: GRATITUDE_MINUTE.id } });
+    const edited = { ...GRATITUDE_MINUTE, title: "Gratitude, two minutes" };
+    await api(server.url, "POST", "/api/practice/exercises", owner, { definition: edited });
+    const view = await api(server.url, "GET", "/api/practice", owner);
+    expect(view.body.exercises.map((e: { title: string }) => e.title)).toEqual(["Gratitude, two minutes"]);
+    const gone = await api(server.url, "DELETE", `/api/practice/exercises/${GRATITUDE_MINUTE.id}`, owner);
+    expect(gone.status).toBe(200);
+    expect((await api(server.url, "DELETE", `/api/practice/exercises/${GRATITUDE_MINUTE.id}`, owner)).status).toBe(404);
+  });
+
+  it("two partners wait at the standing link; the therapist starts them into one session without new links", async () => {
+    const { lines, logger } = capture();
+    const server = await startTestServer({ ...variant.options(), therapistApiKeys: [KEY], logger });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Rivera Couples" });
+    const owner = tokenIn(made.body.links.practice);
+    const room = tokenIn(made.body.links.room);
+    await api(server.url, "POST", "/api/practice/exercises", owner, { definition: GRATITUDE_MINUTE });
+
+    expect((await api(server.url, "GET", "/api/standing-room", room)).body).toEqual({ practiceName: "Rivera Couples" });
+    const robin = await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: " Quillon " });
+    const kai = await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "Mirabeau" });
+    expect(robin.status).toBe(201);
+    expect((await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "" })).status).toBe(400);
+    for (const t of [robin.body.ticket, kai.body.ticket]) {
+      expect((await api(server.url, "GET", "/api/standing-room/ticket", t)).body).toEqual({
+        status: "waiting",
+        practiceName: "Rivera Couples",
+      });
+    }
+    const waiting = (await api(server.url, "GET", "/api/practice", owner)).body.waiting as {
+      id: string;
+      firstName: string;
+    }[];
+    expect(waiting.map((w) => w.firstName)).toEqual(["Quillon", "Mirabeau"]);
+
+    const started = await api(server.url, "POST", "/api/practice/sessions", owner, {
+      a: waiting[0]!.id,
+      b: waiting[1]!.id,
+      channel: "typed",
+    });
+    expect(started.status).toBe(201);
+    const therapist = await Participant.join(started.body.links.therapist);
+    open.push(therapist);
+    // Each partner's page learns its seat with its own ticket, once.
+    const seatA = await api(server.url, "GET", "/api/standing-room/ticket", robin.body.ticket);
+    const seatB = await api(server.url, "GET", "/api/standing-room/ticket", kai.body.ticket);
+    expect(seatA.body.status).toBe("started");
+    expect((await api(server.url, "GET", "/api/standing-room/ticket", robin.body.ticket)).status).toBe(404);
+    const a = await Participant.join(`${server.url}/join/${seatA.body.token}`);
+    const b = await Participant.join(`${server.url}/join/${seatB.body.token}`);
+    open.push(a, b);
+    for (const p of [a, b, therapist]) {
+      await p.waitFor((v) => v.admitted.a && v.admitted.b);
+      expect(p.view!.id).toBe(started.body.id);
+      expect(p.view!.names).toEqual({ a: "Quillon", b: "Mirabeau" });
+      expect(p.view!.waiting).toBe(false);
+    }
+    expect(therapist.view!.agenda.map((e) => e.id)).toContain(GRATITUDE_MINUTE.id);
+    expect((await api(server.url, "GET", "/api/practice", owner)).body.waiting).toEqual([]);
+
+    // Changing the link: the old one stops working at once, the new one works.
+    const changed = await api(server.url, "POST", "/api/practice/room-link", owner);
+    expect((await api(server.url, "GET", "/api/standing-room", room)).status).toBe(401);
+    expect((await api(server.url, "GET", "/api/standing-room", tokenIn(changed.body.roomLink))).status).toBe(200);
+    await server.close();
+
+    const all = lines.join("\n");
+    for (const secret of ["Quillon", "Mirabeau", "Rivera Couples", KEY, owner, room, robin.body.ticket]) {
+      expect(all).not.toContain(secret);
+    }
+    expect(all).not.toContain(hashToken(owner));
+    const audits = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.audit);
+    expect(audits.map((r) => r.audit)).toEqual(
+      expect.arrayContaining([
+        "key-used",
+        "practice-opened",
+        "waiting",
+        "session-started",
+        "seat-taken",
+        "link-changed",
+      ]),
+    );
+    for (const r of audits) expect(typeof r.time).toBe("number");
+  });
+});
+
+describe("the audit trail of keys and exports", () => {
+  it("logs key use and refusal by tag, and the record's export by the therapist alone", async () => {
+    const { lines, logger } = capture();
+    const server = await startTestServer({ therapistApiKeys: [KEY], logger });
+    const post = (key?: string) =>
+      api(server.url, "POST", "/api/sessions", key, { mode: "therapist", channel: "typed", names: { a: "Quillon" } });
+    expect((await post()).body.error.message).toMatch(/needs your practice key/);
+    expect(await post("wrong-key-0123456789")).toMatchObject({
+      status: 401,
+      body: { error: { message: "That practice key wasn't recognised." } },
+    });
+    const made = await post(KEY);
+    expect(made.status).toBe(201);
+    const therapistToken = tokenIn(made.body.links.therapist);
+    const partnerToken = tokenIn(made.body.links.a);
+    const exported = await api(server.url, "POST", `/api/sessions/${made.body.id}/record-exported`, therapistToken);
+    expect(exported).toMatchObject({ status: 200, body: { ok: true } });
+    const byPartner = await api(server.url, "POST", `/api/sessions/${made.body.id}/record-exported`, partnerToken);
+    expect(byPartner.status).toBe(403);
+    await server.close();
+
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.find((r) => r.msg === "therapist key refused")).toMatchObject({ audit: "key-refused" });
+    expect(records.find((r) => r.msg === "therapist key used")).toMatchObject({ audit: "key-used" });
+    expect(records.filter((r) => r.msg === "record exported")).toEqual([
+      expect.objectContaining({ session: made.body.id, by: "therapist", audit: "export" }),
+    ]);
+    const all = lines.join("\n");
+    for (const secret of [KEY, "wrong-key-0123456789", therapistToken, partnerToken, "Quillon"]) {
+      expect(all).not.toContain(secret);
+    }
+  });
+});

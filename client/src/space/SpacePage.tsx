@@ -271,7 +271,8 @@ function NextSession({ loaded }: { loaded: Loaded }) {
       const created = await createSession({
         mode: "guided",
         channel,
-        agenda: ["check-in", exercise],
+        // A check-in before and after, so the space can show how the session shifted things.
+        agenda: ["check-in", exercise, "check-in"],
         names: summary.names,
       });
       const them = other(space.you);
@@ -304,7 +305,7 @@ function NextSession({ loaded }: { loaded: Loaded }) {
           </option>
         ))}
       </select>
-      <p class="hint">It starts with a short private check-in, so you can see how things shift over time.</p>
+      <p class="hint">It starts and ends with a short private check-in, so you can see how things shift.</p>
       <fieldset class="choice-inline">
         <legend>How will you talk?</legend>
         <label>

@@ -129,7 +129,7 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     // Hand the floor with its key (nothing is focused that takes letters): Kai starts at the first step.
     await t.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await t.keyboard.press("f");
-    await kai.page.locator(".turn-banner").getByText("You're speaking").waitFor();
+    await kai.page.locator(".progress-line", { hasText: "you share" }).waitFor();
     await expect.poll(() => t.getByTestId("airtime-turns").textContent()).toContain("Robin 1, Kai 1");
     await expect.poll(() => t.getByTestId("floor").textContent()).toContain("Speaker: Kai");
     expect(await t.locator("section.exercise").getAttribute("data-step-id")).toBe("invite");
@@ -269,7 +269,7 @@ describe.runIf(runs)("a guided pair: the kind floor suggestion reaches only the 
   it("after minutes on the floor, Robin (speaking) gets the suggestion; Kai never does", async () => {
     const r = robin.page;
     await r.getByRole("button", { name: "Start", exact: false }).first().click();
-    await r.locator(".turn-banner").getByText("You're speaking").waitFor();
+    await r.locator(".progress-line", { hasText: "you share" }).waitFor();
     expect(await r.getByTestId("floor-suggestion").count()).toBe(0);
     // Six minutes later by the partners' clocks (the engine's own limit is five minutes ahead of the other).
     for (const p of [robin, kai]) {

@@ -96,12 +96,12 @@ describe.runIf(runs)("every path has its own ending, and the links are in people
       await mayaGroup.waitFor();
       await jordanGroup.waitFor();
       expect(await mayaGroup.getByRole("radio", { name: "Maya (you)" }).isChecked()).toBe(true);
-      await mayaGroup.getByRole("radio", { name: "Jordan" }).check();
+      await mayaGroup.getByRole("radio", { name: "Jordan" }).click(); // shared state: checked once the server agrees (polled below)
       await expect.poll(() => jordanGroup.getByRole("radio", { name: "Jordan (you)" }).isChecked()).toBe(true);
       await look(jordan.page, "first-speaker-agreed-jordan");
-      await jordanGroup.getByRole("radio", { name: "Maya" }).check();
+      await jordanGroup.getByRole("radio", { name: "Maya" }).click();
       await expect.poll(() => mayaGroup.getByRole("radio", { name: "Maya (you)" }).isChecked()).toBe(true);
-      await mayaGroup.getByRole("radio", { name: "Jordan" }).check();
+      await mayaGroup.getByRole("radio", { name: "Jordan" }).click();
       await expect.poll(() => jordanGroup.getByRole("radio", { name: "Jordan (you)" }).isChecked()).toBe(true);
       await maya.page.getByRole("button", { name: "Start Intentional dialogue" }).click();
       await jordan.page.locator(".turn-banner .headline", { hasText: "Your turn: Invite" }).waitFor();

@@ -106,6 +106,14 @@ async function bodyText(page: Page): Promise<string> {
   return (await page.locator("body").textContent()) ?? "";
 }
 
+/** The page's text once what it fetches at start (the session's expiry setting) has arrived. */
+async function settledText(page: Page): Promise<string> {
+  if ((await page.getByTestId("room-menu").count()) > 0) {
+    await page.getByText(/hours? after the last activity/).first().waitFor({ state: "attached" });
+  }
+  return bodyText(page);
+}
+
 /** The Attune keys this tab's storage holds (sessionStorage and localStorage). */
 async function attuneKeys(page: Page): Promise<string[]> {
   return page.evaluate(() =>
@@ -203,7 +211,7 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     const { a, b } = await admittedRoom();
     await expectQuickExitClear(a.page);
     await expect.poll(() => b.page.locator(".presence-chip", { hasText: "Robin" }).textContent()).toContain("· here");
-    const kaiBefore = await bodyText(b.page);
+    const kaiBefore = await settledText(b.page);
     expect((await attuneKeys(a.page)).length).toBeGreaterThan(0);
     await screenshot(a.page, SUITE, "quick-exit-390-light-room");
 
@@ -240,6 +248,7 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
   it("quick exit by keyboard: three presses of Escape, or of Shift; capital letters typed with Shift never trigger it", async () => {
     const { therapist, a, b } = await admittedRoom();
     // The therapist types a note with capitals: Shift pressed before each letter, never three in a row alone.
+    await therapist.page.getByRole("radio", { name: /^Note/ }).check();
     const note = therapist.page.getByLabel("New note");
     await note.click();
     for (const letter of ["I", "A", "M"]) {
@@ -278,7 +287,7 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
 
   it("the private signal: the therapist sees it at once and can step Kai out; Kai's page and every frame Kai's socket receives show nothing", async () => {
     const { therapist, a, b } = await admittedRoom();
-    const kaiBefore = await bodyText(b.page);
+    const kaiBefore = await settledText(b.page);
     const kaiFramesBefore = b.frames.length;
     const ask = a.page.getByRole("button", { name: "I'd like to talk to my therapist alone" });
     await expectQuickExitClear(a.page);
@@ -339,7 +348,7 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     await question(b.page).waitFor();
     await expectQuickExitClear(a.page);
     await expect.poll(() => therapist.page.getByTestId("safe-answer-a").textContent()).toContain("no answer yet");
-    const kaiBefore = await bodyText(b.page);
+    const kaiBefore = await settledText(b.page);
 
     await question(a.page).getByRole("radio", { name: "Not right now" }).check();
     await a.page.getByText("Thank you. Your therapist has your answer.").waitFor();

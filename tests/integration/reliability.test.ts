@@ -88,7 +88,14 @@ describe.each(variants)("legal bursts ($name)", ({ options }) => {
     ]);
     expectAllApplied(acks, BURST + 40);
     await Promise.all([a.waitForVersion(before + BURST + 40), b.waitForVersion(before + BURST + 40)]);
-    expect(a.view).toEqual({ ...b.view, you: a.view.you, allowed: a.view.allowed, exercise: a.view.exercise });
+    // Per seat by design: who they are, what they may do, their step, and (guided) the floor suggestion for the speaker.
+    expect(a.view).toEqual({
+      ...b.view,
+      you: a.view.you,
+      allowed: a.view.allowed,
+      exercise: a.view.exercise,
+      floorSuggestion: a.view.floorSuggestion,
+    });
   });
 });
 

@@ -629,6 +629,8 @@ export interface StepView {
   deadline?: number;
   remainingMs?: number;
   durationSeconds?: number;
+  /** The exercise times this step, but the session was created without timers: it waits for the people in it. */
+  untimed?: true;
   /** Private-answer steps: who has answered (never what). */
   answered?: Partial<Record<Partner, boolean>>;
   /** Private-answer steps: this seat's own answer, if given. */

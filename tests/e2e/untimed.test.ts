@@ -105,6 +105,7 @@ describe.runIf(runs)("a session without timers", () => {
       expect(await p.page.locator("[role=timer], .countdown").count(), who).toBe(0);
       expect(await p.page.getByRole("button", { name: /more minutes/ }).count(), who).toBe(0);
       expect(await p.page.getByRole("button", { name: /Time's up/ }).count(), who).toBe(0);
+      await p.page.getByText("No timer here — take the time you need.").waitFor();
       await screenshot(p.page, SUITE, `talk-no-timer-${who}`);
     }
     // The talker moves on when they are ready.

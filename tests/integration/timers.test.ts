@@ -81,6 +81,7 @@ describe.each(variants)("server timers ($name store)", (variant) => {
       expect(view.exercise?.step.deadline).toBeUndefined();
       expect(view.exercise?.step.remainingMs).toBeUndefined();
       expect(view.exercise?.step.durationSeconds).toBeUndefined();
+      expect(view.exercise?.step.untimed).toBe(true);
     }
     const extend = await a.send({ type: "adjust-timer", seconds: 120 });
     expect(extend.ok ? "applied" : extend.error.code).toBe("NO_TIMER");

@@ -22,6 +22,8 @@ function expectUntimed(state: SessionState): void {
     expect(step?.deadline, seat).toBeUndefined();
     expect(step?.remainingMs, seat).toBeUndefined();
     expect(step?.durationSeconds, seat).toBeUndefined();
+    // Where the exercise would have timed the step, every seat learns that it is untimed (for a calm note).
+    expect(step?.untimed, seat).toBe(true);
     const allowed = viewFor(state, seat).allowed;
     expect(allowed.find((c) => c.type === "time-up")?.allowed, seat).toBe(false);
     expect(allowed.find((c) => c.type === "adjust-timer")?.allowed, seat).toBe(false);
@@ -70,6 +72,7 @@ describe("a session created with timers: false", () => {
     expect(s.turn?.deadline).toBe(at(1) + 600_000);
     expect(nextDeadline(s)).toBe(at(1) + 600_000);
     expect(viewFor(s, "a").exercise?.step.durationSeconds).toBe(600);
+    expect(viewFor(s, "a").exercise?.step.untimed).toBeUndefined();
   });
 
   it("leaves an uploaded exercise's timed step untimed too, and the therapist cannot add time to it", () => {
@@ -77,6 +80,8 @@ describe("a session created with timers: false", () => {
     s = act(s, "therapist", { type: "add-exercise", definition: DIALOGUE });
     s = act(s, "therapist", { type: "admit", partners: ["a", "b"] });
     s = act(s, "therapist", { type: "start-exercise", exerciseId: "fx-dialogue", firstSpeaker: "a" }, at(1));
+    // A step its exercise does not time says nothing about timers.
+    expect(viewFor(s, "a").exercise?.step.untimed).toBeUndefined();
     s = act(s, "a", { type: "say", text: "one thing" }, at(2));
     s = act(s, "b", { type: "say", text: "what I heard" }, at(3));
     // "check" gives itself 30 seconds in the exercise's data.

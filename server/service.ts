@@ -349,7 +349,15 @@ export class SessionService {
     const now = this.#now();
     const id = nanoid();
     const names = Object.fromEntries(Object.entries(req.names ?? {}).filter(([, v]) => v !== undefined));
-    const state = createSession({ id, mode: req.mode, channel: req.channel, agenda, names, createdAt: now });
+    const state = createSession({
+      id,
+      mode: req.mode,
+      channel: req.channel,
+      agenda,
+      names,
+      createdAt: now,
+      timers: req.timers,
+    });
     const expiresAt = now + this.#ttlMs;
     const tokens: Partial<Record<Seat, string>> = {};
     const links: SeatLink[] = [];

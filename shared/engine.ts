@@ -42,6 +42,8 @@ export interface SessionInit {
   agenda: string[];
   names?: Partial<Record<Partner, string>>;
   createdAt: number;
+  /** `false`: the session runs every step untimed. */
+  timers?: boolean | undefined;
 }
 
 export type ApplyResult<S extends SessionCore = SessionState> =
@@ -79,6 +81,7 @@ export function createSession(init: SessionInit): SessionState {
     agenda: [...init.agenda],
     agendaNext: 0,
     custom: [],
+    ...(init.timers === false ? { untimed: true as const } : {}),
     phase: "lobby",
     turn: null,
     completed: [],

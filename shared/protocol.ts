@@ -318,6 +318,11 @@ export const CreateSessionSchema = z.strictObject({
       b: z.string().trim().min(1).max(LIMITS.nameMax).optional(),
     })
     .optional(),
+  /**
+   * `false`: every timed step of this session runs without a timer (no deadline, no countdown, no time-up), so
+   * nobody is rushed (WCAG 2.2 SC 2.2.1). Absent or `true`: steps keep the durations their exercises give.
+   */
+  timers: z.boolean().optional(),
 });
 export type CreateSessionRequest = z.infer<typeof CreateSessionSchema>;
 
@@ -511,6 +516,8 @@ export interface SessionCore {
   completed: CompletedExercise[];
   /** The partner the couple agreed speaks first in the next exercise (set in the lobby; absent: partner a). */
   firstSpeaker?: Partner;
+  /** Set when the session was created without timers: no step ever gets a deadline. */
+  untimed?: true;
   presence: Record<Seat, boolean>;
   /** Therapist mode: partners admitted from the waiting room (always both in guided mode). */
   admitted: Record<Partner, boolean>;
@@ -663,6 +670,8 @@ export interface StepView {
   deadline?: number;
   remainingMs?: number;
   durationSeconds?: number;
+  /** The exercise times this step, but the session was created without timers: it waits for the people in it. */
+  untimed?: true;
   /** Private-answer steps: who has answered (never what). */
   answered?: Partial<Record<Partner, boolean>>;
   /** Private-answer steps: this seat's own answer, if given. */

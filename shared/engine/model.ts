@@ -177,7 +177,8 @@ export function enterStep(
     ...(from?.history ?? []),
     { stepId: step.id, speaker, cycle, ...(shown ? { question: shown } : {}) },
   ].slice(-TURN_HISTORY_MAX);
-  if (step.durationSeconds !== undefined) {
+  // A session created without timers never arms one: the step waits for the people in it.
+  if (step.durationSeconds !== undefined && !s.untimed) {
     const ms = step.durationSeconds * 1000;
     if (isFrozen(s)) turn.remainingMs = ms;
     else turn.deadline = now + ms;

@@ -120,7 +120,8 @@ function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
   if (step.answer) view.answerFields = step.answer;
   if (turn.deadline !== undefined) view.deadline = turn.deadline;
   if (turn.remainingMs !== undefined) view.remainingMs = turn.remainingMs;
-  if (step.durationSeconds !== undefined) view.durationSeconds = step.durationSeconds;
+  if (step.durationSeconds !== undefined && !state.untimed) view.durationSeconds = step.durationSeconds;
+  if (step.durationSeconds !== undefined && state.untimed) view.untimed = true;
   if (step.kind === "private-answer") {
     view.answered = { a: turn.answers.a !== undefined, b: turn.answers.b !== undefined };
     // Only the answer's author sees it before the reveal; the therapist waits for the reveal like the other partner.

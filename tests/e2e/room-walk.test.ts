@@ -27,7 +27,7 @@ const SUITE = "room-walk";
 const runs = requireService("chromium", chromiumAvailable());
 const PHONE = { width: 390, height: 844 } as const;
 const SLOW = 300_000;
-/** The exercises walked here; love maps, deeper questions, plan time and rebuilding trust are walked in kinds.test.ts. */
+/** The exercises walked here; love maps, deeper questions, plan time and rebuilding trust: room-walk-kinds.test.ts. */
 const WALKED = [
   "intentional-dialogue",
   "speaker-listener",

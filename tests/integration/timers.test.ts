@@ -54,4 +54,44 @@ describe.each(variants)("server timers ($name store)", (variant) => {
     // The new turn has its own full time box.
     expect(swapped.exercise?.step.deadline).toBeGreaterThan(Date.now() + 500_000);
   });
+
+  it("a session created with timers: false runs its timed turns untimed, and a bad timers value is refused", async () => {
+    const server = await startTestServer(variant.options());
+    const refused = await fetch(`${server.url}/api/sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ mode: "guided", channel: "spoken", agenda: ["stress-reducing"], timers: "no" }),
+    });
+    expect(refused.status).toBe(400);
+    const error = ((await refused.json()) as { error: { code: string; field?: string } }).error;
+    expect(error).toMatchObject({ code: "INVALID_COMMAND", field: "timers" });
+
+    const created = await createTestSession(server.url, {
+      mode: "guided",
+      channel: "spoken",
+      agenda: ["stress-reducing"],
+      timers: false,
+    });
+    const a = await Participant.join(created.links.a);
+    const b = await Participant.join(created.links.b);
+    open.push(a, b);
+    await ok(a, { type: "start-exercise", firstSpeaker: "a" });
+    for (const p of [a, b]) {
+      const view = await p.waitFor((v) => v.exercise?.step.kind === "talk");
+      expect(view.exercise?.step.deadline).toBeUndefined();
+      expect(view.exercise?.step.remainingMs).toBeUndefined();
+      expect(view.exercise?.step.durationSeconds).toBeUndefined();
+      expect(view.exercise?.step.untimed).toBe(true);
+    }
+    const extend = await a.send({ type: "adjust-timer", seconds: 120 });
+    expect(extend.ok ? "applied" : extend.error.code).toBe("NO_TIMER");
+    const timeUp = await b.send({ type: "time-up" });
+    expect(timeUp.ok ? "applied" : timeUp.error.code).toBe("NO_TIMER");
+    // The floor stays with the talker until they end their turn.
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await b.resync()).exercise?.speaker).toBe("a");
+    await ok(a, { type: "end-turn" });
+    const swapped = await b.waitFor((v) => v.exercise?.speaker === "b");
+    expect(swapped.exercise?.step.deadline).toBeUndefined();
+  });
 });

@@ -218,11 +218,13 @@ describe("one clear line of who acts, and progress people understand", () => {
         for (const view of viewsAlong(def.id, channel)) {
           const line = whoActs(view)!;
           const step = view.exercise!.step;
-          expect(line).toContain(step.title);
+          expect(line).toContain(step.title.replace(/^Your /, ""));
           if (step.actor === "speaker" || step.actor === "listener") {
             const acting = step.actor === "speaker" ? view.exercise!.speaker : view.exercise!.listener;
             expect(line).toBe(
-              acting === view.you.seat ? `Your turn: ${step.title}` : `${NAMES[acting]}'s turn: ${step.title}`,
+              acting === view.you.seat
+                ? `Your turn: ${step.title}`
+                : `${NAMES[acting]}'s turn: ${step.title.replace(/^Your /, "their ")}`,
             );
           }
           const progress = progressWords(view);
@@ -251,6 +253,13 @@ describe("one clear line of who acts, and progress people understand", () => {
     expect(stepPrompt(maya)).toBe("Jordan is deciding whether now works.");
     expect(whoActs(t.view("b"))).toBe("Your turn: Is now a good time?");
     expect(personal(maya, "Did your partner get it?")).toBe("Did Jordan get it?");
+  });
+
+  it("a title written to the one who acts reads right to the one who waits", () => {
+    const t = table("typed", ["stress-reducing"]);
+    t.act("a", { type: "start-exercise" });
+    expect(whoActs(t.view("a"))).toBe("Your turn: Your time to talk");
+    expect(whoActs(t.view("b"))).toBe("Maya's turn: their time to talk");
   });
 });
 

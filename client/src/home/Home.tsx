@@ -78,6 +78,7 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
   const [nameA, setNameA] = useState("");
   const [nameB, setNameB] = useState("");
   const [therapistKey, setTherapistKey] = useState("");
+  const [untimed, setUntimed] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const ids = { a: useId(), b: useId(), key: useId() };
@@ -106,7 +107,13 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
     if (nameB.trim()) names.b = nameB.trim();
     try {
       const response = await createSession(
-        { mode, channel, agenda: chosen, ...(names.a || names.b ? { names } : {}) },
+        {
+          mode,
+          channel,
+          agenda: chosen,
+          ...(names.a || names.b ? { names } : {}),
+          ...(untimed ? { timers: false } : {}),
+        },
         mode === "therapist" && therapistKey.trim() ? therapistKey.trim() : undefined,
       );
       onCreated({ response, mode, names: { a: names.a ?? "Partner A", b: names.b ?? "Partner B" } });
@@ -164,6 +171,18 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
           </p>
         )}
       </fieldset>
+      <label class={`card-choice timers-option${untimed ? " selected" : ""}`}>
+        <input
+          type="checkbox"
+          name="no-timers"
+          checked={untimed}
+          onChange={(ev) => setUntimed((ev.currentTarget as HTMLInputElement).checked)}
+        />
+        <span class="card-text">
+          <span class="card-title">No timers — take the time you need</span>
+          <span class="card-hint">No step counts down; you move on when you're ready.</span>
+        </span>
+      </label>
       <fieldset class="names">
         <legend>Your first names (optional)</legend>
         <p class="hint">Only used to say whose turn it is. Leave them empty if you prefer.</p>

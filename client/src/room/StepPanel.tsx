@@ -128,6 +128,7 @@ export function StepPanel({ view, send, headingRef }: HeadedPanelProps) {
         </div>
       )}
       <Countdown deadline={step.deadline} remainingMs={step.remainingMs} />
+      {step.untimed && <p class="hint untimed-note">No timer here — take the time you need.</p>}
       {view.you.seat !== "therapist" && permission(view, "adjust-timer").allowed && (
         <CommandButton
           view={view}

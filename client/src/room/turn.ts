@@ -101,7 +101,12 @@ export function whoActs(view: SessionView): string | null {
   }
   const actor = actingSeat(view);
   if (actor === view.you.seat) return `Your turn: ${step.title}`;
-  return `${actor ? seatName(view, actor) : "Your partner"}'s turn: ${step.title}`;
+  return `${actor ? seatName(view, actor) : "Your partner"}'s turn: ${theirTitle(step.title)}`;
+}
+
+/** A step title written to the one who acts ("Your commitment"), as the other partner reads it ("their commitment"). */
+export function theirTitle(title: string): string {
+  return title.startsWith("Your ") ? `their ${title.slice("Your ".length)}` : title;
 }
 
 /**

@@ -139,6 +139,8 @@ function HandOver({ to, view, onReady }: { to: Partner; view: SessionView; onRea
 
 /** Whether the step now on `view` keeps something private until it is given (then the screen hides on hand-over). */
 export function isPrivateStep(view: SessionView): boolean {
+  // The closing reflection is answered alone: hand over behind the screen.
+  if (view.phase === "ended") return needsMove(view);
   const step = view.exercise?.step;
   if (!step) return false;
   return step.kind === "private-answer" || (step.kind === "guess" && !step.guess?.revealed);

@@ -13,8 +13,8 @@
  * Every token ever issued for the session stays listed, so a replaced (revoked) link keeps answering
  * TOKEN_REVOKED until the session expires, and is renewed and erased with the rest.
  */
-import { createClient, createCluster, defineScript } from "redis";
-import type { CommandParser } from "redis";
+import { createClient, createCluster } from "redis";
+import { FIND_LINK, REISSUE_LINK, REVOKE_LINK, script } from "./redis-scripts.ts";
 import type { LogEntry, Seat } from "../../shared/protocol.ts";
 import { SEATS } from "../../shared/protocol.ts";
 import {
@@ -122,53 +122,15 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 return redis.call('LRANGE', KEYS[2], 0, -1)
 `;
 
-/** KEYS: state, links; ARGV: token hash. */
-const FIND_SEAT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-return redis.call('HMGET', KEYS[2], 'tok:' .. ARGV[1], 'rev:' .. ARGV[1])
-`;
-
-/** KEYS: state, links; ARGV: seat. The token stays listed, flagged, so it can tell a revoked link from an unknown one. */
-const REVOKE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local hash = redis.call('HGET', KEYS[2], ARGV[1])
-if not hash then return 0 end
-redis.call('HSET', KEYS[2], 'rev:' .. hash, '1')
-return 1
-`;
-
-/** KEYS: state, links; ARGV: seat, new token hash. The seat's previous token is revoked (it keeps answering so). */
-const REISSUE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local previous = redis.call('HGET', KEYS[2], ARGV[1])
-if not previous then return 0 end
-if redis.call('HEXISTS', KEYS[2], 'tok:' .. ARGV[2]) == 1 then return -1 end
-redis.call('HSET', KEYS[2], 'rev:' .. previous, '1', ARGV[1], ARGV[2], 'tok:' .. ARGV[2], ARGV[1])
-return 1
-`;
-
-function pushAll(parser: CommandParser, keys: string[], args: string[]): void {
-  parser.pushKeysLength(keys);
-  for (const arg of args) parser.push(arg);
-}
-
-function script<T>(source: string) {
-  return defineScript({
-    SCRIPT: source,
-    parseCommand: pushAll,
-    transformReply: undefined as unknown as () => T,
-  });
-}
-
 const scripts = {
   createSession: script<string>(CREATE),
   updateSession: script<string | [string, string, string[], string[]]>(UPDATE),
   loadSession: script<null | [string, string[], string[], string[]]>(LOAD),
   loadWorking: script<null | [string, string[], string[]]>(LOAD_WORKING),
   loadLog: script<null | string[]>(LOAD_LOG),
-  findSeat: script<null | [string | null, string | null]>(FIND_SEAT),
-  revokeSeat: script<number>(REVOKE),
-  reissueSeat: script<number>(REISSUE),
+  findSeat: script<null | [string | null, string | null]>(FIND_LINK),
+  revokeSeat: script<number>(REVOKE_LINK),
+  reissueSeat: script<number>(REISSUE_LINK),
   // The couples' spaces (issue 15) live beside the sessions: see space-redis.ts.
   ...spaceScripts,
 };

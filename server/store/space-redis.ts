@@ -10,8 +10,7 @@
  * Each call is one script on one slot, so an append is atomic: two partners saving the same entry id at once
  * land exactly once, and two different entries both land.
  */
-import { defineScript } from "redis";
-import type { CommandParser } from "redis";
+import { FIND_LINK, REISSUE_LINK, REVOKE_LINK, script } from "./redis-scripts.ts";
 import type { Partner } from "../../shared/protocol.ts";
 import { wholeTtl } from "./codec.ts";
 import type {
@@ -75,44 +74,6 @@ for k = 1, #KEYS do redis.call('PEXPIRE', KEYS[k], ARGV[1]) end
 return 1
 `;
 
-/** KEYS: meta, links; ARGV: token hash. */
-const FIND = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-return redis.call('HMGET', KEYS[2], 'tok:' .. ARGV[1], 'rev:' .. ARGV[1])
-`;
-
-/** KEYS: meta, links; ARGV: partner. */
-const REVOKE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local hash = redis.call('HGET', KEYS[2], ARGV[1])
-if not hash then return 0 end
-redis.call('HSET', KEYS[2], 'rev:' .. hash, '1')
-return 1
-`;
-
-/** KEYS: meta, links; ARGV: partner, new token hash. */
-const REISSUE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local previous = redis.call('HGET', KEYS[2], ARGV[1])
-if not previous then return 0 end
-if redis.call('HEXISTS', KEYS[2], 'tok:' .. ARGV[2]) == 1 then return -1 end
-redis.call('HSET', KEYS[2], 'rev:' .. previous, '1', ARGV[1], ARGV[2], 'tok:' .. ARGV[2], ARGV[1])
-return 1
-`;
-
-function pushAll(parser: CommandParser, keys: string[], args: string[]): void {
-  parser.pushKeysLength(keys);
-  for (const arg of args) parser.push(arg);
-}
-
-function script<T>(source: string) {
-  return defineScript({
-    SCRIPT: source,
-    parseCommand: pushAll,
-    transformReply: undefined as unknown as () => T,
-  });
-}
-
 /** The space scripts, registered on RedisStore's client beside the session scripts. */
 export const spaceScripts = {
   spaceCreate: script<string>(CREATE),
@@ -120,9 +81,9 @@ export const spaceScripts = {
   spaceList: script<null | (string | null)[]>(LIST),
   spaceMeta: script<null | [string | null, string | null, string | null]>(META),
   spaceTouch: script<number>(TOUCH),
-  spaceFind: script<null | [string | null, string | null]>(FIND),
-  spaceRevoke: script<number>(REVOKE),
-  spaceReissue: script<number>(REISSUE),
+  spaceFind: script<null | [string | null, string | null]>(FIND_LINK),
+  spaceRevoke: script<number>(REVOKE_LINK),
+  spaceReissue: script<number>(REISSUE_LINK),
 };
 
 /** What the space store needs of RedisStore's client. */

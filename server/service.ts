@@ -23,6 +23,7 @@ import {
   ErrorCode,
   illFormedTextAt,
   illFormedTextError,
+  LIMITS,
   type Seat,
   SEATS,
   type SessionCore,
@@ -31,6 +32,7 @@ import {
   type ViewUpdate,
 } from "../shared/protocol.ts";
 import { sameValue } from "../shared/delta.ts";
+import { textProblem } from "../shared/engine/texts.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type {
@@ -346,9 +348,15 @@ export class SessionService {
         };
       }
     }
+    // Typed sessions are end-to-end encrypted unless the request says otherwise; spoken ones only when asked.
+    const encrypted = req.encrypted ?? req.channel === "typed";
+    const names = Object.fromEntries(Object.entries(req.names ?? {}).filter(([, v]) => v !== undefined));
+    for (const [partner, name] of Object.entries(names)) {
+      const problem = textProblem(encrypted, `names.${partner}`, name, LIMITS.nameMax);
+      if (problem) return { ok: false, status: 400, error: { ...problem, field: `names.${partner}` } };
+    }
     const now = this.#now();
     const id = nanoid();
-    const names = Object.fromEntries(Object.entries(req.names ?? {}).filter(([, v]) => v !== undefined));
     const state = createSession({
       id,
       mode: req.mode,
@@ -357,6 +365,7 @@ export class SessionService {
       names,
       createdAt: now,
       timers: req.timers,
+      encrypted,
     });
     const expiresAt = now + this.#ttlMs;
     const tokens: Partial<Record<Seat, string>> = {};
@@ -367,7 +376,10 @@ export class SessionService {
       links.push({ seat, tokenHash: hashToken(token) });
     }
     await this.#store.create({ state, recentCommands: [] }, links, this.#ttlMs);
-    this.#log.info({ session: id, mode: req.mode, channel: req.channel, agenda: agenda.length }, "session created");
+    this.#log.info(
+      { session: id, mode: req.mode, channel: req.channel, agenda: agenda.length, encrypted },
+      "session created",
+    );
     return { ok: true, value: { id, tokens, expiresAt } };
   }
 

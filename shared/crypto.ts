@@ -1,7 +1,11 @@
 /**
- * End-to-end encryption of a couple's space: AES-GCM with a 256-bit key that lives only in the space link's
- * fragment (`#…`, never sent to a server). Runs on WebCrypto (`globalThis.crypto.subtle`), so the browser, the
- * headless participant and Node 20 use the same code.
+ * End-to-end encryption, shared by the couple's space and by encrypted sessions: AES-GCM with a 256-bit key that
+ * lives only in a link's fragment (`#…`, never sent to a server). Runs on WebCrypto (`globalThis.crypto.subtle`),
+ * so the browser, the headless participant and Node 20 use the same code.
+ *
+ * Two forms share one sealing routine: a space entry is a JSON envelope `{v, iv, ct}` holding any JSON value;
+ * a session text is one string `e1.<iv>.<ct>` holding the UTF-8 bytes of a text (see sealText, and
+ * shared/session-crypto.ts for the contexts a session binds its texts to).
  *
  * Every envelope is bound to a context string given as additional authenticated data: the space, the entry's
  * kind and the entry's id. An envelope copied to another space, relabelled as another kind or moved under
@@ -13,6 +17,7 @@
 /** The one envelope version written today. */
 export const ENVELOPE_VERSION = 1;
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 
 /** An encrypted value as stored: version, 96-bit IV and ciphertext (with its 128-bit tag), both base64url. */
@@ -67,7 +72,7 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined
   }
 }
 
-/** A space key, usable to encrypt and decrypt entries and to derive entry ids. */
+/** A secret key (a space's or a session audience's), usable to encrypt and decrypt and to derive entry ids. */
 export interface SpaceKey {
   /** The AES-GCM key. */
   readonly aes: CryptoKey;
@@ -94,7 +99,10 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** A fresh random space key. */
+/** Any secret key: the same shape serves a space and each audience of a session. */
+export type SecretKey = SpaceKey;
+
+/** A fresh random key. */
 export async function generateSpaceKey(): Promise<SpaceKey> {
   const raw = new Uint8Array(KEY_BYTES);
   globalThis.crypto.getRandomValues(raw);
@@ -120,17 +128,44 @@ export function entryContext(spaceId: string, kind: string, entryId: string): st
   return `attune.space/v1|${spaceId}|${kind}|${entryId}`;
 }
 
-/** Encrypts `value` (any JSON) bound to `context`. A fresh random IV each time. */
-export async function seal(key: SpaceKey, context: string, value: unknown): Promise<Envelope> {
+/** Encrypts `plaintext` bound to `context` under a fresh random IV: the IV and the ciphertext, base64url. */
+async function sealBytes(key: SecretKey, context: string, plaintext: Uint8Array<ArrayBuffer>) {
   const iv = new Uint8Array(IV_BYTES);
   globalThis.crypto.getRandomValues(iv);
-  const plaintext = encoder.encode(JSON.stringify(value));
   const ct = await subtle().encrypt(
     { name: "AES-GCM", iv, additionalData: encoder.encode(context), tagLength: 128 },
     key.aes,
     plaintext,
   );
-  return { v: ENVELOPE_VERSION, iv: toBase64Url(iv), ct: toBase64Url(new Uint8Array(ct)) };
+  return { iv: toBase64Url(iv), ct: toBase64Url(new Uint8Array(ct)) };
+}
+
+/** Decrypts base64url `iv` and `ct` bound to `context`; SpaceCryptoError "malformed" or "unreadable" otherwise. */
+async function openBytes(key: SecretKey, context: string, ivText: string, ctText: string): Promise<Uint8Array> {
+  const iv = fromBase64Url(ivText);
+  const ct = fromBase64Url(ctText);
+  if (!iv || iv.length !== IV_BYTES || !ct || ct.length < TAG_BYTES) {
+    throw new SpaceCryptoError("malformed", "this entry is damaged: its encrypted bytes are incomplete");
+  }
+  try {
+    const plain = await subtle().decrypt(
+      { name: "AES-GCM", iv: new Uint8Array(iv), additionalData: encoder.encode(context), tagLength: 128 },
+      key.aes,
+      new Uint8Array(ct),
+    );
+    return new Uint8Array(plain);
+  } catch {
+    throw new SpaceCryptoError(
+      "unreadable",
+      "this entry cannot be opened with this link's key: the key is wrong, or the entry was changed or moved",
+    );
+  }
+}
+
+/** Encrypts `value` (any JSON) bound to `context`. A fresh random IV each time. */
+export async function seal(key: SpaceKey, context: string, value: unknown): Promise<Envelope> {
+  const { iv, ct } = await sealBytes(key, context, encoder.encode(JSON.stringify(value)));
+  return { v: ENVELOPE_VERSION, iv, ct };
 }
 
 /** True when `value` has the shape of an envelope (it may still fail to open). */
@@ -148,24 +183,7 @@ export async function unseal<T = unknown>(key: SpaceKey, context: string, envelo
   if (!isEnvelope(envelope) || envelope.v !== ENVELOPE_VERSION) {
     throw new SpaceCryptoError("malformed", "this entry is not in a format Attune can read");
   }
-  const iv = fromBase64Url(envelope.iv);
-  const ct = fromBase64Url(envelope.ct);
-  if (!iv || iv.length !== IV_BYTES || !ct || ct.length < 16) {
-    throw new SpaceCryptoError("malformed", "this entry is damaged: its encrypted bytes are incomplete");
-  }
-  let plain: ArrayBuffer;
-  try {
-    plain = await subtle().decrypt(
-      { name: "AES-GCM", iv: new Uint8Array(iv), additionalData: encoder.encode(context), tagLength: 128 },
-      key.aes,
-      new Uint8Array(ct),
-    );
-  } catch {
-    throw new SpaceCryptoError(
-      "unreadable",
-      "this entry cannot be opened with this link's key: the key is wrong, or the entry was changed or moved",
-    );
-  }
+  const plain = await openBytes(key, context, envelope.iv, envelope.ct);
   try {
     return JSON.parse(decoder.decode(plain)) as T;
   } catch {
@@ -188,4 +206,47 @@ export function randomEntryId(): string {
   const raw = new Uint8Array(16);
   globalThis.crypto.getRandomValues(raw);
   return toBase64Url(raw).slice(0, 22);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sealed texts: one string a protocol field can carry in place of the words
+
+/** How a sealed text starts: the form's version. */
+export const SEALED_TEXT_PREFIX = "e1.";
+/** `e1.` + 16 base64url characters of IV + `.` + at least the 22 characters of a bare tag. */
+const SEALED_TEXT_FORM = /^e1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22,}$/;
+
+/** True when `text` has the form of a sealed text (it may still fail to open). */
+export function isSealedText(text: unknown): text is string {
+  return typeof text === "string" && SEALED_TEXT_FORM.test(text);
+}
+
+/**
+ * The longest sealed text a plaintext of at most `plainMax` UTF-16 code units can give: each unit is at most 3
+ * UTF-8 bytes (a surrogate pair is 2 units for 4 bytes), plus the 16-byte tag, in base64url without padding.
+ */
+export function sealedTextMax(plainMax: number): number {
+  const bytes = plainMax * 3 + TAG_BYTES;
+  return SEALED_TEXT_PREFIX.length + 16 + 1 + Math.ceil((bytes * 4) / 3);
+}
+
+/** Seals `text` bound to `context`: `e1.<iv>.<ct>`. A fresh random IV each time. */
+export async function sealText(key: SecretKey, context: string, text: string): Promise<string> {
+  const { iv, ct } = await sealBytes(key, context, encoder.encode(text));
+  return `${SEALED_TEXT_PREFIX}${iv}.${ct}`;
+}
+
+/**
+ * Opens a sealed text bound to `context`. Throws SpaceCryptoError: "malformed" when it is not a sealed text (or its
+ * bytes are not UTF-8), "unreadable" when it fails authentication (wrong key, altered, or moved to another context).
+ */
+export async function openText(key: SecretKey, context: string, sealed: unknown): Promise<string> {
+  if (!isSealedText(sealed)) throw new SpaceCryptoError("malformed", "this text is not in a format Attune can read");
+  const [, iv = "", ct = ""] = sealed.split(".");
+  const plain = await openBytes(key, context, iv, ct);
+  try {
+    return decoder.decode(plain);
+  } catch {
+    throw new SpaceCryptoError("malformed", "this text opened but holds no readable words");
+  }
 }

@@ -12,6 +12,7 @@ import { trackFloor } from "./engine/airtime.ts";
 import { handle, loggedForm, noAdditions, parseCommand } from "./engine/commands.ts";
 import { draft, isFrozen, lookupExercise, refuse } from "./engine/model.ts";
 import { allowedFor, guard } from "./engine/rules.ts";
+import { textFormProblem } from "./engine/texts.ts";
 import { buildCoreView, buildUpdate, buildView, type CoreView, filterEvents } from "./engine/view.ts";
 import type {
   Actor,
@@ -44,6 +45,8 @@ export interface SessionInit {
   createdAt: number;
   /** `false`: the session runs every step untimed. */
   timers?: boolean | undefined;
+  /** `true`: every typed text must arrive sealed (shared/engine/texts.ts). */
+  encrypted?: boolean | undefined;
 }
 
 export type ApplyResult<S extends SessionCore = SessionState> =
@@ -82,6 +85,7 @@ export function createSession(init: SessionInit): SessionState {
     agendaNext: 0,
     custom: [],
     ...(init.timers === false ? { untimed: true as const } : {}),
+    ...(init.encrypted === true ? { encrypted: true as const } : {}),
     phase: "lobby",
     turn: null,
     completed: [],
@@ -118,6 +122,8 @@ function applyChecked<S extends SessionCore>(
 ): ApplyResult<S> {
   const parsed = parseCommand(command, actor);
   if (!parsed.ok) return parsed;
+  const textRefusal = textFormProblem(state, parsed.command);
+  if (textRefusal) return { ok: false, error: textRefusal };
   if (typeof now !== "number" || !Number.isFinite(now)) {
     return { ok: false, error: refuse(ErrorCode.INVALID_COMMAND, "now: must be a finite number of milliseconds") };
   }

@@ -3,6 +3,7 @@
  * Runtime schemas (zod) are the source of truth; TypeScript types are inferred from them.
  */
 import { z } from "zod";
+import { sealedTextMax } from "./crypto.ts";
 import type { ExerciseDefinition, StepActor, StepKind } from "./exercise-format.ts";
 import { FORMAT_LIMITS } from "./exercise-format.ts";
 
@@ -59,7 +60,16 @@ export const SeatSchema = z.enum(SEATS);
 export const ModeSchema = z.enum(MODES);
 export const ChannelSchema = z.enum(CHANNELS);
 
-const text = z.string().max(LIMITS.textMax, `text is longer than ${LIMITS.textMax} characters`);
+/**
+ * A typed text: the words themselves in an unencrypted session, or the sealed form in an encrypted one. The schema
+ * admits up to the longest sealed form of its plaintext limit; the engine then holds each session to its own form
+ * and bound (shared/engine/texts.ts), so the message names the plaintext limit either way.
+ */
+function typedText(max: number) {
+  return z.string().max(sealedTextMax(max), `text is longer than ${max} characters`);
+}
+
+const text = typedText(LIMITS.textMax);
 const requiredText = text.refine((s) => s.trim().length > 0, "text is empty");
 
 // ---------------------------------------------------------------------------------------------------------
@@ -73,6 +83,8 @@ export const ErrorCode = {
   TEXT_NOT_ALLOWED: "TEXT_NOT_ALLOWED",
   /** A string is not well-formed Unicode (e.g. a lone UTF-16 surrogate): it could not reach every seat intact. */
   INVALID_TEXT: "INVALID_TEXT",
+  /** An end-to-end encrypted session received a typed text that is not sealed: it is refused, never stored. */
+  TEXT_NOT_SEALED: "TEXT_NOT_SEALED",
   STALE_VERSION: "STALE_VERSION",
   RATE_LIMITED: "RATE_LIMITED",
   // turn and step rules
@@ -204,7 +216,7 @@ export const CommandSchema = z.discriminatedUnion("type", [
   /** A "guess" step: the speaker's answer about themself, or the listener's guess of it (by role), kept private until both are in. */
   z.strictObject({
     type: z.literal("guess"),
-    text: z.string().max(LIMITS.guessTextMax, `text is longer than ${LIMITS.guessTextMax} characters`).optional(),
+    text: typedText(LIMITS.guessTextMax).optional(),
     choice: optionId.optional(),
   }),
   /** A revealed guess: either partner says how close it was (and the step moves on). */
@@ -214,10 +226,7 @@ export const CommandSchema = z.discriminatedUnion("type", [
   /** An "agreement" step: record (or offer) what was agreed — a short text or an option, and/or a time. */
   z.strictObject({
     type: z.literal("agree"),
-    what: z
-      .string()
-      .max(LIMITS.agreementTextMax, `what is longer than ${LIMITS.agreementTextMax} characters`)
-      .optional(),
+    what: typedText(LIMITS.agreementTextMax).optional(),
     option: optionId.optional(),
     when: isoDateTime.optional(),
   }),
@@ -275,7 +284,7 @@ export const CommandSchema = z.discriminatedUnion("type", [
     /** How heard this partner felt today, 1 to 10. */
     heard: z.number().int().min(1).max(10),
     /** One word for it, if they like. */
-    word: z.string().trim().min(1).max(LIMITS.reflectionWordMax).optional(),
+    word: z.string().trim().min(1).max(sealedTextMax(LIMITS.reflectionWordMax)).optional(),
     /** Whether to keep this session in the couple's space; it is kept only if both say yes. */
     keep: z.boolean(),
     /** Conversation entries (by their version `v`) this partner would keep; only lines both chose are kept. */
@@ -312,12 +321,28 @@ export const CreateSessionSchema = z.strictObject({
   mode: ModeSchema,
   channel: ChannelSchema,
   agenda: z.array(z.string().min(1).max(64)).max(LIMITS.agendaMax).optional(),
+  /** First names: in clear in an unencrypted session, sealed (shared/session-crypto.ts) in an encrypted one. */
   names: z
     .strictObject({
-      a: z.string().trim().min(1).max(LIMITS.nameMax).optional(),
-      b: z.string().trim().min(1).max(LIMITS.nameMax).optional(),
+      a: z
+        .string()
+        .trim()
+        .min(1)
+        .max(sealedTextMax(LIMITS.nameMax), `text is longer than ${LIMITS.nameMax} characters`)
+        .optional(),
+      b: z
+        .string()
+        .trim()
+        .min(1)
+        .max(sealedTextMax(LIMITS.nameMax), `text is longer than ${LIMITS.nameMax} characters`)
+        .optional(),
     })
     .optional(),
+  /**
+   * End-to-end encryption of every typed text (docs/privacy.md). Absent: on for a typed session, off for a spoken
+   * one; `false` turns it off. The keys never reach the server: the creating browser adds them to the links.
+   */
+  encrypted: z.boolean().optional(),
   /**
    * `false`: every timed step of this session runs without a timer (no deadline, no countdown, no time-up), so
    * nobody is rushed (WCAG 2.2 SC 2.2.1). Absent or `true`: steps keep the durations their exercises give.
@@ -518,6 +543,8 @@ export interface SessionCore {
   firstSpeaker?: Partner;
   /** Set when the session was created without timers: no step ever gets a deadline. */
   untimed?: true;
+  /** Set when every typed text of the session is sealed end to end: the engine refuses any other. */
+  encrypted?: true;
   presence: Record<Seat, boolean>;
   /** Therapist mode: partners admitted from the waiting room (always both in guided mode). */
   admitted: Record<Partner, boolean>;
@@ -739,6 +766,8 @@ export interface SessionView {
   you: { seat: Seat };
   mode: Mode;
   channel: Channel;
+  /** Every typed text (and the names) is sealed: the client opens it with its link's keys. */
+  encrypted?: true;
   names: Partial<Record<Partner, string>>;
   phase: SessionState["phase"];
   presence: Record<Seat, boolean>;

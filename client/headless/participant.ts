@@ -8,6 +8,14 @@
 import { nanoid } from "nanoid";
 import { io, type Socket } from "socket.io-client";
 import { applyUpdate } from "../../shared/delta.ts";
+import {
+  keyFragmentOf,
+  openView,
+  readKeyFragment,
+  type SessionKeys,
+  sealCommand,
+  TextOpener,
+} from "../../shared/session-crypto.ts";
 import type {
   ClientToServerEvents,
   Command,
@@ -129,9 +137,18 @@ export class Participant {
   #gapTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #gapGraceMs: number;
   readonly #keepEntries: number | undefined;
+  /** Opens the sealed texts of an encrypted session with the keys of this seat's link. */
+  readonly opener: TextOpener;
 
-  private constructor(socket: ParticipantSocket, first: SessionView, gapGraceMs: number, keepEntries?: number) {
+  private constructor(
+    socket: ParticipantSocket,
+    first: SessionView,
+    gapGraceMs: number,
+    keys: SessionKeys,
+    keepEntries?: number,
+  ) {
     this.socket = socket;
+    this.opener = new TextOpener(keys);
     this.#gapGraceMs = gapGraceMs;
     this.#keepEntries = keepEntries;
     this.#view = keepEntries === undefined ? first : trimLists(first, keepEntries);
@@ -169,14 +186,10 @@ export class Participant {
    * Joins a session by its link: connects with the seat's token and resolves on the first snapshot.
    * Rejects with the server's refusal (its code leads the message, e.g. "TOKEN_UNKNOWN: ...") or on time-out.
    */
-  static join(link: string, opts: JoinOptions = {}): Promise<Participant> {
-    let parsed: { origin: string; token: string };
-    try {
-      parsed = parseJoinLink(link);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const { origin, token } = parsed;
+  static async join(link: string, opts: JoinOptions = {}): Promise<Participant> {
+    const { origin, token } = parseJoinLink(link);
+    // The link's fragment holds this seat's keys (if the session is encrypted); they never leave this process.
+    const keys = await readKeyFragment(keyFragmentOf(link));
     const socket: ParticipantSocket = io(origin, {
       auth: { token },
       transports: opts.transports ?? ["websocket"],
@@ -194,7 +207,7 @@ export class Participant {
       };
       const onSnapshot = (view: SessionView) => {
         cleanup();
-        resolve(new Participant(socket, view, opts.gapGraceMs ?? DEFAULT_GAP_GRACE_MS, opts.keepEntries));
+        resolve(new Participant(socket, view, opts.gapGraceMs ?? DEFAULT_GAP_GRACE_MS, keys, opts.keepEntries));
       };
       const onError = (err: Error) => fail(connectErrorMessage(err));
       const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms waiting for the first snapshot`), timeoutMs);
@@ -218,6 +231,14 @@ export class Participant {
     return this.#view;
   }
 
+  /**
+   * The latest view with its sealed texts opened (an unencrypted session's view as it is). A text that does not
+   * open — wrong key, altered or moved — reads "This message could not be opened".
+   */
+  opened(): Promise<SessionView> {
+    return openView(this.opener, this.#view);
+  }
+
   /** The version of the latest view. */
   get version(): number {
     return this.#view.version;
@@ -234,7 +255,9 @@ export class Participant {
    */
   async send(command: Command, opts: SendOptions = {}): Promise<CommandAck> {
     if (this.#closed) throw new Error("participant is closed");
-    const envelope: CommandEnvelope = { id: opts.id ?? nanoid(), command };
+    // An encrypted session gets every typed text sealed here; without the key, nothing is sent (this throws).
+    const outgoing = this.#view.encrypted ? await sealCommand(this.opener.keys, this.#view, command) : command;
+    const envelope: CommandEnvelope = { id: opts.id ?? nanoid(), command: outgoing };
     if (opts.expectedVersion !== undefined) envelope.expectedVersion = opts.expectedVersion;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     const attempts = Math.max(1, opts.attempts ?? DEFAULT_ATTEMPTS);

@@ -4,6 +4,7 @@
  * in which case the draft is thrown away.
  */
 import { z } from "zod";
+import { sealedTextMax } from "../crypto.ts";
 import type { AgreementFields, AnswerFields, ExerciseDefinition } from "../exercise-format.ts";
 import { FORMAT_LIMITS, validateExercise } from "../exercise-format.ts";
 import type {
@@ -59,10 +60,12 @@ const SystemCommandSchema = z.discriminatedUnion("type", [
 const ACTORS: readonly unknown[] = ["a", "b", "therapist", "system"];
 /** The length limits of typed words in commands: going over one is TEXT_TOO_LONG rather than a malformed command. */
 const TEXT_MAXIMA: ReadonlySet<number> = new Set([
-  LIMITS.textMax,
-  LIMITS.guessTextMax,
-  LIMITS.agreementTextMax,
   LIMITS.ideaMax,
+  // The schema bounds a typed text by its longest sealed form (shared/engine/texts.ts checks the session's own).
+  sealedTextMax(LIMITS.textMax),
+  sealedTextMax(LIMITS.guessTextMax),
+  sealedTextMax(LIMITS.agreementTextMax),
+  sealedTextMax(LIMITS.reflectionWordMax),
 ]);
 
 function describe(issue: z.core.$ZodIssue): string {

@@ -237,6 +237,7 @@ function waitingView(state: SessionCore, seat: Seat): CoreView {
     you: { seat },
     mode: state.mode,
     channel: state.channel,
+    ...(state.encrypted ? { encrypted: true as const } : {}),
     names: {},
     // Whether the session is over is all a waiting partner learns of its progress.
     phase: state.phase === "ended" ? "ended" : "lobby",
@@ -289,6 +290,7 @@ export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
     you: { seat },
     mode: state.mode,
     channel: state.channel,
+    ...(state.encrypted ? { encrypted: true as const } : {}),
     names: state.names,
     phase: state.phase,
     presence: state.presence,

@@ -5,6 +5,7 @@
 import { afterAll } from "vitest";
 import type { Participant } from "../../client/headless/participant.ts";
 import type { Command, CreateSessionRequest, CreateSessionResponse } from "../../shared/protocol.ts";
+import { generateSessionKeys, linksWithKeys, type SessionKeys, sealNames } from "../../shared/session-crypto.ts";
 import { type RunningAttune, startAttune } from "../../server/app.ts";
 import { type Config, loadConfig } from "../../server/config.ts";
 import { type Logger, silentLogger } from "../../server/log.ts";
@@ -60,14 +61,32 @@ export async function createTestSession(
   body: CreateSessionRequest,
   headers: Record<string, string> = {},
 ): Promise<CreateSessionResponse> {
+  // Tests of other things send typed words in clear: their sessions are unencrypted unless they say otherwise
+  // (createEncryptedTestSession makes one the way the browser does).
   const res = await fetch(`${url}/api/sessions`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
+    body: JSON.stringify({ encrypted: false, ...body }),
   });
   const json = (await res.json()) as unknown;
   if (res.status !== 201) throw new Error(`POST /api/sessions answered ${res.status}: ${JSON.stringify(json)}`);
   return json as CreateSessionResponse;
+}
+
+/**
+ * Creates an end-to-end encrypted session as the creating browser does: fresh keys here, names sealed before they
+ * leave, and each link given its seat's keys in the fragment (the server never sees them).
+ */
+export async function createEncryptedTestSession(
+  url: string,
+  body: Omit<CreateSessionRequest, "encrypted">,
+  headers: Record<string, string> = {},
+): Promise<CreateSessionResponse & { keys: SessionKeys }> {
+  const keys = await generateSessionKeys();
+  const request: CreateSessionRequest = { ...body, encrypted: true };
+  if (body.names) request.names = await sealNames(keys, body.names);
+  const created = await createTestSession(url, request, headers);
+  return { ...created, links: linksWithKeys(created.links, keys, body.mode), keys };
 }
 
 /** The token at the end of a join link. */

@@ -22,6 +22,7 @@ import {
   SpaceCryptoError,
   sealText,
 } from "./crypto.ts";
+import { commandTexts } from "./engine/texts.ts";
 import type { Command, Mode, Partner, Seat, SessionView } from "./protocol.ts";
 import { isPartner, otherPartner } from "./protocol.ts";
 
@@ -255,6 +256,21 @@ export async function sealCommand(keys: SessionKeys, view: SessionView, command:
       return command;
   }
 }
+
+/** Whether `command` carries typed text (sealed in an encrypted session). */
+export function hasTypedText(command: Command): boolean {
+  return commandTexts(command).length > 0;
+}
+
+/**
+ * Whether `command`'s text is bound to the step the sender's view shows: it is then sent pinned to that view's
+ * version (expectedVersion), so a step that moved meanwhile refuses it rather than keeping a text that cannot open.
+ */
+export function bindsStep(command: Command): boolean {
+  return STEP_BOUND.has(command.type) && hasTypedText(command);
+}
+
+const STEP_BOUND: ReadonlySet<string> = new Set(["say", "post", "guess", "agree", "answer", "message-both"]);
 
 /** The partner of the step-out private conversation, as this seat's view shows it. */
 function privatePartner(view: SessionView): Partner | undefined {

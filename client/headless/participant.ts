@@ -9,6 +9,8 @@ import { nanoid } from "nanoid";
 import { io, type Socket } from "socket.io-client";
 import { applyUpdate } from "../../shared/delta.ts";
 import {
+  bindsStep,
+  hasTypedText,
   keyFragmentOf,
   openView,
   readKeyFragment,
@@ -87,6 +89,8 @@ const EVENTS_KEPT = 10_000;
 /** After a reconnect the server offers a snapshot; if none comes within this time, ask for one. */
 const RECONNECT_SNAPSHOT_GRACE_MS = 1_000;
 const DEFAULT_GAP_GRACE_MS = 100;
+/** How many times a sealed text is sealed again for a newer view after STALE_VERSION. */
+const STALE_RESEALS = 5;
 /** After an OUTCOME_UNKNOWN ack, the pause before asking again (times the attempt number). */
 const UNKNOWN_RETRY_MS = 500;
 
@@ -255,9 +259,23 @@ export class Participant {
    */
   async send(command: Command, opts: SendOptions = {}): Promise<CommandAck> {
     if (this.#closed) throw new Error("participant is closed");
-    // An encrypted session gets every typed text sealed here; without the key, nothing is sent (this throws).
-    const outgoing = this.#view.encrypted ? await sealCommand(this.opener.keys, this.#view, command) : command;
-    const envelope: CommandEnvelope = { id: opts.id ?? nanoid(), command: outgoing };
+    if (!this.#view.encrypted || !hasTypedText(command)) return this.#sendOnce(command, opts);
+    // An encrypted session gets every typed text sealed here; without the key, nothing is sent (sealing throws).
+    // A text bound to a step is sealed for the step this view shows, so it is sent pinned to this view's version:
+    // had the step moved meanwhile it would no longer open. A stale view is refused; it is sealed again, newer.
+    for (let attempt = 1; ; attempt++) {
+      const view = this.#view;
+      const sealed = await sealCommand(this.opener.keys, view, command);
+      const pinned = opts.expectedVersion === undefined && bindsStep(command);
+      const ack = await this.#sendOnce(sealed, pinned ? { ...opts, expectedVersion: view.version } : opts);
+      const stale = !ack.ok && ack.error.code === "STALE_VERSION";
+      if (!stale || !pinned || opts.id !== undefined || attempt >= STALE_RESEALS) return ack;
+      await this.waitFor((v) => v.version > view.version, DEFAULT_ACK_TIMEOUT_MS).catch(() => undefined);
+    }
+  }
+
+  async #sendOnce(command: Command, opts: SendOptions): Promise<CommandAck> {
+    const envelope: CommandEnvelope = { id: opts.id ?? nanoid(), command };
     if (opts.expectedVersion !== undefined) envelope.expectedVersion = opts.expectedVersion;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     const attempts = Math.max(1, opts.attempts ?? DEFAULT_ATTEMPTS);

@@ -6,7 +6,11 @@
 import { isSealedText, sealedTextMax } from "../crypto.ts";
 import type { Command, CommandError, SessionCore } from "../protocol.ts";
 import { ErrorCode, LIMITS } from "../protocol.ts";
-import { refuse } from "./model.ts";
+
+/** A refusal (as model.ts's refuse; not imported, so clients that read texts need not load the engine). */
+function refuse(code: CommandError["code"], message: string): CommandError {
+  return { code, message };
+}
 
 /** One typed text of a command: where it sits (for messages) and its plaintext limit. */
 export interface CommandText {

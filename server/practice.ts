@@ -265,6 +265,9 @@ export class PracticeService {
       channel: body.channel ?? "spoken",
       ...(body.agenda !== undefined ? { agenda: body.agenda } : {}),
       names: { a: a.firstName, b: b.firstName },
+      // Partners who came through the waiting list hold no link fragment to carry keys: such a session is not
+      // end-to-end encrypted (docs/privacy.md), and the console says so.
+      encrypted: false,
     });
     if (!created.ok) return { ...fail(created.status, created.error.code, created.error.message) };
     const { id, tokens, expiresAt } = created.value;

@@ -1,5 +1,6 @@
 /** The two REST calls the home page makes. */
 import type { CreateSessionRequest, CreateSessionResponse, Mode } from "../../shared/protocol.ts";
+import { generateSessionKeys, linksWithKeys, type SessionKeys, sealNames } from "../../shared/session-crypto.ts";
 
 export interface ExerciseSummary {
   id: string;
@@ -41,11 +42,30 @@ export async function fetchExercises(): Promise<ExerciseSummary[]> {
   return Array.isArray(body) ? body : body.exercises;
 }
 
-/** Creates a session and returns its links. */
+/**
+ * Creates a session and returns its links. A typed session is end-to-end encrypted unless `request.encrypted` is
+ * false: its keys are made here, the names are sealed before they leave, and each returned link gets its seat's
+ * keys in the fragment (the server never sees them).
+ */
 export async function createSession(
   request: CreateSessionRequest,
   therapistKey?: string,
 ): Promise<CreateSessionResponse> {
+  const encrypted = request.encrypted ?? request.channel === "typed";
+  if (!encrypted) return postSession({ ...request, encrypted: false }, therapistKey);
+  let keys: SessionKeys;
+  try {
+    keys = await generateSessionKeys();
+  } catch {
+    throw new ApiError("NO_CRYPTO", "This browser cannot encrypt the session. Open Attune over https in a current browser.");
+  }
+  const sealed: CreateSessionRequest = { ...request, encrypted: true };
+  if (request.names) sealed.names = await sealNames(keys, request.names);
+  const created = await postSession(sealed, therapistKey);
+  return { ...created, links: linksWithKeys(created.links, keys, request.mode) };
+}
+
+async function postSession(request: CreateSessionRequest, therapistKey?: string): Promise<CreateSessionResponse> {
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (therapistKey) headers.authorization = `Bearer ${therapistKey}`;
   let res: Response;

@@ -6,6 +6,7 @@ import { Room } from "./room/Room.tsx";
 import { LinkProblemPage } from "./room/LinkPage.tsx";
 import { joinLinkProblem, storedTokens, storePending, tokenFromPath } from "./seats.ts";
 import { QuickExit } from "./safety/QuickExit.tsx";
+import { storeLinkKeys } from "./room/keys.ts";
 import { isSpaceLinkPath, SPACE_PATH, storeSpaceLink } from "./space/link.ts";
 import { SpacePage } from "./space/SpacePage.tsx";
 import { PracticePage, StandingWaitPage, takePracticeLink } from "./console/Practice.tsx";
@@ -17,6 +18,8 @@ const linkProblem = joinLinkProblem(location.pathname);
 const joinToken = linkProblem ? null : tokenFromPath(location.pathname);
 if (joinToken) {
   storePending(joinToken);
+  // An encrypted session's keys ride in the fragment: kept in this tab with the token, never sent anywhere.
+  storeLinkKeys(joinToken, location.hash);
   history.replaceState(null, "", ROOM_PATH);
 } else if (linkProblem) {
   // Even a broken link may hold part of a secret: it leaves the address bar too.

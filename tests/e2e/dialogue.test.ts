@@ -62,8 +62,8 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
     await page.getByRole("heading", { name: "Your session is ready" }).waitFor();
     const a = await page.getByLabel("Sam's link", { exact: true }).inputValue();
     const b = await page.getByLabel("Alex's link", { exact: true }).inputValue();
-    expect(a).toMatch(/\/join\/[A-Za-z0-9_-]{21}\.[A-Za-z0-9_-]{21}\.[a-z0-9]+$/);
-    expect(b).toMatch(/\/join\/[A-Za-z0-9_-]{21}\.[A-Za-z0-9_-]{21}\.[a-z0-9]+$/);
+    expect(a).toMatch(/\/join\/[A-Za-z0-9_-]{21}\.[A-Za-z0-9_-]{21}\.[a-z0-9]+#k=[A-Za-z0-9_-]{43}$/);
+    expect(b).toMatch(/\/join\/[A-Za-z0-9_-]{21}\.[A-Za-z0-9_-]{21}\.[a-z0-9]+#k=[A-Za-z0-9_-]{43}$/);
     expect(a).not.toBe(b);
     links = { a, b };
     await expect.poll(() => page.getByText("Anyone who has a link can join as that person").count()).toBe(1);

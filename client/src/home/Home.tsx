@@ -3,6 +3,7 @@ import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { Channel, CreateSessionResponse, Mode } from "../../../shared/protocol.ts";
 import { type ExerciseSummary, createSession, fetchExercises } from "../api.ts";
 import { rememberBothPartners, tokenFromLink } from "../seats.ts";
+import { rememberLinkKeys } from "../room/keys.ts";
 import { CopyButton } from "./CopyButton.tsx";
 import { QrCode } from "./Qr.tsx";
 
@@ -331,6 +332,8 @@ export function Home({ openRoom }: { openRoom: () => void }) {
     const a = tokenFromLink(created.response.links.a);
     const b = tokenFromLink(created.response.links.b);
     if (!a || !b) return;
+    rememberLinkKeys(created.response.links.a);
+    rememberLinkKeys(created.response.links.b);
     rememberBothPartners(created.response.id, a, b);
     openRoom();
   };

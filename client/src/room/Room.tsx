@@ -13,6 +13,7 @@ import { SharedDeviceContext } from "./shared-device.ts";
 import { TimeOutBar } from "./TimeOut.tsx";
 import { OneDevice } from "../safety/device.ts";
 import { seatName } from "./words.ts";
+import { KeyMissingNotice } from "./KeyNotice.tsx";
 
 const PROBLEM_HEADINGS: Record<string, string> = {
   TOKEN_REVOKED: "This link is switched off",
@@ -297,11 +298,13 @@ export function Room() {
     );
   }
 
+  const keyMissing = live.some((c) => c.state.keyMissing);
   return (
     <main class="room" id="main">
       <p class="connection-banner" role="status" data-testid="connection-banner">
         {reconnecting ? "Reconnecting… your place is kept." : ""}
       </p>
+      {keyMissing && <KeyMissingNotice />}
       {body}
       <div class="sr-only" aria-live="polite" data-testid="announcer">
         {announcement}

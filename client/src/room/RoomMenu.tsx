@@ -10,6 +10,7 @@ import { CopyButton } from "../home/CopyButton.tsx";
 import { forgetAll, forgetToken, storePending, tokenFromLink } from "../seats.ts";
 import { readPrefs, type TurnSignalPrefs, writePrefs } from "./turn-signal.ts";
 import { clockTime } from "./words.ts";
+import { rememberLinkKeys, withKeysOf } from "./keys.ts";
 
 const FRESH_LINK_KEY = "attune.fresh-link";
 
@@ -141,7 +142,9 @@ function FreshLink({ view, token }: { view: SessionView; token: string }) {
     setBusy(true);
     setError(null);
     const result = await call("POST", `/api/sessions/${encodeURIComponent(view.id)}/links/${seat}`, token);
-    const link = (result.body as { link?: string } | null)?.link;
+    const bare = (result.body as { link?: string } | null)?.link;
+    // The server never sees the keys: this tab gives the fresh link the keys its old one carried.
+    const link = bare ? withKeysOf(token, bare) : undefined;
     const fresh = link ? tokenFromLink(link) : null;
     if (!result.ok || !link || !fresh) {
       setBusy(false);
@@ -153,6 +156,7 @@ function FreshLink({ view, token }: { view: SessionView; token: string }) {
     } catch {
       // Without storage the new link cannot be shown after the reload; the room still opens with it.
     }
+    rememberLinkKeys(link);
     forgetToken(token);
     storePending(fresh);
     location.reload();

@@ -14,6 +14,18 @@ import type {
   SessionView,
   ViewUpdate,
 } from "../../../shared/protocol.ts";
+import {
+  bindsStep,
+  hasConversationKey,
+  hasTypedText,
+  MISSING_KEY_TEXT,
+  openView,
+  readKeyFragment,
+  type SessionKeys,
+  sealCommand,
+  TextOpener,
+} from "../../../shared/session-crypto.ts";
+import { linkKeys } from "./keys.ts";
 
 export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "closed";
 
@@ -24,7 +36,10 @@ export interface ConnectionProblem {
 
 export interface ConnectionState {
   status: ConnectionStatus;
+  /** The seat's view, its sealed texts opened (a text that does not open reads "This message could not be opened"). */
   view: SessionView | null;
+  /** An encrypted session whose link came without its key (or with a broken one): nothing can be read or sent. */
+  keyMissing: boolean;
   /** Events of the last applied update (for announcements such as "the exercise ended"). */
   lastEvents: EngineEvent[];
   /** Why the connection ended for good (a revoked link, another device took the seat...). */
@@ -39,6 +54,8 @@ const GAP_GRACE_MS = 150;
 /** A resync already asked for is waited for this long before asking again. */
 const RESYNC_WAIT_MS = 3_000;
 const SEND_ATTEMPTS = 3;
+/** How many times a sealed text is sealed again for a newer view after STALE_VERSION. */
+const RESEALS = 4;
 
 /** Refusals after which reconnecting cannot help: the link itself is no good any more. */
 export const FINAL_CODES = new Set([
@@ -71,7 +88,16 @@ export function explainProblem(problem: ConnectionProblem): string {
 export class SeatConnection {
   readonly token: string;
   #socket: SeatSocket;
-  #state: ConnectionState = { status: "connecting", view: null, lastEvents: [], problem: null };
+  #state: ConnectionState = { status: "connecting", view: null, keyMissing: false, lastEvents: [], problem: null };
+  /** The view as the server sent it (sealed texts still sealed): updates apply to this one. */
+  #raw: SessionView | null = null;
+  /** This link's keys, read from the fragment kept for its token (null until read; broken keys count as none). */
+  #keys: Promise<SessionKeys>;
+  #opener: TextOpener | null = null;
+  /** Raw views published in order: an opened view is shown only if no newer one was published meanwhile. */
+  #published = 0;
+  /** Events of updates applied but not yet shown (their view is still being opened). */
+  #unshownEvents: EngineEvent[] = [];
   #listeners = new Set<(state: ConnectionState) => void>();
   /** Updates that arrived ahead of a missing version, by version. */
   #pending = new Map<number, ViewUpdate>();
@@ -81,6 +107,7 @@ export class SeatConnection {
 
   constructor(token: string, origin: string = location.origin) {
     this.token = token;
+    this.#keys = readKeyFragment(linkKeys(token)).catch(() => ({ private: {} }));
     this.#socket = io(origin, { auth: { token }, reconnectionDelayMax: 4_000 });
     const socket = this.#socket;
     socket.on("connect", () => {
@@ -93,18 +120,20 @@ export class SeatConnection {
       const status = socket.connected ? "online" : this.#state.status;
       // A resync answer can be overtaken by a newer update on the way here: never step back to an older view
       // (except for the first snapshot of a new connection, which describes the session as it is).
-      if (!this.#awaitSnapshot && view.version < (this.#state.view?.version ?? -1)) {
+      if (!this.#awaitSnapshot && view.version < (this.#raw?.version ?? -1)) {
         if (status !== this.#state.status) this.#set({ status });
         return;
       }
       this.#awaitSnapshot = false;
       this.#resyncAskedAt = 0;
       for (const v of this.#pending.keys()) if (v <= view.version) this.#pending.delete(v);
-      this.#set({ view, lastEvents: [], status });
+      if (status !== this.#state.status) this.#set({ status });
+      this.#unshownEvents = [];
+      this.#publish(view, []);
       this.#drain();
     });
     socket.on("update", (msg) => {
-      const current = this.#state.view?.version ?? -1;
+      const current = this.#raw?.version ?? -1;
       if (current < 0 || msg.version <= current) return;
       this.#pending.set(msg.version, msg);
       this.#drain();
@@ -145,13 +174,56 @@ export class SeatConnection {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Sends one command; retries with the same id when an acknowledgement is late, so it is applied at most once. */
+  /**
+   * Sends one command. In an encrypted session its typed text is sealed first (a text bound to a step is pinned to
+   * the version it was sealed at, and sealed again for a newer view if the session moved on); without the key,
+   * nothing is sent and the refusal says so.
+   */
   async send(command: Command): Promise<CommandAck> {
+    const raw = this.#raw;
+    if (!raw?.encrypted || !hasTypedText(command)) return this.#sendOnce(command);
+    const keys = await this.#keys;
+    if (!hasConversationKey(keys)) return { ok: false, error: { code: "INVALID_COMMAND", message: MISSING_KEY_TEXT } };
+    for (let attempt = 1; ; attempt++) {
+      const view = this.#raw!;
+      let sealed: Command;
+      try {
+        sealed = await sealCommand(keys, view, command);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : MISSING_KEY_TEXT;
+        return { ok: false, error: { code: "INVALID_COMMAND", message } };
+      }
+      const pinned = bindsStep(command);
+      const ack = await this.#sendOnce(sealed, pinned ? view.version : undefined);
+      if (ack.ok || ack.error.code !== "STALE_VERSION" || !pinned || attempt >= RESEALS) return ack;
+      await this.#newerThan(view.version);
+    }
+  }
+
+  /** Resolves once the raw view is newer than `version` (or after a while: the send is then tried again anyway). */
+  #newerThan(version: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      };
+      const timer = setTimeout(done, RESYNC_WAIT_MS);
+      const stop = this.subscribe(() => {
+        if ((this.#raw?.version ?? -1) > version) done();
+      });
+      if ((this.#raw?.version ?? -1) > version) done();
+    });
+  }
+
+  /** Sends one envelope; retries with the same id when an acknowledgement is late, so it is applied at most once. */
+  async #sendOnce(command: Command, expectedVersion?: number): Promise<CommandAck> {
     const id = nanoid();
+    const envelope = expectedVersion === undefined ? { id, command } : { id, command, expectedVersion };
     let lastError: unknown;
     for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
       try {
-        const ack = await this.#socket.timeout(ACK_TIMEOUT_MS).emitWithAck("command", { id, command });
+        const ack = await this.#socket.timeout(ACK_TIMEOUT_MS).emitWithAck("command", envelope);
         // The server could not tell whether it was saved: ask again with the same id (never applied twice).
         if (!ack.ok && ack.error.code === "OUTCOME_UNKNOWN" && attempt < SEND_ATTEMPTS - 1) {
           await new Promise((resolve) => setTimeout(resolve, 700 * (attempt + 1)));
@@ -174,7 +246,7 @@ export class SeatConnection {
 
   /** Applies every held update that now follows on; a version still missing after a short grace asks for a resync. */
   #drain(): void {
-    let view = this.#state.view;
+    let view = this.#raw;
     if (!view) return;
     const events: EngineEvent[] = [];
     let changed = false;
@@ -187,8 +259,30 @@ export class SeatConnection {
       events.push(...next.events);
       changed = true;
     }
-    if (changed) this.#set({ view, lastEvents: events });
+    if (changed) this.#publish(view, events);
     this.#watchGap(GAP_GRACE_MS);
+  }
+
+  /**
+   * Takes `raw` as the seat's view and shows it: as it is in an unencrypted session, its texts opened in an
+   * encrypted one. Opening is asynchronous; a view overtaken by a newer one before it opened is never shown, and
+   * the events of every update reach the screen with the first view shown after them.
+   */
+  #publish(raw: SessionView, events: EngineEvent[]): void {
+    this.#raw = raw;
+    this.#unshownEvents.push(...events);
+    const seq = ++this.#published;
+    const show = (view: SessionView, keyMissing: boolean) => {
+      if (seq !== this.#published || this.#state.status === "closed") return;
+      const lastEvents = this.#unshownEvents;
+      this.#unshownEvents = [];
+      this.#set({ view, keyMissing, lastEvents });
+    };
+    if (!raw.encrypted) return show(raw, false);
+    void this.#keys.then(async (keys) => {
+      this.#opener ??= new TextOpener(keys);
+      show(await openView(this.#opener, raw), !hasConversationKey(keys));
+    });
   }
 
   /** Held updates mean a version is missing: ask for a snapshot unless it turns up (or one is on its way). */

@@ -93,10 +93,13 @@ describe.runIf(runs)("two partners in two browsers, typed channel", () => {
       expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
       await who.page.getByRole("heading", { name: /Welcome/ }).waitFor();
       expect(new URL(who.page.url()).pathname).toBe("/room");
-      const token = link.split("/").pop()!;
+      const [token, keys] = link.split("/").pop()!.split("#") as [string, string];
       expect(who.page.url()).not.toContain(token);
+      // The session is end-to-end encrypted: its key leaves the address bar too, kept in this tab only.
+      expect(who.page.url()).not.toContain(keys);
       const stored = await who.page.evaluate(() => JSON.stringify(sessionStorage));
       expect(stored).toContain(token);
+      expect(stored).toContain(keys);
     }
     await sam.page.getByText("Alex · here").waitFor();
     await alex.page.getByText("Alex (you) · here").waitFor();

@@ -332,7 +332,10 @@ export async function openView(opener: TextOpener, view: SessionView): Promise<S
   const names: SessionView["names"] = {};
   for (const p of ["a", "b"] as const) {
     const name = view.names[p];
-    if (name !== undefined) names[p] = await opener.open("conversation", namePlace(p), name);
+    if (name === undefined) continue;
+    // A name that does not open is left out (the room then says "Partner A"): a name is not a message.
+    const opened = await opener.open("conversation", namePlace(p), name);
+    if (opened !== UNOPENED_TEXT) names[p] = opened;
   }
   out.names = names;
 

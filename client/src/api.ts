@@ -57,7 +57,10 @@ export async function createSession(
   try {
     keys = await generateSessionKeys();
   } catch {
-    throw new ApiError("NO_CRYPTO", "This browser cannot encrypt the session. Open Attune over https in a current browser.");
+    throw new ApiError(
+      "NO_CRYPTO",
+      "This browser cannot encrypt the session. Open Attune over https in a current browser.",
+    );
   }
   const sealed: CreateSessionRequest = { ...request, encrypted: true };
   if (request.names) sealed.names = await sealNames(keys, request.names);

@@ -19,7 +19,7 @@ import {
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession } from "../support/server.ts";
+import { createEncryptedTestSession } from "../support/server.ts";
 import { waitForVersion } from "./driver.ts";
 import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 
@@ -42,7 +42,8 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
 
   beforeAll(async () => {
     ({ server, browser } = await startBrowserSuite(SUITE));
-    const created = await createTestSession(server.url, {
+    // End-to-end encrypted, as a console-made session is: every word below is sealed in one browser, opened in another.
+    const created = await createEncryptedTestSession(server.url, {
       mode: "therapist",
       channel: "typed",
       agenda: ["check-in", "stress-reducing"],

@@ -1,0 +1,126 @@
+/**
+ * End-to-end encryption in Chromium: two partners' browsers play an encrypted check-in and the start of an
+ * intentional dialogue, each reading the other's words on screen, while every frame each page sends is searched for
+ * those words (none may be there). A link opened without its key shows the missing-key message and sends nothing;
+ * its screenshots at 390x844, light and dark, land in test-output/e2e/e2ee.
+ * (tests/e2e/dialogue.test.ts plays the whole typed dialogue from the home page encrypted, and
+ * tests/e2e/therapist.test.ts the therapist session with nudges, notes and a step-out.)
+ */
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningAttune } from "../../server/app.ts";
+import { MISSING_KEY_TEXT } from "../../shared/session-crypto.ts";
+import {
+  chromiumAvailable,
+  numberedScreenshots,
+  openPage,
+  openPhone,
+  startBrowserSuite,
+  type SocketTap,
+  type TestPage,
+  tapSocket,
+} from "../support/browser.ts";
+import { requireService } from "../support/env.ts";
+import { createEncryptedTestSession } from "../support/server.ts";
+import { makeMove, waitForVersion } from "./driver.ts";
+
+const SUITE = "e2ee";
+const runs = requireService("chromium", chromiumAvailable());
+
+describe.runIf(runs)("end-to-end encrypted session in two browsers", () => {
+  let server: RunningAttune;
+  let browser: Browser;
+  let ada: TestPage;
+  let bo: TestPage;
+  let tapAda: SocketTap;
+  let tapBo: SocketTap;
+  const snap = numberedScreenshots(SUITE);
+  const words = ["Ada-Zephyrine", "Bo-Quillfeather", "lantern-of-Ostrava", "marmalade-Tuesdays", "the-Vyborg-letter"];
+
+  beforeAll(async () => {
+    ({ server, browser } = await startBrowserSuite(SUITE));
+    ada = await openPhone(browser);
+    bo = await openPhone(browser);
+    tapAda = await tapSocket(ada.page);
+    tapBo = await tapSocket(bo.page);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("plays an encrypted check-in and dialogue, reading every word on screen; no frame carries one", async () => {
+    const created = await createEncryptedTestSession(server.url, {
+      mode: "guided",
+      channel: "typed",
+      agenda: ["check-in", "intentional-dialogue"],
+      names: { a: words[0]!, b: words[1]! },
+    });
+    await ada.page.goto(created.links.a);
+    await bo.page.goto(created.links.b);
+    for (const p of [ada, bo]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
+    // The names were sealed before they left the test (as the home page does); each page opens them.
+    await ada.page.getByText(`${words[1]} · here`).waitFor();
+    await bo.page.getByText(`${words[1]} (you) · here`).waitFor();
+
+    await ada.page.getByRole("button", { name: "Start Emotional check-in" }).click();
+    await bo.page.locator(".turn-banner .headline", { hasText: "How are you right now?" }).waitFor();
+    await makeMove(ada.page, { answer: { rating: 7, feeling: "hopeful", note: words[2] } });
+    const v = await makeMove(bo.page, { answer: { rating: 4, feeling: "tired", note: words[3] } });
+    await waitForVersion(ada.page, v);
+    for (const page of [ada.page, bo.page]) {
+      const reveal = page.locator("[data-testid=check-in-reveal]");
+      await reveal.waitFor();
+      expect(await reveal.textContent()).toContain(words[2]);
+      expect(await reveal.textContent()).toContain(words[3]);
+    }
+    await snap(bo.page, "check-in-reveal-opened");
+
+    await ada.page.getByRole("button", { name: "Start Intentional dialogue" }).click();
+    await ada.page.locator("section.step[data-step-id=invite]").waitFor();
+    const w = await makeMove(ada.page, { text: `Can we talk about ${words[4]}?` });
+    await waitForVersion(bo.page, w);
+    await bo.page.getByText(`Can we talk about ${words[4]}?`).first().waitFor();
+    await snap(bo.page, "dialogue-opened");
+    expect(await bo.page.getByText("could not be opened").count()).toBe(0);
+
+    const sent = [...tapAda.sent, ...tapBo.sent].join("\n");
+    expect(sent).toMatch(/e1\.[A-Za-z0-9_-]{16}\./);
+    expect(words.filter((word) => sent.includes(word))).toEqual([]);
+  });
+
+  it("a link opened without its key says so, shows no words and sends nothing in clear (390x844, light and dark)", async () => {
+    const created = await createEncryptedTestSession(server.url, {
+      mode: "guided",
+      channel: "typed",
+      agenda: ["intentional-dialogue"],
+      names: { a: "Noor", b: "Iris" },
+    });
+    const keyed = await openPhone(browser);
+    await keyed.page.goto(created.links.b);
+    for (const scheme of ["light", "dark"] as const) {
+      const phone = await openPage(browser, { width: 390, height: 844 });
+      await phone.page.emulateMedia({ colorScheme: scheme });
+      const tap = await tapSocket(phone.page);
+      await phone.page.goto(created.links.a.split("#")[0]!);
+      const notice = phone.page.locator("[data-testid=key-missing]");
+      await notice.waitFor();
+      expect(await notice.getByRole("heading").textContent()).toBe(MISSING_KEY_TEXT);
+      // The names stay sealed: the page shows that a message could not be opened, never the ciphertext.
+      const text = (await phone.page.locator("body").textContent()) ?? "";
+      expect(text).not.toMatch(/e1\.[A-Za-z0-9_-]{16}\./);
+      expect(text).not.toContain("Noor");
+      await snap(phone.page, `missing-key-390-${scheme}`);
+      if (scheme === "light") {
+        await keyed.page.getByRole("button", { name: "Start Intentional dialogue" }).click();
+        await phone.page.locator("section.step[data-step-id=invite]").waitFor();
+        const panel = phone.page.locator("section.step");
+        await panel.getByLabel("Your words").fill("words that must not leave");
+        await panel.getByRole("button", { name: "Send", exact: true }).click();
+        await phone.page.locator(".action-error", { hasText: MISSING_KEY_TEXT }).waitFor();
+        expect(tap.sent.join("\n")).not.toContain("words that must not leave");
+      }
+      await phone.page.close();
+    }
+  });
+});

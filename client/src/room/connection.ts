@@ -278,7 +278,10 @@ export class SeatConnection {
       this.#unshownEvents = [];
       this.#set({ view, keyMissing, lastEvents });
     };
-    if (!raw.encrypted) return show(raw, false);
+    if (!raw.encrypted) {
+      show(raw, false);
+      return;
+    }
     void this.#keys.then(async (keys) => {
       this.#opener ??= new TextOpener(keys);
       show(await openView(this.#opener, raw), !hasConversationKey(keys));

@@ -6,7 +6,8 @@
  *
  * Modes: default (all variants, 2 rounds), --quick (under a minute), --sweep (raise R until p99 peer update
  * > 100 ms or errors), --soak[=minutes] (steady load, RSS growth). Options: --rooms=N --period=MS --window=S
- * --warmup=S --rounds=N --variants=memory,redis,redis2,nginx,cluster --redis-url=URL (default: a private
+ * --warmup=S --rounds=N --variants=memory,redis,redis2,nginx,cluster,memory-encrypted,redis-encrypted
+ * --redis-url=URL (default: a private
  * redis-server). `nginx`: two processes behind nginx (the tested deployment template), both partners through it;
  * `cluster`: one process on a local Redis Cluster of three masters.
  * Everything listens on and connects to 127.0.0.1 only, and every wait is bounded.
@@ -23,6 +24,7 @@ import { nextMove } from "../client/headless/bot.ts";
 import { NODE_NAMES, type RunningNginx, startNginx } from "../scripts/lib/nginx.ts";
 import { type LocalCluster, startRedisCluster } from "../scripts/lib/redis-cluster.ts";
 import { Participant } from "../client/headless/participant.ts";
+import { generateSessionKeys, linksWithKeys, sealNames } from "../shared/session-crypto.ts";
 import type { LoadConfig, LoadMessage, ParentMessage, RoomSpec, WindowStats } from "./load.ts";
 import { median } from "./stats.ts";
 
@@ -30,14 +32,27 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const HOST = "127.0.0.1";
 const CLK_TCK = 100;
 
-export type Variant = "memory" | "redis" | "redis2" | "nginx" | "cluster";
+export type Variant = "memory" | "redis" | "redis2" | "nginx" | "cluster" | "memory-encrypted" | "redis-encrypted";
 const VARIANT_LABEL: Record<Variant, string> = {
+  "memory-encrypted": "Attune, MemoryStore, 1 process, end-to-end encrypted",
+  "redis-encrypted": "Attune, RedisStore, 1 process, end-to-end encrypted",
   nginx: "Attune, RedisStore, 2 processes behind nginx",
   cluster: "Attune, RedisStore on a 3-master Redis Cluster, 1 process",
   memory: "Attune, MemoryStore, 1 process",
   redis: "Attune, RedisStore, 1 process",
   redis2: "Attune, RedisStore, 2 processes",
 };
+
+/** An encrypted variant runs its base variant's deployment; only the rooms differ (sealed texts, keyed links). */
+function deploymentOf(variant: Variant | "relay"): Variant | "relay" {
+  if (variant === "memory-encrypted") return "memory";
+  if (variant === "redis-encrypted") return "redis";
+  return variant;
+}
+
+function encryptedVariant(variant: Variant | "relay"): boolean {
+  return variant === "memory-encrypted" || variant === "redis-encrypted";
+}
 
 interface Options {
   mode: "standard" | "quick" | "sweep" | "soak";
@@ -372,13 +387,19 @@ async function monitorSample(url: string, ms: number): Promise<MonitorSample> {
 // ---------------------------------------------------------------------------------------------------------
 // Rooms
 
-async function createRooms(origin: string, count: number): Promise<{ a: string; b: string }[]> {
+/**
+ * Creates `count` rooms. Encrypted rooms are made as a browser makes them: keys here, names sealed, links keyed
+ * (the participants then seal and open every text); the others are explicitly unencrypted, words in clear.
+ */
+async function createRooms(origin: string, count: number, encrypted = false): Promise<{ a: string; b: string }[]> {
   const links: { a: string; b: string }[] = new Array(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const i = next++;
       for (let attempt = 0; ; attempt++) {
+        const keys = encrypted ? await generateSessionKeys() : undefined;
+        const names = keys ? await sealNames(keys, { a: "Sam", b: "Alex" }) : { a: "Sam", b: "Alex" };
         const res = await fetch(`${origin}/api/sessions`, {
           method: "POST",
           headers: { "content-type": "application/json" },
@@ -386,12 +407,13 @@ async function createRooms(origin: string, count: number): Promise<{ a: string; 
             mode: "guided",
             channel: "typed",
             agenda: ["speaker-listener"],
-            names: { a: "Sam", b: "Alex" },
+            names,
+            encrypted,
           }),
         });
         if (res.status === 201) {
           const body = (await res.json()) as { links: { a: string; b: string } };
-          links[i] = body.links;
+          links[i] = keys ? linksWithKeys(body.links, keys, "guided") : body.links;
           break;
         }
         if (res.status === 429 && attempt < 20) {
@@ -409,7 +431,8 @@ async function createRooms(origin: string, count: number): Promise<{ a: string; 
 /** The same link, pointed at another process of the same deployment. */
 function onOrigin(link: string, origin: string): string {
   const url = new URL(link);
-  return `${origin}${url.pathname}`;
+  // The fragment (an encrypted room's keys) stays with the link.
+  return `${origin}${url.pathname}${url.hash}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -637,8 +660,9 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
           REDIS_CLUSTER_NODES: (spec.clusterUrls ?? []).join(","),
           REDIS_PREFIX: prefix,
         });
-      } else if (spec.variant !== "memory") Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
-      else env.REDIS_URL = "";
+      } else if (deploymentOf(spec.variant) !== "memory") {
+        Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
+      } else env.REDIS_URL = "";
       const count = spec.variant === "redis2" || spec.variant === "nginx" ? 2 : 1;
       const nodeArgs = spec.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${spec.profileDir}`] : [];
       for (let i = 0; i < count; i++) {
@@ -648,10 +672,10 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
       rssBeforeRooms = sum(servers.map((s) => rssBytes(s.child.pid!)));
       if (spec.variant === "nginx") {
         nginx = await startNginx(servers.map((s) => `${HOST}:${s.port}`));
-        const links = await createRooms(nginx.url, spec.rooms);
+        const links = await createRooms(nginx.url, spec.rooms, encryptedVariant(spec.variant));
         roomSpecs = links.map((l) => ({ kind: "attune" as const, a: l.a, b: l.b }));
       } else {
-        const links = await createRooms(servers[0]!.origin, spec.rooms);
+        const links = await createRooms(servers[0]!.origin, spec.rooms, encryptedVariant(spec.variant));
         const other = servers[servers.length - 1]!.origin;
         roomSpecs = links.map((l) => ({ kind: "attune" as const, a: l.a, b: onOrigin(l.b, other) }));
       }
@@ -693,7 +717,12 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
         },
         onWindowStart: async () => {
           cpuStart = cpu();
-          if (spec.redisUrl && spec.variant !== "memory" && spec.variant !== "cluster" && spec.target === "attune") {
+          if (
+            spec.redisUrl &&
+            deploymentOf(spec.variant) !== "memory" &&
+            spec.variant !== "cluster" &&
+            spec.target === "attune"
+          ) {
             redisStart = await commandStats(spec.redisUrl);
           }
         },
@@ -854,6 +883,15 @@ function markdown(report: BenchReport): string {
     );
     lines.push("");
   }
+  if (report.encryptedUpdateSize) {
+    const e = report.encryptedUpdateSize;
+    const plain = report.updateSize;
+    const ratio = plain ? ` (${f(e.early / plain.early, 2)}x the cleartext room's)` : "";
+    lines.push(
+      `Update size, end-to-end encrypted (${e.store}, the same turns, every text sealed): ${e.early} bytes per update frame over turns 10–19${ratio}, ${e.late} over turns 300–309.`,
+    );
+    lines.push("");
+  }
   if (report.targets.length) {
     lines.push("Targets:");
     lines.push("");
@@ -914,6 +952,8 @@ interface BenchReport {
   mode: Options["mode"];
   /** Mean bytes per update frame early and late in one long-running room. */
   updateSize?: { store: string; early: number; late: number; byTurn: number[] };
+  /** The same room end-to-end encrypted (measured when an encrypted variant ran). */
+  encryptedUpdateSize?: { store: string; early: number; late: number; byTurn: number[] };
   finishedAt: string;
   machine: ReturnType<typeof machine>;
   options: Options;
@@ -1016,14 +1056,17 @@ function targetsFor(report: BenchReport): BenchReport["targets"] {
  * One room, played fast for 310 turns of typed speaker–listener with the bench's texts, on its own server: the mean
  * size of the update frames its partners receive early and late in the conversation.
  */
-async function measureUpdateSize(redisUrl: string | undefined): Promise<NonNullable<BenchReport["updateSize"]>> {
+async function measureUpdateSize(
+  redisUrl: string | undefined,
+  encrypted = false,
+): Promise<NonNullable<BenchReport["updateSize"]>> {
   const env: NodeJS.ProcessEnv = { LOG_LEVEL: "warn", NODE_ENV: "production", COMMANDS_PER_10S: "10000" };
   if (redisUrl) Object.assign(env, { REDIS_URL: redisUrl, REDIS_PREFIX: `bench:${randomBytes(4).toString("hex")}:` });
   else env.REDIS_URL = "";
   const server = await startProcess("server/main.ts", env, "/readyz");
   const participants: Participant[] = [];
   try {
-    const [links] = await createRooms(server.origin, 1);
+    const [links] = await createRooms(server.origin, 1, encrypted);
     const a = await Participant.join(links!.a);
     const b = await Participant.join(links!.b);
     participants.push(a, b);
@@ -1117,12 +1160,12 @@ async function main(): Promise<void> {
     );
   }
   const started = Date.now();
-  const needsRedis = opts.variants.some((v) => v !== "memory");
+  const needsRedis = opts.variants.some((v) => deploymentOf(v) !== "memory");
   let redis: RedisHandle | null = null;
   if (needsRedis) {
     redis = await benchRedis(opts);
     if (!redis) {
-      opts.variants = opts.variants.filter((v) => v === "memory");
+      opts.variants = opts.variants.filter((v) => deploymentOf(v) === "memory");
       if (opts.mode !== "standard" && opts.mode !== "quick") throw new Error("this mode needs Redis");
     }
   }
@@ -1193,6 +1236,11 @@ async function main(): Promise<void> {
       if (report.pairings.some((x) => x.variant !== "memory") || opts.variants.includes("memory")) {
         report.updateSize = await measureUpdateSize(redisUrl);
         log(`update size: ${report.updateSize.early} bytes at turns 10-19, ${report.updateSize.late} at 300-309`);
+        if (opts.variants.some(encryptedVariant)) {
+          report.encryptedUpdateSize = await measureUpdateSize(redisUrl, true);
+          const e = report.encryptedUpdateSize;
+          log(`encrypted update size: ${e.early} bytes at turns 10-19, ${e.late} at 300-309`);
+        }
       }
       report.targets = targetsFor(report);
     } else if (opts.mode === "sweep") {

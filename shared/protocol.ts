@@ -303,7 +303,12 @@ export const CommandEnvelopeSchema = z.strictObject({
 });
 export type CommandEnvelope = z.infer<typeof CommandEnvelopeSchema>;
 
-export type CommandAck = { ok: true; version: number } | { ok: false; error: CommandError };
+/**
+ * The answer to a `command`. Applied: the new version and, when the server can say it as changes, the acting
+ * seat's own update (which then comes in no separate `update` event); a retried command that was already applied
+ * is answered without it (the client catches up by resync). Refused: why.
+ */
+export type CommandAck = { ok: true; version: number; update?: ViewUpdate } | { ok: false; error: CommandError };
 
 // ---------------------------------------------------------------------------------------------------------
 // Session creation (REST)

@@ -75,9 +75,17 @@ describe.each(variants)("REST ($name store)", (variant) => {
       ],
       [
         "name too long",
-        JSON.stringify({ mode: "guided", channel: "typed", names: { a: "n".repeat(41) } }),
+        JSON.stringify({ mode: "guided", channel: "typed", encrypted: false, names: { a: "n".repeat(41) } }),
         400,
         "TEXT_TOO_LONG",
+        "names.a",
+      ],
+      [
+        // A typed session is end-to-end encrypted unless asked otherwise: its names must arrive sealed.
+        "name in clear in an encrypted session",
+        JSON.stringify({ mode: "guided", channel: "typed", names: { a: "Sam" } }),
+        400,
+        "TEXT_NOT_SEALED",
         "names.a",
       ],
       ["unknown key", JSON.stringify({ mode: "guided", channel: "typed", extra: 1 }), 400, "INVALID_COMMAND", "extra"],

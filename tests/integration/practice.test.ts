@@ -174,7 +174,12 @@ describe("the audit trail of keys and exports", () => {
     const { lines, logger } = capture();
     const server = await startTestServer({ therapistApiKeys: [KEY], logger });
     const post = (key?: string) =>
-      api(server.url, "POST", "/api/sessions", key, { mode: "therapist", channel: "typed", names: { a: "Quillon" } });
+      api(server.url, "POST", "/api/sessions", key, {
+        mode: "therapist",
+        channel: "typed",
+        encrypted: false,
+        names: { a: "Quillon" },
+      });
     expect((await post()).body.error.message).toMatch(/needs your practice key/);
     expect(await post("wrong-key-0123456789")).toMatchObject({
       status: 401,

@@ -198,6 +198,8 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     const t = therapist.page;
     await t.getByRole("tab", { name: "Session record" }).click();
     const record = t.getByTestId("session-record");
+    // Created with encrypted: false (as a session from the waiting list is): the record panel says so.
+    await t.getByTestId("not-encrypted").waitFor();
     await record.getByText("Robin leans in when Kai slows down").waitFor();
     await record.getByText("I felt left out when plans changed.").waitFor();
     const [download] = await Promise.all([t.waitForEvent("download"), t.getByTestId("download-record").click()]);

@@ -222,6 +222,17 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     await r.locator(".turn-banner").getByText("Kai's turn: their time to talk").waitFor();
   });
 
+  it("the record, built in the browser, holds the opened words and says the session is encrypted", async () => {
+    const t = therapist.page;
+    await t.getByRole("tab", { name: "Session record" }).click();
+    const record = t.getByTestId("session-record");
+    await record.getByText("Kai softens when Robin slows down (private note).").waitFor();
+    await t.getByTestId("encrypted").waitFor();
+    expect(await record.getByText("could not be opened").count()).toBe(0);
+    await snap(t, "record-encrypted");
+    await t.getByRole("tab", { name: "Live session" }).click();
+  });
+
   it("shows each problem of a refused custom exercise, and reads well at 375 px", async () => {
     const t = therapist.page;
     // Authoring lives on its own tab, away from the live session.

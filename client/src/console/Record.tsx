@@ -249,6 +249,13 @@ export function RecordPanel({ view }: { view: SessionView }) {
         Everything you saw in this session, with times: take it away before the session expires. It is made here in your
         browser; the server keeps nothing once the session is gone.
       </p>
+      {view.channel === "typed" && (
+        <p class="hint" data-testid={view.encrypted ? "encrypted" : "not-encrypted"}>
+          {view.encrypted
+            ? "What was typed is end-to-end encrypted: the server holds it sealed, and only the links of this session open it."
+            : "This session is not end-to-end encrypted (it began from your waiting list, or was created that way): the server holds what was typed in clear until the session ends."}
+        </p>
+      )}
       <div class="record-actions">
         {href && (
           <a

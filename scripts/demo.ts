@@ -166,7 +166,14 @@ async function main(): Promise<void> {
     const res = await fetch(`${running.url}/api/sessions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ mode, channel: "typed", agenda: [exerciseId], names: { a: "Sam", b: "Alex" } }),
+      // The bots print what they type: the session is explicitly unencrypted (docs/privacy.md).
+      body: JSON.stringify({
+        mode,
+        channel: "typed",
+        encrypted: false,
+        agenda: [exerciseId],
+        names: { a: "Sam", b: "Alex" },
+      }),
     });
     if (res.status !== 201) throw new Error(`creating the session failed: ${res.status} ${await res.text()}`);
     const session = (await res.json()) as CreateSessionResponse;

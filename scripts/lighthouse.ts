@@ -52,7 +52,8 @@ async function roomLink(url: string): Promise<string> {
   const res = await fetch(`${url}/api/sessions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ mode: "guided", channel: "typed", names: { a: "Sam", b: "Alex" } }),
+    // Audited without keys in the link, so the session is explicitly unencrypted.
+    body: JSON.stringify({ mode: "guided", channel: "typed", encrypted: false, names: { a: "Sam", b: "Alex" } }),
   });
   if (res.status !== 201) throw new Error(`could not create a session: ${res.status}`);
   return ((await res.json()) as { links: { a: string } }).links.a;

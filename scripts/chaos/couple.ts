@@ -48,7 +48,14 @@ export async function createSession(http: Http, origin: string, agenda = TALK_AG
   const res = await http.fetch(`${origin}/api/sessions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ mode: "guided", channel: "typed", agenda, names: { a: "Sam", b: "Alex" } }),
+    // Chaos checks invariants on the words themselves: its sessions are explicitly unencrypted.
+    body: JSON.stringify({
+      mode: "guided",
+      channel: "typed",
+      encrypted: false,
+      agenda,
+      names: { a: "Sam", b: "Alex" },
+    }),
   });
   if (res.status !== 201) throw new Error(`POST /api/sessions answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as CreateSessionResponse;

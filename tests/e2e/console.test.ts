@@ -105,9 +105,14 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     ]);
     expect(scrollHeight).toBeLessThanOrEqual(innerHeight + 1);
     // What each partner sees now: their role, their prompt, whose move it is.
-    await expect.poll(() => t.getByTestId("sees-a").textContent()).toContain("their move");
+    // The partners' prompts were written to them; the console names them instead ("Robin is naming…").
+    await expect.poll(() => t.getByTestId("move-a").textContent()).toBe("Robin's move");
     expect(await t.getByTestId("sees-a").textContent()).toContain("Robin · speaking");
-    expect(await t.getByTestId("sees-b").textContent()).toContain("waiting");
+    expect(await t.getByTestId("move-b").textContent()).toBe("waiting for Robin");
+    expect(await t.getByTestId("sees-b").textContent()).toContain(
+      "Kai sees: “Robin is naming what they would like to talk about.”",
+    );
+    expect(await t.locator("section.exercise").textContent()).not.toMatch(/[Yy]our partner/);
     // Authoring is not in the live view.
     expect(await t.getByRole("heading", { name: "Add your own exercise" }).count()).toBe(0);
     expect(await seriousAxeViolations(t)).toEqual([]);
@@ -117,11 +122,14 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
   it("shows the conversation live and the floor time moving, to the therapist only", async () => {
     const t = therapist.page;
     await makeMove(robin.page, { text: "Is now a good time to talk about Sunday?" });
+    await expect.poll(() => t.getByTestId("move-b").textContent()).toBe("Kai's move");
+    expect(await t.getByTestId("move-a").textContent()).toBe("waiting for Kai");
+    expect(await t.getByTestId("sees-a").textContent()).toContain("Robin sees: “Kai is deciding whether now works.”");
     await makeMove(kai.page, { option: "Now works" });
     await makeMove(robin.page, { text: "I felt left out when plans changed." });
     await t.getByTestId("conversation").getByText("I felt left out when plans changed.").waitFor();
     await expectInFirstScreen(t, "[data-testid=conversation]");
-    await expect.poll(() => t.getByTestId("sees-b").textContent()).toContain("their move");
+    await expect.poll(() => t.getByTestId("move-b").textContent()).toBe("Kai's move");
 
     const split = t.getByTestId("airtime").locator(".airtime-words").last();
     await expect.poll(async () => (await split.textContent()) ?? "").toMatch(/Robin 0:0[1-9]|Robin 0:[1-5]\d/);

@@ -7,6 +7,7 @@
 import "./console.css";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { ExerciseDefinition } from "../../../shared/exercise-format.ts";
+import { illFormedTextAt, LIMITS } from "../../../shared/protocol.ts";
 import { storePending } from "../seats.ts";
 import { parseDefinition, type Problem } from "./CustomExercise.tsx";
 
@@ -14,6 +15,21 @@ const OWNER_KEY = "attune.practice";
 const ROOM_KEY = "attune.standing-room";
 const TICKET_KEY = "attune.waiting-ticket";
 const POLL_MS = 2500;
+/** The longest practice name the server keeps (PRACTICE_LIMITS.displayNameMax). */
+export const DISPLAY_NAME_MAX = 80;
+
+/** What is wrong with a practice name as typed, in words, or null when it can be saved. */
+export function practiceNameProblem(typed: string): string | null {
+  if (illFormedTextAt(typed)) {
+    return "The name has a broken character in it (often from pasting). Please type it again.";
+  }
+  const name = typed.replace(/\s+/g, " ").trim();
+  if (name.length === 0) return "Give your practice a name.";
+  if (name.length > DISPLAY_NAME_MAX) {
+    return `Keep the name to ${DISPLAY_NAME_MAX} characters or fewer (this one has ${name.length}).`;
+  }
+  return null;
+}
 
 function storage(): Storage | null {
   try {
@@ -181,6 +197,107 @@ function OpenPractice({ onOpened }: { onOpened: () => void }) {
   );
 }
 
+/** The practice's name as couples see it, with a control to rename it (checked here and again by the server). */
+function PracticeName({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState("");
+  const [busy, setBusy] = useState(false);
+  const inputId = useId();
+  const errorId = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const renameButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (editing) input.current?.focus();
+  }, [editing]);
+  const close = () => {
+    setEditing(false);
+    setError(null);
+    // Focus goes back to the control that opened the form (rendered again on the next paint).
+    requestAnimationFrame(() => renameButton.current?.focus());
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setStatus("");
+    const problem = practiceNameProblem(text);
+    if (problem) {
+      setError(problem);
+      input.current?.focus();
+      return;
+    }
+    setBusy(true);
+    const out = await call<{ displayName: string }>("PATCH", "/api/practice", token, { displayName: text });
+    setBusy(false);
+    if (!out.ok) {
+      setError(out.error.message);
+      input.current?.focus();
+      return;
+    }
+    setStatus(`Renamed. Couples now see “${out.value.displayName}”.`);
+    close();
+    reload();
+  };
+  return (
+    <div class="practice-name">
+      {editing ? (
+        <form class="rename-form" onSubmit={save} noValidate>
+          <label for={inputId}>Practice name, as couples see it</label>
+          <div class="rename-row">
+            <input
+              id={inputId}
+              ref={input}
+              value={text}
+              autoComplete="off"
+              aria-invalid={error !== null}
+              aria-describedby={error ? errorId : undefined}
+              onInput={(e) => {
+                setText((e.currentTarget as HTMLInputElement).value);
+                setError(null);
+              }}
+              onKeyDown={(e) => {
+                if (e.key === "Escape") close();
+              }}
+            />
+            <button type="submit" class="btn primary" disabled={busy}>
+              Save the name
+            </button>
+            <button type="button" class="btn quiet" onClick={close}>
+              Cancel
+            </button>
+          </div>
+          {error && (
+            <p id={errorId} class="action-error" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+      ) : (
+        <div class="practice-title-row">
+          <h2 class="practice-title" data-testid="practice-name">
+            {overview.displayName}
+          </h2>
+          <button
+            type="button"
+            class="btn quiet small"
+            ref={renameButton}
+            onClick={() => {
+              setText(overview.displayName);
+              setStatus("");
+              setEditing(true);
+            }}
+          >
+            Rename
+          </button>
+        </div>
+      )}
+      <p role="status" class="sent-status">
+        {status}
+      </p>
+    </div>
+  );
+}
+
 /** The library: each exercise with edit and remove, and a box to add or edit one (per-path problems shown). */
 function Library({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
   const [text, setText] = useState("");
@@ -269,8 +386,17 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
   const [error, setError] = useState<string | null>(null);
   const [started, setStarted] = useState<{ link: string; names: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // The library exercises to load; null until the therapist changes the choice (then: the first ones that fit).
+  const [picked, setPicked] = useState<string[] | null>(null);
   const channelName = useId();
   const waiting = overview.waiting.filter((w) => !w.started);
+  const library = overview.exercises;
+  const held = new Set(library.map((ex) => ex.id));
+  const loading = (picked ?? library.slice(0, LIMITS.customExercisesMax).map((ex) => ex.id)).filter((id) =>
+    held.has(id),
+  );
+  const full = loading.length >= LIMITS.customExercisesMax;
+  const pick = (id: string) => setPicked(loading.includes(id) ? loading.filter((x) => x !== id) : [...loading, id]);
   const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
   const start = async () => {
     const [a, b] = chosen;
@@ -280,6 +406,7 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
       a,
       b,
       channel,
+      exercises: loading,
     });
     setBusy(false);
     if (!out.ok) return setError(out.error.message);
@@ -329,6 +456,28 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
               ))}
             </div>
           </fieldset>
+          {library.length > 0 && (
+            <fieldset class="plain library-choice">
+              <legend>Exercises from your library for this session</legend>
+              <p class="hint">
+                Up to {LIMITS.customExercisesMax}; the catalogue's exercises are always there.
+                {full && library.length > LIMITS.customExercisesMax ? " Untick one to choose another." : ""}
+              </p>
+              <ul class="waiting-people" data-testid="library-choice">
+                {library.map((ex) => {
+                  const on = loading.includes(ex.id);
+                  return (
+                    <li key={ex.id}>
+                      <label>
+                        <input type="checkbox" checked={on} disabled={!on && full} onChange={() => pick(ex.id)} />{" "}
+                        {ex.title}
+                      </label>
+                    </li>
+                  );
+                })}
+              </ul>
+            </fieldset>
+          )}
           <button type="button" class="btn primary" disabled={busy || chosen.length !== 2} onClick={() => void start()}>
             Start a session
           </button>
@@ -390,7 +539,7 @@ export function PracticePage() {
   };
   return (
     <div class="practice" data-testid="practice">
-      <h2 class="practice-title">{overview.displayName}</h2>
+      <PracticeName overview={overview} token={token} reload={reload} />
       <div class="practice-grid">
         <div>
           <WaitingList overview={overview} token={token} reload={reload} />

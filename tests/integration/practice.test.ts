@@ -234,6 +234,24 @@ describe("the standing link, the library a session loads, and who lets a partner
     await server.close();
   });
 
+  it("renames a practice, refusing an empty, a too long or an ill-formed name and keeping the old one", async () => {
+    const server = await startTestServer({ therapistApiKeys: [KEY] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Rivera Couples" });
+    const owner = tokenIn(made.body.links.practice);
+    const room = tokenIn(made.body.links.room);
+    for (const displayName of ["  ", "x".repeat(81), "Dr \ud800Rivera", 7, undefined]) {
+      const refused = await api(server.url, "PATCH", "/api/practice", owner, { displayName });
+      expect(refused.status, String(displayName)).toBe(400);
+      expect(refused.body.error.message).toMatch(/^displayName: /);
+    }
+    expect((await api(server.url, "GET", "/api/practice", owner)).body.displayName).toBe("Rivera Couples");
+    expect((await api(server.url, "PATCH", "/api/practice", room, { displayName: "Dr Rivera" })).status).toBe(401);
+    const renamed = await api(server.url, "PATCH", "/api/practice", owner, { displayName: " Dr   Rivera " });
+    expect(renamed).toEqual({ status: 200, body: { displayName: "Dr Rivera" } });
+    expect((await api(server.url, "GET", "/api/standing-room", room)).body).toEqual({ practiceName: "Dr Rivera" });
+    await server.close();
+  });
+
   it("loads only the library exercises the therapist chose, and refuses ids the library does not hold", async () => {
     const server = await startTestServer({ therapistApiKeys: [KEY] });
     const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Dr Rivera" });

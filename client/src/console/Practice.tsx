@@ -240,13 +240,33 @@ function PracticeName({ overview, token, reload }: { overview: Overview; token: 
   };
   return (
     <div class="practice-name">
-      {editing ? (
+      <div class="practice-title-row">
+        <h2 class="practice-title" data-testid="practice-name">
+          {overview.displayName}
+        </h2>
+        {!editing && (
+          <button
+            type="button"
+            class="btn quiet small"
+            ref={renameButton}
+            onClick={() => {
+              setText(overview.displayName);
+              setStatus("");
+              setEditing(true);
+            }}
+          >
+            Rename
+          </button>
+        )}
+      </div>
+      {editing && (
         <form class="rename-form" onSubmit={save} noValidate>
           <label for={inputId}>Practice name, as couples see it</label>
           <div class="rename-row">
             <input
               id={inputId}
               ref={input}
+              type="text"
               value={text}
               autoComplete="off"
               aria-invalid={error !== null}
@@ -272,24 +292,6 @@ function PracticeName({ overview, token, reload }: { overview: Overview; token: 
             </p>
           )}
         </form>
-      ) : (
-        <div class="practice-title-row">
-          <h2 class="practice-title" data-testid="practice-name">
-            {overview.displayName}
-          </h2>
-          <button
-            type="button"
-            class="btn quiet small"
-            ref={renameButton}
-            onClick={() => {
-              setText(overview.displayName);
-              setStatus("");
-              setEditing(true);
-            }}
-          >
-            Rename
-          </button>
-        </div>
       )}
       <p role="status" class="sent-status">
         {status}
@@ -327,7 +329,9 @@ function Library({ overview, token, reload }: { overview: Overview; token: strin
   return (
     <section class="console-panel library" aria-labelledby="library-heading">
       <h2 id="library-heading">Exercise library</h2>
-      <p class="hint">Your own exercises, kept from one session to the next and added to each session you start.</p>
+      <p class="hint">
+        Your own exercises, kept from one session to the next. When you start a session, you choose which ones it loads.
+      </p>
       {overview.exercises.length === 0 ? (
         <p class="hint">No exercises yet.</p>
       ) : (

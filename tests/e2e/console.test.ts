@@ -86,6 +86,8 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
 
   it("admits both and starts the dialogue: couple, step, conversation and pacing in the first screen", async () => {
     const t = therapist.page;
+    await t.getByRole("button", { name: "Admit both" }).waitFor();
+    await lightAndDark(t, "lobby-waiting");
     await t.getByRole("button", { name: "Admit both" }).click();
     await expect.poll(() => t.getByTestId("status-b").textContent()).toBe("in the room");
     await t.getByRole("button", { name: "Start exercise" }).click();
@@ -235,6 +237,7 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     await t.getByRole("tab", { name: "Exercises" }).click();
     await t.getByRole("heading", { name: "Add your own exercise" }).waitFor();
     expect(await seriousAxeViolations(t)).toEqual([]);
+    await lightAndDark(t, "exercises-tab");
     await t.getByRole("tab", { name: "Live session" }).click();
     await t.setViewportSize(PHONE);
     const wide = await t.evaluate(() => {

@@ -286,12 +286,7 @@ export class PracticeService {
     if (!created.ok) return { ...fail(created.status, created.error.code, created.error.message) };
     const { id, tokens, expiresAt } = created.value;
     const library = chosen.value;
-    for (const definition of library) {
-      await this.#sessions.handleCommand(id, "therapist", {
-        id: `library-${nanoid(8)}`,
-        command: { type: "add-exercise", definition },
-      });
-    }
+    await this.#load(id, library);
     await this.#sessions.handleCommand(id, "therapist", {
       id: `admit-${nanoid(8)}`,
       command: { type: "admit", partners: ["a", "b"] },
@@ -304,6 +299,47 @@ export class PracticeService {
       "session started from the waiting list",
     );
     return { ok: true, value: { sessionId: id, therapistToken: tokens.therapist!, expiresAt } };
+  }
+
+  /**
+   * Creates a therapist-led session with a link for each partner (for a couple not using the standing link): the
+   * practice's name for the waiting room, the chosen library exercises loaded; the partners wait to be admitted.
+   */
+  async create(
+    p: PracticeRecord,
+    input: unknown,
+  ): Promise<Outcome<{ sessionId: string; tokens: { a: string; b: string; therapist: string }; expiresAt: number }>> {
+    const body = (input ?? {}) as { names?: unknown; channel?: unknown; agenda?: unknown; exercises?: unknown };
+    const chosen = chooseLibrary(await this.#store.listExercises(p.id), body.exercises);
+    if (!chosen.ok) return chosen;
+    const created = await this.#sessions.createSession({
+      mode: "therapist",
+      channel: body.channel ?? "spoken",
+      ...(body.agenda !== undefined ? { agenda: body.agenda } : {}),
+      ...(body.names !== undefined ? { names: body.names } : {}),
+      therapistName: p.displayName,
+    });
+    if (!created.ok) return { ...fail(created.status, created.error.code, created.error.message) };
+    const { id, tokens, expiresAt } = created.value;
+    await this.#load(id, chosen.value);
+    this.#log.info(
+      { practice: p.id, session: id, library: chosen.value.length, audit: "session-created" },
+      "session created from the practice",
+    );
+    return {
+      ok: true,
+      value: { sessionId: id, tokens: { a: tokens.a!, b: tokens.b!, therapist: tokens.therapist! }, expiresAt },
+    };
+  }
+
+  /** Loads library exercises into a new session, as its therapist would upload them. */
+  async #load(sessionId: string, library: ExerciseDefinition[]): Promise<void> {
+    for (const definition of library) {
+      await this.#sessions.handleCommand(sessionId, "therapist", {
+        id: `library-${nanoid(8)}`,
+        command: { type: "add-exercise", definition },
+      });
+    }
   }
 }
 
@@ -463,6 +499,20 @@ export function createPracticeRouter({ config, practices, guard, address, logger
     send(res, await practices.start(auth.value, req.body), 201, (v) => ({
       id: v.sessionId,
       links: { therapist: link(req, "join", v.therapistToken) },
+      expiresAt: v.expiresAt,
+    }));
+  });
+
+  api.post("/practice/sessions/with-links", json, async (req, res) => {
+    const auth = await authed(req, res, (t) => practices.owner(t), OWNER_MISSING);
+    if (!auth) return;
+    send(res, await practices.create(auth.value, req.body), 201, (v) => ({
+      id: v.sessionId,
+      links: {
+        a: link(req, "join", v.tokens.a),
+        b: link(req, "join", v.tokens.b),
+        therapist: link(req, "join", v.tokens.therapist),
+      },
       expiresAt: v.expiresAt,
     }));
   });

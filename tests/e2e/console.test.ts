@@ -477,7 +477,7 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     await list.getByRole("checkbox", { name: /Robin/ }).check();
     await list.getByRole("checkbox", { name: /Kai/ }).check();
     // The library's exercises are all ticked to begin with; this session takes only the second one.
-    const choice = t.getByTestId("library-choice");
+    const choice = t.locator("section.waiting-list").getByTestId("library-choice");
     expect(await choice.getByRole("checkbox", { name: GRATITUDE_MINUTE.title }).isChecked()).toBe(true);
     await choice.getByRole("checkbox", { name: GRATITUDE_MINUTE.title }).uncheck();
     expect(await choice.getByRole("checkbox", { name: GRATITUDE_TWO.title }).isChecked()).toBe(true);
@@ -486,7 +486,7 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     await lightAndDark(t, "practice-phone");
     expect(await seriousAxeViolations(t)).toEqual([]);
     await t.setViewportSize(LAPTOP);
-    await t.getByRole("button", { name: "Start a session" }).click();
+    await t.getByRole("button", { name: "Start a session", exact: true }).click();
     await t.getByText("Robin and Kai are in their session").waitFor();
     // Both partners land in the session, already admitted, by their first names; no new link was handed out.
     for (const p of [robin, kai]) {
@@ -502,6 +502,36 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     expect(agenda).toContain(GRATITUDE_TWO.title);
     expect(agenda).not.toContain(GRATITUDE_MINUTE.title);
     await snap(t, "practice-console");
+  });
+
+  it("starts a session with links from the practice, with the chosen library exercise and its name in the waiting room", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/practice`);
+    const panel = t.locator("section.start-with-links");
+    await panel.getByRole("heading", { name: "Start a session with links" }).waitFor();
+    await panel.getByLabel("First partner's first name (optional)").fill("Ines");
+    await panel.getByLabel("Second partner's first name (optional)").fill("Tomas");
+    await panel.getByRole("radio", { name: "Typing" }).check();
+    await panel.getByRole("checkbox", { name: GRATITUDE_TWO.title }).uncheck();
+    await lightAndDark(t, "practice-with-links");
+    await panel.getByRole("button", { name: "Start a session with links" }).click();
+    const linkA = (await panel.getByTestId("link-a").textContent())!.trim();
+    expect(await panel.textContent()).toContain("Ines's link");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await t.setViewportSize(PHONE);
+    await lightAndDark(t, "practice-with-links-phone");
+    await t.setViewportSize(LAPTOP);
+    const partner = await openPage(browser, PHONE);
+    await partner.page.goto(linkA);
+    await partner.page.getByText("Dr Rivera will let you in shortly.").waitFor();
+    expect(partner.errors).toEqual([]);
+    await partner.context.close();
+    await panel.getByRole("link", { name: "Open my console here" }).click();
+    await t.getByRole("heading", { name: "Therapist console" }).waitFor();
+    await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("waiting");
+    const agenda = (await t.getByRole("list", { name: "Agenda" }).textContent()) ?? "";
+    expect(agenda).toContain(GRATITUDE_MINUTE.title);
+    expect(agenda).not.toContain(GRATITUDE_TWO.title);
   });
 
   it("names the therapist in the partner's waiting room when they gave their name at creation", async () => {

@@ -297,6 +297,38 @@ describe("the standing link, the library a session loads, and who lets a partner
     await server.close();
   });
 
+  it("creates a session with links from the practice, loading only the chosen library exercises", async () => {
+    const server = await startTestServer({ therapistApiKeys: [KEY] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Dr Rivera" });
+    const owner = tokenIn(made.body.links.practice);
+    const second = { ...GRATITUDE_MINUTE, id: "gratitude-two", title: "Gratitude, two" };
+    for (const definition of [GRATITUDE_MINUTE, second]) {
+      await api(server.url, "POST", "/api/practice/exercises", owner, { definition });
+    }
+    const path = "/api/practice/sessions/with-links";
+    const unknown = await api(server.url, "POST", path, owner, { channel: "typed", exercises: ["nope"] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toBe("exercises[0]: that exercise is not in your library");
+    expect((await api(server.url, "POST", path, owner, { channel: "carrier-pigeon" })).status).toBe(400);
+    expect((await api(server.url, "POST", path, undefined, { channel: "typed" })).status).toBe(401);
+
+    const created = await api(server.url, "POST", path, owner, {
+      channel: "typed",
+      names: { a: "Quillon", b: "Mirabeau" },
+      exercises: [GRATITUDE_MINUTE.id],
+    });
+    expect(created.status).toBe(201);
+    const therapist = await Participant.join(created.body.links.therapist);
+    open.push(therapist);
+    await therapist.waitFor((v) => v.agenda.some((e) => e.id === GRATITUDE_MINUTE.id));
+    const ids = therapist.view!.agenda.map((e) => e.id);
+    expect(ids).not.toContain(second.id);
+    expect(therapist.view!.admitted).toEqual({ a: false, b: false });
+    const host = await api(server.url, "GET", "/api/session/waiting-room", tokenIn(created.body.links.a));
+    expect(host.body).toEqual({ therapistName: "Dr Rivera" });
+    await server.close();
+  });
+
   it("names the therapist given at creation in the waiting room, and says nothing when no name was given", async () => {
     const server = await startTestServer({ therapistApiKeys: [KEY] });
     const create = (extra: Record<string, unknown>) =>

@@ -383,6 +383,160 @@ function Library({ overview, token, reload }: { overview: Overview; token: strin
   );
 }
 
+/** Which library exercises a new session loads: all at first (up to the limit), then as the therapist ticks. */
+function useLibraryChoice(library: ExerciseDefinition[]) {
+  // null until the therapist changes the choice (then: the ids they left ticked).
+  const [picked, setPicked] = useState<string[] | null>(null);
+  const held = new Set(library.map((ex) => ex.id));
+  const loading = (picked ?? library.slice(0, LIMITS.customExercisesMax).map((ex) => ex.id)).filter((id) =>
+    held.has(id),
+  );
+  const full = loading.length >= LIMITS.customExercisesMax;
+  const pick = (id: string) => setPicked(loading.includes(id) ? loading.filter((x) => x !== id) : [...loading, id]);
+  return { library, loading, full, pick };
+}
+
+/** The checkboxes of the library exercises a new session loads (nothing when the library is empty). */
+function LibraryChoice({ choice }: { choice: ReturnType<typeof useLibraryChoice> }) {
+  const { library, loading, full, pick } = choice;
+  if (library.length === 0) return null;
+  return (
+    <fieldset class="plain library-choice">
+      <legend>Exercises from your library for this session</legend>
+      <p class="hint">
+        Up to {LIMITS.customExercisesMax}; the catalogue's exercises are always there.
+        {full && library.length > LIMITS.customExercisesMax ? " Untick one to choose another." : ""}
+      </p>
+      <ul class="waiting-people" data-testid="library-choice">
+        {library.map((ex) => {
+          const on = loading.includes(ex.id);
+          return (
+            <li key={ex.id}>
+              <label>
+                <input type="checkbox" checked={on} disabled={!on && full} onChange={() => pick(ex.id)} /> {ex.title}
+              </label>
+            </li>
+          );
+        })}
+      </ul>
+    </fieldset>
+  );
+}
+
+/** Spoken or typed, as chips. */
+function ChannelChoice({
+  channel,
+  onChange,
+}: {
+  channel: "spoken" | "typed";
+  onChange: (c: "spoken" | "typed") => void;
+}) {
+  const name = useId();
+  return (
+    <fieldset class="choice-group">
+      <legend>How will they take part?</legend>
+      <div class="chips">
+        {(["spoken", "typed"] as const).map((c) => (
+          <label key={c} class={`chip${channel === c ? " selected" : ""}`}>
+            <input type="radio" name={name} checked={channel === c} onChange={() => onChange(c)} />
+            <span>{c === "spoken" ? "Talking aloud" : "Typing"}</span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+/**
+ * For a couple who did not come through the waiting room link: a session with a link for each partner, the
+ * practice's name in its waiting room and the chosen library exercises loaded; the therapist admits them.
+ */
+function StartWithLinks({ overview, token }: { overview: Overview; token: string }) {
+  const [nameA, setNameA] = useState("");
+  const [nameB, setNameB] = useState("");
+  const [channel, setChannel] = useState<"spoken" | "typed">("spoken");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<{ a: string; b: string; therapist: string; names: [string, string] } | null>(
+    null,
+  );
+  const choice = useLibraryChoice(overview.exercises);
+  const ids = { a: useId(), b: useId() };
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const names: { a?: string; b?: string } = {};
+    if (nameA.trim()) names.a = nameA.trim();
+    if (nameB.trim()) names.b = nameB.trim();
+    const out = await call<{ links: { a: string; b: string; therapist: string } }>(
+      "POST",
+      "/api/practice/sessions/with-links",
+      token,
+      { channel, exercises: choice.loading, ...(names.a || names.b ? { names } : {}) },
+    );
+    setBusy(false);
+    if (!out.ok) return setError(out.error.message);
+    setCreated({ ...out.value.links, names: [names.a ?? "The first partner", names.b ?? "The second partner"] });
+  };
+  return (
+    <section class="console-panel start-with-links" aria-labelledby="with-links-heading">
+      <h2 id="with-links-heading">Start a session with links</h2>
+      {created ? (
+        <div class="started" role="status">
+          <p>The session is ready. Give each partner their own link; they wait until you let them in.</p>
+          <p class="link-label">{created.names[0]}'s link</p>
+          <p class="link-box" data-testid="link-a">
+            {created.a}
+          </p>
+          <p class="link-label">{created.names[1]}'s link</p>
+          <p class="link-box" data-testid="link-b">
+            {created.b}
+          </p>
+          <a class="btn primary" href={created.therapist}>
+            Open my console here
+          </a>{" "}
+          <button type="button" class="btn quiet" onClick={() => setCreated(null)}>
+            Start another
+          </button>
+        </div>
+      ) : (
+        <form onSubmit={start}>
+          <p class="hint">For a couple who did not come through your waiting room link: each partner gets a link.</p>
+          <label for={ids.a}>First partner's first name (optional)</label>
+          <input
+            id={ids.a}
+            type="text"
+            autoComplete="off"
+            maxLength={LIMITS.nameMax}
+            value={nameA}
+            onInput={(e) => setNameA((e.currentTarget as HTMLInputElement).value)}
+          />
+          <label for={ids.b}>Second partner's first name (optional)</label>
+          <input
+            id={ids.b}
+            type="text"
+            autoComplete="off"
+            maxLength={LIMITS.nameMax}
+            value={nameB}
+            onInput={(e) => setNameB((e.currentTarget as HTMLInputElement).value)}
+          />
+          <ChannelChoice channel={channel} onChange={setChannel} />
+          <LibraryChoice choice={choice} />
+          <button type="submit" class="btn primary" disabled={busy}>
+            Start a session with links
+          </button>
+        </form>
+      )}
+      {error && (
+        <p class="action-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
 /** Who is waiting at the standing link; choose two and start their session. */
 function WaitingList({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
   const [chosen, setChosen] = useState<string[]>([]);
@@ -390,17 +544,9 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
   const [error, setError] = useState<string | null>(null);
   const [started, setStarted] = useState<{ link: string; names: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  // The library exercises to load; null until the therapist changes the choice (then: the first ones that fit).
-  const [picked, setPicked] = useState<string[] | null>(null);
-  const channelName = useId();
+  const choice = useLibraryChoice(overview.exercises);
+  const loading = choice.loading;
   const waiting = overview.waiting.filter((w) => !w.started);
-  const library = overview.exercises;
-  const held = new Set(library.map((ex) => ex.id));
-  const loading = (picked ?? library.slice(0, LIMITS.customExercisesMax).map((ex) => ex.id)).filter((id) =>
-    held.has(id),
-  );
-  const full = loading.length >= LIMITS.customExercisesMax;
-  const pick = (id: string) => setPicked(loading.includes(id) ? loading.filter((x) => x !== id) : [...loading, id]);
   const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
   const start = async () => {
     const [a, b] = chosen;
@@ -449,39 +595,8 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
               ))}
             </ul>
           </fieldset>
-          <fieldset class="choice-group">
-            <legend>How will they take part?</legend>
-            <div class="chips">
-              {(["spoken", "typed"] as const).map((c) => (
-                <label key={c} class={`chip${channel === c ? " selected" : ""}`}>
-                  <input type="radio" name={channelName} checked={channel === c} onChange={() => setChannel(c)} />
-                  <span>{c === "spoken" ? "Talking aloud" : "Typing"}</span>
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          {library.length > 0 && (
-            <fieldset class="plain library-choice">
-              <legend>Exercises from your library for this session</legend>
-              <p class="hint">
-                Up to {LIMITS.customExercisesMax}; the catalogue's exercises are always there.
-                {full && library.length > LIMITS.customExercisesMax ? " Untick one to choose another." : ""}
-              </p>
-              <ul class="waiting-people" data-testid="library-choice">
-                {library.map((ex) => {
-                  const on = loading.includes(ex.id);
-                  return (
-                    <li key={ex.id}>
-                      <label>
-                        <input type="checkbox" checked={on} disabled={!on && full} onChange={() => pick(ex.id)} />{" "}
-                        {ex.title}
-                      </label>
-                    </li>
-                  );
-                })}
-              </ul>
-            </fieldset>
-          )}
+          <ChannelChoice channel={channel} onChange={setChannel} />
+          <LibraryChoice choice={choice} />
           <button type="button" class="btn primary" disabled={busy || chosen.length !== 2} onClick={() => void start()}>
             Start a session
           </button>
@@ -573,7 +688,10 @@ export function PracticePage() {
             </p>
           </section>
         </div>
-        <Library overview={overview} token={token} reload={reload} />
+        <div>
+          <StartWithLinks overview={overview} token={token} />
+          <Library overview={overview} token={token} reload={reload} />
+        </div>
       </div>
     </div>
   );

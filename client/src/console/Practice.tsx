@@ -687,11 +687,9 @@ export function PracticePage() {
               {copied}
             </p>
           </section>
-        </div>
-        <div>
           <StartWithLinks overview={overview} token={token} />
-          <Library overview={overview} token={token} reload={reload} />
         </div>
+        <Library overview={overview} token={token} reload={reload} />
       </div>
     </div>
   );

@@ -8,6 +8,7 @@ import "./console.css";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { ExerciseDefinition } from "../../../shared/exercise-format.ts";
 import { illFormedTextAt, LIMITS } from "../../../shared/protocol.ts";
+import { CopyButton } from "../home/CopyButton.tsx";
 import { storePending } from "../seats.ts";
 import { parseDefinition, type Problem } from "./CustomExercise.tsx";
 
@@ -447,6 +448,28 @@ function ChannelChoice({
   );
 }
 
+/** One partner's link, read-only and selectable, with a copy button. */
+function PartnerLink({ name, link, testId }: { name: string; link: string; testId: string }) {
+  const id = useId();
+  return (
+    <div class="partner-link">
+      <label for={id} class="link-label">
+        {name}'s link
+      </label>
+      <input
+        id={id}
+        class="link-input"
+        type="text"
+        readOnly
+        value={link}
+        data-testid={testId}
+        onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+      />
+      <CopyButton text={link} inputId={id} label={`${name}'s link`} />
+    </div>
+  );
+}
+
 /**
  * For a couple who did not come through the waiting room link: a session with a link for each partner, the
  * practice's name in its waiting room and the chosen library exercises loaded; the therapist admits them.
@@ -485,14 +508,8 @@ function StartWithLinks({ overview, token }: { overview: Overview; token: string
       {created ? (
         <div class="started" role="status">
           <p>The session is ready. Give each partner their own link; they wait until you let them in.</p>
-          <p class="link-label">{created.names[0]}'s link</p>
-          <p class="link-box" data-testid="link-a">
-            {created.a}
-          </p>
-          <p class="link-label">{created.names[1]}'s link</p>
-          <p class="link-box" data-testid="link-b">
-            {created.b}
-          </p>
+          <PartnerLink name={created.names[0]} link={created.a} testId="link-a" />
+          <PartnerLink name={created.names[1]} link={created.b} testId="link-b" />
           <a class="btn primary" href={created.therapist}>
             Open my console here
           </a>{" "}

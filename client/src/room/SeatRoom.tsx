@@ -19,6 +19,7 @@ import { permission, seatName } from "./words.ts";
 // --- therapist-led sessions (issue 5): the console and the partner-side screens live in ../console
 import {
   FloorSuggestion,
+  PartnerWaitingRoom,
   PartnerPrivateChannel,
   SteppedOutScreen,
   TherapistMessages,
@@ -91,16 +92,6 @@ function Pacing({ view, send }: { view: SessionView; send: Send }) {
       />
       <ActionError text={error} />
     </div>
-  );
-}
-
-/** A partner still in the waiting room (therapist mode). */
-export function WaitingRoom() {
-  return (
-    <section class="waiting" aria-labelledby="waiting-heading">
-      <h2 id="waiting-heading">You're in the waiting room</h2>
-      <p>Your therapist will let you in shortly. You can leave this page open; it will change by itself.</p>
-    </section>
   );
 }
 
@@ -196,7 +187,7 @@ export function SeatRoom({ view, send, announce, offline = false, token }: RoomS
   if (view.waiting)
     return (
       <>
-        <WaitingRoom />
+        <PartnerWaitingRoom token={token} />
         <SafeTimeCheck view={view} send={send} />
       </>
     );

@@ -3,7 +3,8 @@
  * say, choose, talk and private-answer steps, in the typed channel. On every step that answers the partner's words
  * (declared by the step's `answers`), the quote and the focused text box (or the first option) are both inside the
  * viewport; the partner who waits sees no disabled control; the time-out bar never overlaps a primary button; a
- * screenshot of each phone at each step lands in test-output/e2e/room-walk/. Axe runs on the first screens of each
+ * screenshot of each phone at each step lands in test-output/e2e/room-walk/, and the first steps and the ending are
+ * also captured at 1280x800 in light and dark (their lines no longer than a comfortable reading measure). Axe runs on the first screens of each
  * exercise in light and dark.
  */
 import type { Browser, Page } from "playwright-core";
@@ -26,6 +27,7 @@ import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 const SUITE = "room-walk";
 const runs = requireService("chromium", chromiumAvailable());
 const PHONE = { width: 390, height: 844 } as const;
+const LAPTOP = { width: 1280, height: 800 } as const;
 const SLOW = 300_000;
 /** The exercises walked here; love maps, deeper questions, plan time and rebuilding trust: room-walk-kinds.test.ts. */
 const WALKED = [
@@ -59,6 +61,38 @@ async function timeOutCoversPrimary(page: Page): Promise<boolean> {
       return r.left < bar.right && r.right > bar.left && r.top < bar.bottom && r.bottom > bar.top;
     });
   });
+}
+
+/**
+ * The same partner room on a 1280x800 laptop, light and dark: screenshots beside the phone's, and the reading
+ * measure checked (no line of the room's words runs wider than a comfortable column).
+ */
+async function onLaptop(page: Page, folder: string, tag: string): Promise<void> {
+  await page.setViewportSize(LAPTOP);
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await screenshot(page, folder, `${tag}-1280-${scheme}`);
+  }
+  expect(await overlongLines(page), `${tag} at 1280`).toEqual([]);
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize(PHONE);
+}
+
+/** Paragraphs and list items of the room whose lines are longer than about 75 characters of their own font. */
+async function overlongLines(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("main p, main li, main legend, main label")]
+      .filter((el) => {
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 || (el.textContent ?? "").trim().length < 80) return false;
+        const size = Number.parseFloat(getComputedStyle(el).fontSize);
+        // An average character is about half an em wide: 75 characters is about 37.5em.
+        return box.width > size * 37.5;
+      })
+      .map(
+        (el) => `${el.tagName.toLowerCase()}.${el.className || "-"} ${Math.round(el.getBoundingClientRect().width)}px`,
+      ),
+  );
 }
 
 async function insideViewport(page: Page, selector: string): Promise<boolean> {
@@ -119,6 +153,7 @@ describe.runIf(runs)("every step of the catalogue on two phones", () => {
                   await page.emulateMedia({ colorScheme: scheme });
                   expect(await seriousAxeViolations(page), `${tag} ${scheme}`).toEqual([]);
                 }
+                await onLaptop(page, `${SUITE}/${id}`, tag);
               }
               if (!steps[seat]!.yourMove) {
                 expect(await visibleDisabled(page), `${tag}: disabled controls for the one who waits`).toEqual([]);
@@ -169,6 +204,7 @@ describe.runIf(runs)("every step of the catalogue on two phones", () => {
           }
           for (const p of [maya, jordan]) await p.page.getByTestId("exercise-ended").waitFor();
           await screenshot(maya.page, `${SUITE}/${id}`, "99-ended-maya");
+          await onLaptop(maya.page, `${SUITE}/${id}`, "99-ended-maya");
           if (def.steps.some((s) => answeredSteps(s).length > 0)) expect(answeredChecked).toBeGreaterThan(0);
           expect([...maya.errors, ...jordan.errors]).toEqual([]);
         } finally {

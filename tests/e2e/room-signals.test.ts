@@ -8,16 +8,17 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Participant } from "../../client/headless/participant.ts";
 import type { RunningAttune } from "../../server/app.ts";
+import type { CreateSessionRequest } from "../../shared/protocol.ts";
 import {
   chromiumAvailable,
-  openPage,
+  type Couple,
+  openCouple,
   screenshot,
   seriousAxeViolations,
   startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession } from "../support/server.ts";
 import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "room-signals";
@@ -62,26 +63,17 @@ describe.runIf(runs)("signals and drafts in the room", () => {
     await browser?.close();
   });
 
-  async function phones(links: { a: string; b: string }): Promise<[TestPage, TestPage]> {
-    const maya = await openPage(browser, PHONE);
-    const jordan = await openPage(browser, PHONE);
-    opened.push(maya, jordan);
-    await maya.page.goto(links.a);
-    await jordan.page.goto(links.b);
-    return [maya, jordan];
+  /** Maya and Jordan on their phones in a session with this agenda (the pages are checked and closed after all). */
+  async function phones(
+    session: Pick<CreateSessionRequest, "agenda"> & Partial<CreateSessionRequest>,
+  ): Promise<Couple> {
+    return openCouple(browser, server.url, session, { viewport: PHONE, track: opened });
   }
 
   it(
     "the tab title follows the turn; a starter goes in cleanly with the caret in the box; drafts survive a reload per step",
     async () => {
-      const created = await createTestSession(server.url, {
-        mode: "guided",
-        channel: "typed",
-        agenda: ["intentional-dialogue"],
-        names: { a: "Maya", b: "Jordan" },
-      });
-      const [maya, jordan] = await phones(created.links);
-      for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
+      const { maya, jordan } = await phones({ agenda: ["intentional-dialogue"] });
       // Nobody's turn in the lobby.
       expect(await maya.page.title()).toBe("Attune");
       expect(await jordan.page.title()).toBe("Attune");
@@ -157,14 +149,8 @@ describe.runIf(runs)("signals and drafts in the room", () => {
   it(
     "a therapist's quiet note folds away once it is read, and reaches only the partner it is for",
     async () => {
-      const created = await createTestSession(server.url, {
-        mode: "therapist",
-        channel: "typed",
-        agenda: ["intentional-dialogue"],
-        names: { a: "Maya", b: "Jordan" },
-      });
-      const [maya, jordan] = await phones(created.links);
-      const therapist = await Participant.join(created.links.therapist!);
+      const { maya, jordan, links } = await phones({ mode: "therapist", agenda: ["intentional-dialogue"] });
+      const therapist = await Participant.join(links.therapist!);
       try {
         await therapist.send({ type: "admit", partners: ["a", "b"] });
         const started = await therapist.send({ type: "start-exercise", firstSpeaker: "a" });
@@ -225,14 +211,8 @@ describe.runIf(runs)("signals and drafts in the room", () => {
   it(
     "the therapist's message to both looks the same in the banner as in the conversation, on both phones",
     async () => {
-      const created = await createTestSession(server.url, {
-        mode: "therapist",
-        channel: "typed",
-        agenda: ["intentional-dialogue"],
-        names: { a: "Maya", b: "Jordan" },
-      });
-      const [maya, jordan] = await phones(created.links);
-      const therapist = await Participant.join(created.links.therapist!);
+      const { maya, jordan, links } = await phones({ mode: "therapist", agenda: ["intentional-dialogue"] });
+      const therapist = await Participant.join(links.therapist!);
       try {
         await therapist.send({ type: "admit", partners: ["a", "b"] });
         // Before the exercise the message lands in the banner; during it, in the conversation.

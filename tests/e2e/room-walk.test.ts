@@ -4,9 +4,11 @@
  * (declared by the step's `answers`), the quote and the focused text box (or the first option) are both inside the
  * viewport; the partner who waits sees no disabled control; the time-out bar never overlaps a primary button; a
  * screenshot of each phone at each step lands in test-output/e2e/room-walk/, and the first steps and the ending are
- * also captured at 1280x800 in light and dark (their lines no longer than a comfortable reading measure). Axe runs on the first screens of each
+ * also captured at 1280x800 in light and dark; the quick exit lies over nothing of the room, scrolled or not (their lines no longer than a comfortable reading measure). Axe runs on the first screens of each
  * exercise in light and dark.
  */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
@@ -14,14 +16,15 @@ import { findExercise } from "../../shared/catalogue/index.ts";
 import { answeredSteps } from "../../shared/exercise-format.ts";
 import {
   chromiumAvailable,
-  openPage,
+  closeCouple,
+  OUTPUT_DIR,
+  openCouple,
   screenshot,
   seriousAxeViolations,
   startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession } from "../support/server.ts";
 import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "room-walk";
@@ -95,6 +98,46 @@ async function overlongLines(page: Page): Promise<string[]> {
   );
 }
 
+/**
+ * The quick exit never lies over the room, at the top, halfway down and at the foot of the page: it sits in a band
+ * of its own across the top of the content column, the room starts below that band, and whatever scrolls up to it
+ * goes beneath the band rather than beside the button. Returns what is wrong, for the message.
+ */
+async function quickExitOverRoom(page: Page, folder: string, tag: string): Promise<string[]> {
+  const problems: string[] = [];
+  for (const at of ["top", "middle", "foot"] as const) {
+    await page.evaluate((where) => {
+      const max = document.documentElement.scrollHeight - innerHeight;
+      scrollTo(0, where === "top" ? 0 : where === "middle" ? max / 2 : max);
+    }, at);
+    const found = await page.evaluate((where) => {
+      const wrong: string[] = [];
+      const band = document.querySelector(".quick-exit")?.getBoundingClientRect();
+      const button = document.querySelector(".quick-exit-button")?.getBoundingClientRect();
+      const main = document.querySelector("main")?.getBoundingClientRect();
+      if (!band || !button || !main) return ["no quick exit or no room"];
+      if (button.top < 0 || button.bottom > innerHeight) wrong.push("button out of view");
+      if (band.top !== 0 || band.left > main.left + 1 || band.right < main.right - 1)
+        wrong.push("no band across the top");
+      if (where === "top" && main.top < band.bottom - 1) wrong.push("the room starts under the band");
+      // Along the band's row, beside the button, only the band (or the page's title line) is ever drawn.
+      for (let x = main.left + 4; x < main.right - 4; x += 16) {
+        const hit = document.elementFromPoint(x, band.top + band.height / 2);
+        if (hit?.closest("main")) wrong.push(`room content beside the button at x=${Math.round(x)}`);
+      }
+      return wrong;
+    }, at);
+    problems.push(...found.map((f) => `${at}: ${f}`));
+    if (at === "middle") {
+      const dir = join(OUTPUT_DIR, folder);
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, `${tag}-scrolled.png`) });
+    }
+  }
+  await page.evaluate(() => scrollTo(0, 0));
+  return [...new Set(problems)];
+}
+
 async function insideViewport(page: Page, selector: string): Promise<boolean> {
   const box = await page.locator(selector).first().boundingBox();
   if (!box) return false;
@@ -118,19 +161,10 @@ describe.runIf(runs)("every step of the catalogue on two phones", () => {
       `${id}: the words answered in view, no disabled control for the one who waits`,
       async () => {
         const def = findExercise(id)!;
-        const created = await createTestSession(server.url, {
-          mode: "guided",
-          channel: "typed",
-          agenda: [id],
-          names: { a: "Maya", b: "Jordan" },
-        });
-        const maya = await openPage(browser, PHONE);
-        const jordan = await openPage(browser, PHONE);
+        const couple = await openCouple(browser, server.url, { agenda: [id] }, { viewport: PHONE });
+        const { maya, jordan } = couple;
         const pages: Record<"a" | "b", TestPage> = { a: maya, b: jordan };
         try {
-          await maya.page.goto(created.links.a);
-          await jordan.page.goto(created.links.b);
-          for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
           await maya.page.getByRole("button", { name: `Start ${def.title}` }).click();
           await maya.page.locator("section.step").waitFor();
           const visits = new Map<string, number>();
@@ -159,6 +193,7 @@ describe.runIf(runs)("every step of the catalogue on two phones", () => {
                 expect(await visibleDisabled(page), `${tag}: disabled controls for the one who waits`).toEqual([]);
               }
               expect(await timeOutCoversPrimary(page), `${tag}: time-out over a primary button`).toBe(false);
+              expect(await quickExitOverRoom(page, `${SUITE}/${id}`, tag), `${tag}: quick exit`).toEqual([]);
             }
             const mover = steps.a.yourMove ? "a" : steps.b.yourMove ? "b" : null;
             if (!mover) throw new Error(`nobody's move at ${step.id}`);
@@ -208,8 +243,7 @@ describe.runIf(runs)("every step of the catalogue on two phones", () => {
           if (def.steps.some((s) => answeredSteps(s).length > 0)) expect(answeredChecked).toBeGreaterThan(0);
           expect([...maya.errors, ...jordan.errors]).toEqual([]);
         } finally {
-          await maya.context.close();
-          await jordan.context.close();
+          await closeCouple(couple);
         }
       },
       SLOW,

@@ -224,7 +224,7 @@ interface Cached {
   bytes: number;
 }
 
-type Written = "ok" | "missing" | WorkingRecord;
+type Written = { ok: true; own?: ViewUpdate } | "missing" | WorkingRecord;
 
 /** The session service (one per process). */
 export class SessionService {
@@ -713,15 +713,16 @@ export class SessionService {
         entry: result.entry,
         ...(opts.key ? { recent: { id: opts.key, ack } } : {}),
       };
-      const written = await this.#write(sessionId, record, change, result.events, now, attempt);
-      if (written === "ok") {
+      const written = await this.#write(sessionId, record, change, result.events, now, attempt, actor);
+      if (typeof written === "object" && "ok" in written) {
         if (actor === "system") {
           this.#log.info(
             { session: sessionId, type: command.type, version: ack.version, ...presenceFields(command) },
             "system command applied",
           );
         }
-        return { kind: "applied", ack };
+        // The acting seat's own update rides in its ack: one frame to it instead of two.
+        return { kind: "applied", ack: written.own ? { ...ack, update: written.own } : ack };
       }
       if (written === "missing") return { kind: "gone" };
       record = written;
@@ -813,6 +814,7 @@ export class SessionService {
     events: EngineEvent[],
     now: number,
     attempt: number,
+    actor: Actor,
   ): Promise<Written> {
     let written: Awaited<ReturnType<SessionStore["update"]>>;
     try {
@@ -827,8 +829,8 @@ export class SessionService {
         core: change.core,
         recentCommands: appendRecent(prev.recentCommands, change.recent),
       });
-      this.#publish(sessionId, prev.core, change, events, now);
-      return "ok";
+      const own = this.#publish(sessionId, prev.core, change, events, now, actor === "system" ? undefined : actor);
+      return own ? { ok: true, own } : { ok: true };
     }
     if (written.status === "missing") {
       this.#forget(sessionId);
@@ -840,8 +842,18 @@ export class SessionService {
     return written.current;
   }
 
-  /** Builds each seat's update once, sends it to this process's sockets and, with peers, to theirs. */
-  #publish(sessionId: string, prev: SessionCore, change: SessionChange, events: EngineEvent[], at: number): void {
+  /**
+   * Builds each seat's update once, sends it to this process's sockets and, with peers, to theirs. The acting
+   * seat's update (when it is one and not a whole view) is returned instead of sent: it goes in the command's ack.
+   */
+  #publish(
+    sessionId: string,
+    prev: SessionCore,
+    change: SessionChange,
+    events: EngineEvent[],
+    at: number,
+    actor?: Seat,
+  ): ViewUpdate | undefined {
     const next = change.core;
     const local = this.#outbox.localSeats(sessionId);
     const sharing = this.#outbox.sharing();
@@ -854,7 +866,9 @@ export class SessionService {
         events: eventsFor(next, seat, events),
       };
     }
-    this.#deliver(sessionId, updates, local);
+    const own = actor !== undefined && local.includes(actor) ? updates[actor] : undefined;
+    const inAck = own !== undefined && !("whole" in own) ? own : undefined;
+    this.#deliver(sessionId, updates, inAck ? local.filter((seat) => seat !== actor) : local);
     if (sharing) {
       this.#metrics?.fanout();
       this.#outbox.shareCommit({
@@ -869,6 +883,7 @@ export class SessionService {
       });
     }
     this.#schedule(next);
+    return inAck;
   }
 
   /**

@@ -18,6 +18,7 @@ export function updateFits(view: SessionView, update: ViewUpdate): boolean {
 export function applyUpdate(view: SessionView, update: ViewUpdate): SessionView {
   if (update.view) return update.view;
   const next = { ...view, ...(update.set ?? {}), version: update.version } as SessionView;
+  if (update.exercise && view.exercise) next.exercise = { ...view.exercise, ...update.exercise };
   const append = update.append;
   if (append) {
     for (const key of LISTS) {

@@ -303,7 +303,12 @@ export const CommandEnvelopeSchema = z.strictObject({
 });
 export type CommandEnvelope = z.infer<typeof CommandEnvelopeSchema>;
 
-export type CommandAck = { ok: true; version: number } | { ok: false; error: CommandError };
+/**
+ * The answer to a `command`. Applied: the new version and, when the server can say it as changes, the acting
+ * seat's own update (which then comes in no separate `update` event); a retried command that was already applied
+ * is answered without it (the client catches up by resync). Refused: why.
+ */
+export type CommandAck = { ok: true; version: number; update?: ViewUpdate } | { ok: false; error: CommandError };
 
 // ---------------------------------------------------------------------------------------------------------
 // Session creation (REST)
@@ -728,8 +733,12 @@ export interface AgreementStepView {
 export interface AllowedCommand {
   type: CommandType;
   allowed: boolean;
-  /** When not allowed: the error code and a sentence the client can show beside the disabled control. */
+  /** When not allowed: the error code. */
   code?: ErrorCode;
+  /**
+   * When not allowed: a sentence the client can show beside the disabled control — absent for WRONG_STEP (a
+   * command of another kind of step, which has no control on this one; a refused command's ack still says why).
+   */
   reason?: string;
 }
 
@@ -816,6 +825,11 @@ export interface ViewUpdate {
   append?: Partial<Pick<SessionView, ConversationKey>>;
   /** Entries of `allowed` that changed, each replacing the entry of its command type. */
   allowed?: AllowedCommand[];
+  /**
+   * The fields of `exercise` that changed while the same exercise goes on (its step, its round, who speaks),
+   * merged into the exercise the view has; never together with `set.exercise`.
+   */
+  exercise?: Partial<NonNullable<SessionView["exercise"]>>;
   /**
    * The whole view instead of the changes, sent only when what the seat may see of older entries changed with
    * this command (admitted from the waiting room, stepped out, brought back); then set, append and allowed are absent.

@@ -59,6 +59,8 @@ export interface Notice {
 interface ParticipantEvents {
   /** The seat's view changed (update, snapshot or resync). */
   view: (view: SessionView) => void;
+  /** An update arrived for this seat: as an `update` event, or in the ack of its own command (`via`). */
+  update: (update: ViewUpdate, via: "event" | "ack") => void;
   /** Engine events carried by an update, in version order. */
   events: (events: EngineEvent[], version: number) => void;
   /** The server's notice before it disconnects this socket (e.g. SEAT_TAKEN_OVER). */
@@ -117,6 +119,7 @@ export class Participant {
   #resyncing: Promise<SessionView> | null = null;
   #listeners: { [K in ParticipantEventName]: Set<ParticipantEvents[K]> } = {
     view: new Set(),
+    update: new Set(),
     events: new Set(),
     notice: new Set(),
     disconnect: new Set(),
@@ -136,7 +139,10 @@ export class Participant {
     this.#keepEntries = keepEntries;
     this.#view = keepEntries === undefined ? first : trimLists(first, keepEntries);
     socket.on("snapshot", (view) => this.#onSnapshot(view));
-    socket.on("update", (msg) => this.#onUpdate(msg));
+    socket.on("update", (msg) => {
+      this.#emit("update", msg, "event");
+      this.#onUpdate(msg);
+    });
     socket.on("notice", (notice) => {
       this.lastNotice = notice;
       this.#emit("notice", notice);
@@ -248,6 +254,7 @@ export class Participant {
           await new Promise((resolve) => setTimeout(resolve, UNKNOWN_RETRY_MS * attempt));
           continue;
         }
+        if (ack.ok) this.#acknowledged(ack.version, ack.update);
         return ack;
       } catch (err) {
         lastError = err;
@@ -351,6 +358,23 @@ export class Participant {
     this.#pending.set(msg.version, msg);
     this.#drainPending();
     this.#watchGap();
+  }
+
+  /**
+   * An applied command's ack: its update (this seat's own) is applied like any other; an ack without one (a retry
+   * of a command applied already) leaves the view to catch up, and a view still behind after the grace resyncs.
+   */
+  #acknowledged(version: number, update: ViewUpdate | undefined): void {
+    if (update) {
+      this.#emit("update", update, "ack");
+      this.#onUpdate(update);
+      return;
+    }
+    if (version <= this.#view.version) return;
+    const timer = setTimeout(() => {
+      if (!this.#closed && this.#view.version < version) this.resync().catch(() => {});
+    }, this.#gapGraceMs);
+    timer.unref?.();
   }
 
   /** Held updates mean a version is missing: ask for a snapshot unless it turns up shortly. */

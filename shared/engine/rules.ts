@@ -412,11 +412,19 @@ function refusedEntry(type: CommandType, error: CommandError): AllowedCommand {
     byReason = new Map();
     allowedEntries.set(type, byReason);
   }
-  const known = byReason.get(error.message);
+  // A command of another kind of step has no control on this one, so its entry needs no sentence: the code says
+  // it all, and the entry then stays the same from step to step (an update carries only what changed).
+  const reason = error.code === ErrorCode.WRONG_STEP ? undefined : error.message;
+  const key = reason ?? `#${error.code}`;
+  const known = byReason.get(key);
   if (known && known.code === error.code) return known;
   if (byReason.size >= ALLOWED_ENTRIES_MAX) byReason.clear();
-  const entry = Object.freeze({ type, allowed: false, code: error.code, reason: error.message });
-  byReason.set(error.message, entry);
+  const entry = Object.freeze(
+    reason === undefined
+      ? { type, allowed: false, code: error.code }
+      : { type, allowed: false, code: error.code, reason },
+  );
+  byReason.set(key, entry);
   return entry;
 }
 

@@ -259,6 +259,24 @@ function waitingView(state: SessionCore, seat: Seat): CoreView {
 
 /** What `seat` sees of the core: its view without the conversation lists. */
 export function buildCoreView(state: SessionCore, seat: Seat): CoreView {
+  // A core is never changed once built (the engine drafts a new one per command), so its views can be kept with
+  // it: the views an update builds of the state after a command are the ones the next command's update starts from.
+  let views = coreViews.get(state);
+  if (!views) {
+    views = {};
+    coreViews.set(state, views);
+  }
+  const known = views[seat];
+  if (known && known.version === state.version) return known;
+  const built = buildCoreViewAfresh(state, seat);
+  views[seat] = built;
+  return built;
+}
+
+/** Each core's views per seat, held only as long as the core itself (the server's record cache) is. */
+const coreViews = new WeakMap<SessionCore, Partial<Record<Seat, CoreView>>>();
+
+function buildCoreViewAfresh(state: SessionCore, seat: Seat): CoreView {
   if (isPartner(seat) && !state.admitted[seat]) return waitingView(state, seat);
   const cur = current(state);
   const agenda = state.agenda.flatMap((id) => {
@@ -367,7 +385,8 @@ function visible<K extends ConversationKey>(rule: Visibility[K], list: readonly 
 /** The part of the state `seat` may see. */
 export function buildView(state: SessionState, seat: Seat): SessionView {
   const { rule } = visibility(state, seat);
-  const view = buildCoreView(state, seat) as SessionView;
+  // A copy: the core view is kept with its core and shared, so it is never changed.
+  const view = { ...buildCoreView(state, seat) } as SessionView;
   for (const key of CONVERSATION_KEYS) {
     (view as unknown as Record<ConversationKey, unknown[]>)[key] = visible(rule[key], state[key]);
   }
@@ -396,6 +415,13 @@ export function buildUpdate(
   let changed = false;
   for (const key of Object.keys(now) as (keyof CoreView)[]) {
     if (key === "version" || key === "allowed") continue;
+    if (key === "exercise") {
+      const patch = exercisePatch(was.exercise, now.exercise);
+      if (patch) {
+        if (Object.keys(patch).length > 0) update.exercise = patch;
+        continue;
+      }
+    }
     if (!sameValue(was[key], now[key])) {
       set[key] = now[key];
       changed = true;
@@ -420,6 +446,22 @@ export function buildUpdate(
   }
   if (appendedAny) update.append = append as ViewUpdate["append"];
   return update;
+}
+
+type ExerciseView = NonNullable<SessionView["exercise"]>;
+
+/**
+ * The fields of the exercise that changed, when the same exercise goes on and the change can be said as a merge
+ * (no field disappears); undefined when the exercise must be set whole (begun, ended, another one).
+ */
+function exercisePatch(was: ExerciseView | null, now: ExerciseView | null): Partial<ExerciseView> | undefined {
+  if (!was || !now || was.id !== now.id) return undefined;
+  for (const key of Object.keys(was)) if (!Object.hasOwn(now, key)) return undefined;
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(now) as (keyof ExerciseView)[]) {
+    if (!sameValue(was[key], now[key])) patch[key] = now[key];
+  }
+  return patch as Partial<ExerciseView>;
 }
 
 const STEPPED_OUT_EVENTS: ReadonlySet<EngineEvent["type"]> = new Set(["stepped-out", "brought-back", "session-ended"]);

@@ -174,11 +174,22 @@ describe.runIf(runs)("fan-out and store cost per applied command", { timeout: 60
     return { a, b };
   }
 
-  /** Every `update` a socket receives, as [version, its size in bytes]. */
-  function recordUpdates(p: Participant): [number, number][] {
-    const seen: [number, number][] = [];
-    p.socket.on("update", (m) => seen.push([m.version, JSON.stringify(m).length]));
+  /** Every update a seat receives, as [version, its size in bytes, how: an update event or its own ack]. */
+  function recordUpdates(p: Participant): [number, number, "event" | "ack"][] {
+    const seen: [number, number, "event" | "ack"][] = [];
+    p.on("update", (m, via) => seen.push([m.version, JSON.stringify(m).length, via]));
     return seen;
+  }
+
+  /** The versions a seat's own moves made came in its acks, every other one as an update event: one frame each. */
+  function expectOwnInAck(
+    seen: [number, number, "event" | "ack"][],
+    moves: { seat: string; version: number }[],
+    seat: string,
+  ) {
+    const own = new Set(moves.filter((m) => m.seat === seat).map((m) => m.version));
+    expect(own.size).toBeGreaterThan(0);
+    for (const [version, , via] of seen) expect(via, `v${version} to ${seat}`).toBe(own.has(version) ? "ack" : "event");
   }
 
   /** The view a participant built from updates is exactly a fresh snapshot of its own seat. */
@@ -220,6 +231,8 @@ describe.runIf(runs)("fan-out and store cost per applied command", { timeout: 60
     const expected = Array.from({ length: last - from }, (_, i) => from + 1 + i);
     expect(seenA.map(([v]) => v)).toEqual(expected);
     expect(seenB.map(([v]) => v)).toEqual(expected);
+    expectOwnInAck(seenA, moves, "a");
+    expectOwnInAck(seenB, moves, "b");
     await expectViewsCurrent(a, b);
   });
 
@@ -251,6 +264,8 @@ describe.runIf(runs)("fan-out and store cost per applied command", { timeout: 60
     const expected = Array.from({ length: last - from }, (_, i) => from + 1 + i);
     expect(seenA.map(([v]) => v)).toEqual(expected);
     expect(seenB.map(([v]) => v)).toEqual(expected);
+    expectOwnInAck(seenA, moves, "a");
+    expectOwnInAck(seenB, moves, "b");
     await expectViewsCurrent(a, b);
     // Typed text travels process to process but is never written into the adapter's stream.
     const said = a.view.transcript.filter((t) => t.kind === "say").map((t) => t.text);

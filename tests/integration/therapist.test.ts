@@ -163,8 +163,9 @@ describe("therapist-led session over sockets", () => {
         expect(update.events).toEqual([]);
       }
     }
-    // b (admitted) did get the session; the nudge meant for a never reached b either.
-    expect(recB.text()).toContain("say-marker-from-b");
+    // b (admitted) did get the session (its own words came back in its ack); the nudge meant for a never reached b.
+    expect(b.view.transcript.map((entry) => entry.text)).toContain("say-marker-from-b");
+    expect(recB.text()).toContain("exercise-started");
     expect(recB.text()).not.toContain("nudge-marker-to-waiting");
 
     // Once admitted, a sees the session as it is, and the nudge that was meant for them.

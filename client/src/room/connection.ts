@@ -103,12 +103,7 @@ export class SeatConnection {
       this.#set({ view, lastEvents: [], status });
       this.#drain();
     });
-    socket.on("update", (msg) => {
-      const current = this.#state.view?.version ?? -1;
-      if (current < 0 || msg.version <= current) return;
-      this.#pending.set(msg.version, msg);
-      this.#drain();
-    });
+    socket.on("update", (msg) => this.#receive(msg));
     socket.on("notice", (notice) => {
       if (FINAL_CODES.has(notice.code)) this.#set({ status: "closed", problem: notice });
     });
@@ -158,6 +153,7 @@ export class SeatConnection {
           continue;
         }
         if (!ack.ok && ack.error.code === "STALE_VERSION") this.resync();
+        if (ack.ok) this.#acknowledged(ack.version, ack.update);
         return ack;
       } catch (err) {
         lastError = err;
@@ -170,6 +166,29 @@ export class SeatConnection {
         message: lastError instanceof Error ? "No answer from the session — check your connection." : "Not sent.",
       },
     };
+  }
+
+  /** One update for this seat (an `update` event, or the one in its own command's ack). */
+  #receive(msg: ViewUpdate): void {
+    const current = this.#state.view?.version ?? -1;
+    if (current < 0 || msg.version <= current) return;
+    this.#pending.set(msg.version, msg);
+    this.#drain();
+  }
+
+  /**
+   * An applied command's ack: its update is applied like any other; an ack without one (a retried command that
+   * had been applied already) leaves the view to catch up, and a view still behind after a short grace resyncs.
+   */
+  #acknowledged(version: number, update: ViewUpdate | undefined): void {
+    if (update) {
+      this.#receive(update);
+      return;
+    }
+    setTimeout(() => {
+      const view = this.#state.view;
+      if (view && view.version < version && this.#state.status !== "closed") this.resync();
+    }, GAP_GRACE_MS);
   }
 
   /** Applies every held update that now follows on; a version still missing after a short grace asks for a resync. */

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { SessionView } from "../../../shared/protocol.ts";
 import { ActionError, PauseResumeButton, type RoomScreenProps, type Send, useAction } from "./Controls.tsx";
 import { ConfirmButton, Lobby } from "./Lobby.tsx";
+import { useDismissed } from "./dismissed.ts";
 import { Presence } from "./Presence.tsx";
 import { useTurnSignal } from "./turn-signal.ts";
 import { EraseSession, FreshLinkNotice, RoomMenu } from "./RoomMenu.tsx";
@@ -54,8 +55,8 @@ export function turnAnnouncement(view: SessionView): string {
 }
 
 function Nudges({ view }: { view: SessionView }) {
-  // Read notes fold away: only the newest few not yet dismissed stay on screen.
-  const [dismissed, setDismissed] = useState<ReadonlySet<number>>(() => new Set());
+  // Read notes fold away, and stay folded after a reload: only the newest few not yet dismissed stay on screen.
+  const [dismissed, dismiss] = useDismissed(view, "nudges");
   const shown = view.nudges.slice(-3).filter((n) => !dismissed.has(n.v));
   if (shown.length === 0 || view.you.seat === "therapist") return null;
   return (
@@ -65,7 +66,7 @@ function Nudges({ view }: { view: SessionView }) {
           <p>
             <span class="who">A quiet note from your therapist:</span> {n.text}
           </p>
-          <button type="button" class="btn quiet small" onClick={() => setDismissed((d) => new Set([...d, n.v]))}>
+          <button type="button" class="btn quiet small" onClick={() => dismiss(n.v)}>
             Got it
           </button>
         </div>

@@ -257,6 +257,18 @@ export function createHttpApp({
     sendResult(res, result, 201, (v) => ({ seat: v.seat as Seat, link: linkFor(origin, v.token) }));
   });
 
+  // Who lets this partner in: the therapist's name for the waiting room, and nothing else of the session.
+  api.get("/session/waiting-room", async (req, res) => {
+    const by = await seatOf(req, res);
+    if (!by) return;
+    const name = await service.therapistName(by.sessionId);
+    if (name === undefined) {
+      return sendError(res, 404, { code: ErrorCode.SESSION_NOT_FOUND, message: "this session has ended" });
+    }
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ therapistName: name });
+  });
+
   // The therapist took the session record away (it is built in their browser): only the fact is kept, in the log.
   api.post("/sessions/:id/record-exported", async (req, res) => {
     const by = await seatOf(req, res);

@@ -16,6 +16,7 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import express, { type Request, type Response, type Router } from "express";
 import { nanoid } from "nanoid";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { type ExerciseDefinition, validateExercise } from "../shared/exercise-format.ts";
 import { ErrorCode, illFormedTextAt, LIMITS } from "../shared/protocol.ts";
 import type { ClientAddress } from "./client-address.ts";
@@ -28,6 +29,12 @@ import { bearerToken, hashToken, matchesAnyKey } from "./tokens.ts";
 
 /** How long a partner may wait at the standing link before the wait is forgotten. */
 export const WAITING_TTL_MS = 3 * 60 * 60_000;
+
+/**
+ * How many waiting places one client address may take at the standing room links in a minute. Two partners on
+ * one connection, plus a few retries, fit well inside it; a script filling the waiting list does not.
+ */
+export const WAITING_TICKETS_PER_MINUTE = 6;
 
 const OWNER_RE = /^o\.([A-Za-z0-9_-]{21})\.[A-Za-z0-9_-]{32}$/;
 const ROOM_RE = /^r\.([A-Za-z0-9_-]{21})\.[A-Za-z0-9_-]{32}$/;
@@ -251,10 +258,19 @@ export class PracticeService {
     p: PracticeRecord,
     input: unknown,
   ): Promise<Outcome<{ sessionId: string; therapistToken: string; expiresAt: number }>> {
-    const body = (input ?? {}) as { a?: unknown; b?: unknown; channel?: unknown; agenda?: unknown };
+    const body = (input ?? {}) as {
+      a?: unknown;
+      b?: unknown;
+      channel?: unknown;
+      agenda?: unknown;
+      exercises?: unknown;
+    };
     if (typeof body.a !== "string" || typeof body.b !== "string" || body.a === body.b) {
       return fail(400, ErrorCode.INVALID_COMMAND, "a, b: choose two different waiting partners");
     }
+    const stored = await this.#store.listExercises(p.id);
+    const chosen = chooseLibrary(stored, body.exercises);
+    if (!chosen.ok) return chosen;
     const now = this.#now();
     const waiting = await this.#store.listWaiting(p.id, now);
     const a = waiting.find((w) => w.id === body.a && !w.seat);
@@ -268,16 +284,12 @@ export class PracticeService {
       // Partners who came through the waiting list hold no link fragment to carry keys: such a session is not
       // end-to-end encrypted (docs/privacy.md), and the console says so.
       encrypted: false,
+      therapistName: p.displayName,
     });
     if (!created.ok) return { ...fail(created.status, created.error.code, created.error.message) };
     const { id, tokens, expiresAt } = created.value;
-    const library = (await this.#store.listExercises(p.id)).slice(0, LIMITS.customExercisesMax);
-    for (const definition of library) {
-      await this.#sessions.handleCommand(id, "therapist", {
-        id: `library-${nanoid(8)}`,
-        command: { type: "add-exercise", definition },
-      });
-    }
+    const library = chosen.value;
+    await this.#load(id, library);
     await this.#sessions.handleCommand(id, "therapist", {
       id: `admit-${nanoid(8)}`,
       command: { type: "admit", partners: ["a", "b"] },
@@ -291,6 +303,76 @@ export class PracticeService {
     );
     return { ok: true, value: { sessionId: id, therapistToken: tokens.therapist!, expiresAt } };
   }
+
+  /**
+   * Creates a therapist-led session with a link for each partner (for a couple not using the standing link): the
+   * practice's name for the waiting room, the chosen library exercises loaded; the partners wait to be admitted.
+   */
+  async create(
+    p: PracticeRecord,
+    input: unknown,
+  ): Promise<Outcome<{ sessionId: string; tokens: { a: string; b: string; therapist: string }; expiresAt: number }>> {
+    const body = (input ?? {}) as { names?: unknown; channel?: unknown; agenda?: unknown; exercises?: unknown };
+    const chosen = chooseLibrary(await this.#store.listExercises(p.id), body.exercises);
+    if (!chosen.ok) return chosen;
+    const created = await this.#sessions.createSession({
+      mode: "therapist",
+      channel: body.channel ?? "spoken",
+      ...(body.agenda !== undefined ? { agenda: body.agenda } : {}),
+      ...(body.names !== undefined ? { names: body.names } : {}),
+      therapistName: p.displayName,
+    });
+    if (!created.ok) return { ...fail(created.status, created.error.code, created.error.message) };
+    const { id, tokens, expiresAt } = created.value;
+    await this.#load(id, chosen.value);
+    this.#log.info(
+      { practice: p.id, session: id, library: chosen.value.length, audit: "session-created" },
+      "session created from the practice",
+    );
+    return {
+      ok: true,
+      value: { sessionId: id, tokens: { a: tokens.a!, b: tokens.b!, therapist: tokens.therapist! }, expiresAt },
+    };
+  }
+
+  /** Loads library exercises into a new session, as its therapist would upload them. */
+  async #load(sessionId: string, library: ExerciseDefinition[]): Promise<void> {
+    for (const definition of library) {
+      await this.#sessions.handleCommand(sessionId, "therapist", {
+        id: `library-${nanoid(8)}`,
+        command: { type: "add-exercise", definition },
+      });
+    }
+  }
+}
+
+/**
+ * The library exercises a session loads: those whose ids are listed in `ids` (in library order), or, when no list
+ * is given, the first ones up to the session's limit. Refused: a list that is not of ids, repeats one, names an
+ * exercise the library does not hold, or holds more than a session takes.
+ */
+export function chooseLibrary(library: ExerciseDefinition[], ids: unknown): Outcome<ExerciseDefinition[]> {
+  if (ids === undefined) return { ok: true, value: library.slice(0, LIMITS.customExercisesMax) };
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) {
+    return fail(400, ErrorCode.INVALID_COMMAND, "exercises: give a list of exercise ids from your library");
+  }
+  const wanted = ids as string[];
+  if (new Set(wanted).size !== wanted.length) {
+    return fail(400, ErrorCode.INVALID_COMMAND, "exercises: each exercise may be chosen once");
+  }
+  if (wanted.length > LIMITS.customExercisesMax) {
+    return fail(
+      400,
+      ErrorCode.TOO_MANY_EXERCISES,
+      `exercises: a session takes at most ${LIMITS.customExercisesMax} exercises from your library`,
+    );
+  }
+  const held = new Set(library.map((d) => d.id));
+  const unknown = wanted.findIndex((id) => !held.has(id));
+  if (unknown >= 0) {
+    return fail(400, ErrorCode.UNKNOWN_EXERCISE, `exercises[${unknown}]: that exercise is not in your library`);
+  }
+  return { ok: true, value: library.filter((d) => wanted.includes(d.id)) };
 }
 
 export interface PracticeRouterOptions {
@@ -318,6 +400,8 @@ export function createPracticeRouter({ config, practices, guard, address, logger
   };
   const refuse = (res: Response, status: number, code: string, message: string) =>
     res.status(status).json({ error: { code, message } });
+  // Waiting places taken per client address (counted as every other limit counts it, see client-address.ts).
+  const tickets = new RateLimiterMemory({ points: WAITING_TICKETS_PER_MINUTE, duration: 60 });
 
   /** Resolves a Bearer token with `find`, counting failures against the address like any other link. */
   async function authed<T>(
@@ -422,6 +506,20 @@ export function createPracticeRouter({ config, practices, guard, address, logger
     }));
   });
 
+  api.post("/practice/sessions/with-links", json, async (req, res) => {
+    const auth = await authed(req, res, (t) => practices.owner(t), OWNER_MISSING);
+    if (!auth) return;
+    send(res, await practices.create(auth.value, req.body), 201, (v) => ({
+      id: v.sessionId,
+      links: {
+        a: link(req, "join", v.tokens.a),
+        b: link(req, "join", v.tokens.b),
+        therapist: link(req, "join", v.tokens.therapist),
+      },
+      expiresAt: v.expiresAt,
+    }));
+  });
+
   const ROOM_MISSING = "This waiting room link is not valid any more; ask your therapist for the current one.";
 
   api.get("/standing-room", async (req, res) => {
@@ -434,6 +532,19 @@ export function createPracticeRouter({ config, practices, guard, address, logger
   api.post("/standing-room/wait", json, async (req, res) => {
     const auth = await authed(req, res, (t) => practices.room(t), ROOM_MISSING);
     if (!auth) return;
+    try {
+      await tickets.consume(address.ip(req));
+    } catch (rejected) {
+      if (!(rejected instanceof RateLimiterRes)) throw rejected;
+      res.setHeader("Retry-After", String(Math.max(1, Math.ceil(rejected.msBeforeNext / 1000))));
+      logger.info({ practice: auth.value.id, audit: "waiting-limited" }, "too many waiting places from one address");
+      return refuse(
+        res,
+        429,
+        ErrorCode.RATE_LIMITED,
+        "Too many tries from here. Please wait a minute, then try again.",
+      );
+    }
     send(res, await practices.wait(auth.value, req.body), 201, (v) => ({
       ticket: v.ticket,
       practiceName: auth.value.displayName,

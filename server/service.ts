@@ -363,6 +363,7 @@ export class SessionService {
       channel: req.channel,
       agenda,
       names,
+      therapistName: req.therapistName,
       createdAt: now,
       timers: req.timers,
       encrypted,
@@ -409,6 +410,17 @@ export class SessionService {
       return { ok: false, error: { code: ErrorCode.TOKEN_REVOKED, message: "this link was revoked" } };
     }
     return { ok: true, identity: { sessionId: lookup.sessionId, seat: lookup.seat } };
+  }
+
+  /**
+   * Who lets a partner in, for the waiting room of a therapist-led session: the therapist's name as given at
+   * creation (or the practice's name), null when none was given; null too outside therapist mode. Nothing else of
+   * the session is read out. Undefined when the session is gone.
+   */
+  async therapistName(sessionId: string): Promise<string | null | undefined> {
+    const record = await this.#store.load(sessionId);
+    if (!record) return undefined;
+    return record.state.mode === "therapist" ? (record.state.therapistName ?? null) : null;
   }
 
   /** The seat's whole current view (read from the store), or null when the session is gone. */

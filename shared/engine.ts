@@ -42,6 +42,8 @@ export interface SessionInit {
   channel: Channel;
   agenda: string[];
   names?: Partial<Record<Partner, string>>;
+  /** Therapist mode: the therapist's name for the waiting room. */
+  therapistName?: string | undefined;
   createdAt: number;
   /** `false`: the session runs every step untimed. */
   timers?: boolean | undefined;
@@ -81,6 +83,7 @@ export function createSession(init: SessionInit): SessionState {
     createdAt: init.createdAt,
     // Only names actually given: an explicit undefined would not survive the store's JSON round trip.
     names: Object.fromEntries(Object.entries(init.names ?? {}).filter(([, name]) => typeof name === "string")),
+    ...(init.mode === "therapist" && init.therapistName ? { therapistName: init.therapistName } : {}),
     agenda: [...init.agenda],
     agendaNext: 0,
     custom: [],

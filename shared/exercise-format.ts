@@ -209,6 +209,16 @@ const ExerciseBase = z.strictObject({
   summary: z.string().min(1).max(200),
   /** Longer guidance shown before the exercise starts. */
   intro: z.string().min(1).max(1200).optional(),
+  /**
+   * The words a session created without timers shows instead, for an exercise whose summary or intro speak of its
+   * timed turns (see `wordsForSession`). Only an exercise with a timed step has them.
+   */
+  untimed: z
+    .strictObject({
+      summary: z.string().min(1).max(200).optional(),
+      intro: z.string().min(1).max(1200).optional(),
+    })
+    .optional(),
   /** How many cycles run before the exercise ends; omitted = until someone ends it (e.g. the floor). */
   cycles: z.number().int().min(1).max(20).optional(),
   /** Modes the exercise may run in (default: both). Steps acted by the therapist need "therapist". */
@@ -367,6 +377,20 @@ export const ExerciseSchema = ExerciseBase.superRefine((def, ctx) => {
     }
     deckIds.add(deck.id);
   });
+  if (def.untimed && !def.steps.some((s) => s.durationSeconds !== undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["untimed"],
+      message: "only an exercise with a timed step has untimed words",
+    });
+  }
+  if (def.untimed?.intro !== undefined && def.intro === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["untimed", "intro"],
+      message: "an untimed intro replaces the 'intro', so set one",
+    });
+  }
   if (def.steps.some((s) => s.actor === "therapist") && !def.modes) {
     ctx.addIssue({
       code: "custom",
@@ -376,6 +400,19 @@ export const ExerciseSchema = ExerciseBase.superRefine((def, ctx) => {
   }
 });
 export type ExerciseDefinition = z.infer<typeof ExerciseSchema>;
+
+/**
+ * The exercise as a session runs it: a session created without timers reads the exercise's untimed summary and
+ * intro where it declares them, so no line promises a timer the session will not run. Steps are never changed.
+ */
+export function wordsForSession(def: ExerciseDefinition, session: { untimed?: true }): ExerciseDefinition {
+  if (!session.untimed || !def.untimed) return def;
+  return {
+    ...def,
+    summary: def.untimed.summary ?? def.summary,
+    ...(def.intro !== undefined ? { intro: def.untimed.intro ?? def.intro } : {}),
+  };
+}
 
 type Issue = (path: (string | number)[], message: string) => void;
 

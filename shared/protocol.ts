@@ -27,6 +27,8 @@ export const LIMITS = {
   textMax: 2000,
   /** Longest first name. */
   nameMax: 40,
+  /** Longest therapist's name for the waiting room (the same bound as a practice's display name). */
+  therapistNameMax: 80,
   /** Longest agenda. */
   agendaMax: 20,
   /** Client-generated command id length bounds. */
@@ -349,6 +351,11 @@ export const CreateSessionSchema = z.strictObject({
    */
   encrypted: z.boolean().optional(),
   /**
+   * Therapist mode: how the therapist is named to a partner in the waiting room ("Dr Rivera will let you in
+   * shortly"); absent, the waiting room says "your therapist".
+   */
+  therapistName: z.string().trim().min(1).max(LIMITS.therapistNameMax).optional(),
+  /**
    * `false`: every timed step of this session runs without a timer (no deadline, no countdown, no time-up), so
    * nobody is rushed (WCAG 2.2 SC 2.2.1). Absent or `true`: steps keep the durations their exercises give.
    */
@@ -535,6 +542,8 @@ export interface SessionCore {
   version: number;
   createdAt: number;
   names: Partial<Record<Partner, string>>;
+  /** Therapist mode: the name the therapist gave for the waiting room (never part of any seat's view). */
+  therapistName?: string;
   agenda: string[];
   /** Index in the agenda of the next exercise start-exercise picks by default. */
   agendaNext: number;

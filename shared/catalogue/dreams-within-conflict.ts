@@ -89,6 +89,13 @@ export const dreamsWithinConflict = {
     "talks about what their position means to them: the story, value or dream underneath. The listener's only job " +
     "is to understand, asking from a list of gentle questions, never arguing or persuading. Each of you has about " +
     "fifteen minutes as the speaker, then you switch.",
+  untimed: {
+    intro:
+      "Choose one disagreement that keeps coming back. The aim today is understanding, not a solution. The speaker " +
+      "talks about what their position means to them: the story, value or dream underneath. The listener's only job " +
+      "is to understand, asking from a list of gentle questions, never arguing or persuading. Each of you takes as " +
+      "long as you need as the speaker, then you switch.",
+  },
   modes: ["guided", "therapist"],
   closing:
     "You each listened for the dream under the other's side. The disagreement may still be there, and now you both know what it holds.",

@@ -8,6 +8,12 @@ export const stressReducing = {
   intro:
     "Talk about stress from outside the two of you: work, family, friends, the world. Not about each other. " +
     "Each of you gets a timed turn; when the timer ends, you swap.",
+  untimed: {
+    summary: "Each of you takes a turn to unload stress from outside your relationship while the other backs you up.",
+    intro:
+      "Talk about stress from outside the two of you: work, family, friends, the world. Not about each other. " +
+      "Each of you takes a turn for as long as you need; when the one talking ends their turn, you swap.",
+  },
   cycles: 2,
   closing: "You backed each other up. A hug, or a few quiet minutes side by side, is a good way to close.",
   steps: [

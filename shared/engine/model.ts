@@ -4,7 +4,7 @@
  */
 import { findExercise } from "../catalogue/index.ts";
 import type { ExerciseDefinition, StepDefinition, Transition } from "../exercise-format.ts";
-import { CYCLE, END } from "../exercise-format.ts";
+import { CYCLE, END, wordsForSession } from "../exercise-format.ts";
 import type {
   Actor,
   CommandError,
@@ -24,8 +24,13 @@ export function refuse(code: ErrorCode, message: string): CommandError {
 }
 
 /** Finds an exercise of this session: the catalogue first, then the session's uploaded ones. */
-export function lookupExercise(state: Pick<SessionCore, "custom">, id: string): ExerciseDefinition | undefined {
-  return findExercise(id, state.custom);
+export function lookupExercise(
+  state: Pick<SessionCore, "custom" | "untimed">,
+  id: string,
+): ExerciseDefinition | undefined {
+  const def = findExercise(id, state.custom);
+  // A session without timers reads the exercise's untimed words (its steps are the same).
+  return def && wordsForSession(def, state);
 }
 
 /** The running exercise, its current step and the turn; null in the lobby or after the end. */

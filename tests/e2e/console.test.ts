@@ -21,6 +21,7 @@ import {
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
+import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 import { createTestSession, startTestServer } from "../support/server.ts";
 import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
 
@@ -29,6 +30,7 @@ const runs = requireService("chromium", chromiumAvailable());
 const snap = numberedScreenshots(SUITE);
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
+const GRATITUDE_TWO = { ...GRATITUDE_MINUTE, id: "gratitude-two", title: "Gratitude, two" };
 
 async function bodyText(page: Page): Promise<string> {
   return (await page.locator("body").textContent()) ?? "";
@@ -84,6 +86,8 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
 
   it("admits both and starts the dialogue: couple, step, conversation and pacing in the first screen", async () => {
     const t = therapist.page;
+    await t.getByRole("button", { name: "Admit both" }).waitFor();
+    await lightAndDark(t, "lobby-waiting");
     await t.getByRole("button", { name: "Admit both" }).click();
     await expect.poll(() => t.getByTestId("status-b").textContent()).toBe("in the room");
     await t.getByRole("button", { name: "Start exercise" }).click();
@@ -105,9 +109,14 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     ]);
     expect(scrollHeight).toBeLessThanOrEqual(innerHeight + 1);
     // What each partner sees now: their role, their prompt, whose move it is.
-    await expect.poll(() => t.getByTestId("sees-a").textContent()).toContain("their move");
+    // The partners' prompts were written to them; the console names them instead ("Robin is naming…").
+    await expect.poll(() => t.getByTestId("move-a").textContent()).toBe("Robin's move");
     expect(await t.getByTestId("sees-a").textContent()).toContain("Robin · speaking");
-    expect(await t.getByTestId("sees-b").textContent()).toContain("waiting");
+    expect(await t.getByTestId("move-b").textContent()).toBe("waiting for Robin");
+    expect(await t.getByTestId("sees-b").textContent()).toContain(
+      "Kai sees: “Robin is naming what they would like to talk about.”",
+    );
+    expect(await t.locator("section.exercise").textContent()).not.toMatch(/[Yy]our partner/);
     // Authoring is not in the live view.
     expect(await t.getByRole("heading", { name: "Add your own exercise" }).count()).toBe(0);
     expect(await seriousAxeViolations(t)).toEqual([]);
@@ -117,11 +126,14 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
   it("shows the conversation live and the floor time moving, to the therapist only", async () => {
     const t = therapist.page;
     await makeMove(robin.page, { text: "Is now a good time to talk about Sunday?" });
+    await expect.poll(() => t.getByTestId("move-b").textContent()).toBe("Kai's move");
+    expect(await t.getByTestId("move-a").textContent()).toBe("waiting for Kai");
+    expect(await t.getByTestId("sees-a").textContent()).toContain("Robin sees: “Kai is deciding whether now works.”");
     await makeMove(kai.page, { option: "Now works" });
     await makeMove(robin.page, { text: "I felt left out when plans changed." });
     await t.getByTestId("conversation").getByText("I felt left out when plans changed.").waitFor();
     await expectInFirstScreen(t, "[data-testid=conversation]");
-    await expect.poll(() => t.getByTestId("sees-b").textContent()).toContain("their move");
+    await expect.poll(() => t.getByTestId("move-b").textContent()).toBe("Kai's move");
 
     const split = t.getByTestId("airtime").locator(".airtime-words").last();
     await expect.poll(async () => (await split.textContent()) ?? "").toMatch(/Robin 0:0[1-9]|Robin 0:[1-5]\d/);
@@ -227,6 +239,7 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     await t.getByRole("tab", { name: "Exercises" }).click();
     await t.getByRole("heading", { name: "Add your own exercise" }).waitFor();
     expect(await seriousAxeViolations(t)).toEqual([]);
+    await lightAndDark(t, "exercises-tab");
     await t.getByRole("tab", { name: "Live session" }).click();
     await t.setViewportSize(PHONE);
     const wide = await t.evaluate(() => {
@@ -288,6 +301,60 @@ describe.runIf(runs)("a guided pair: the kind floor suggestion reaches only the 
   });
 });
 
+describe.runIf(runs)("a guided pair on one device: the floor suggestion names the partner it is for", () => {
+  let server: RunningAttune;
+  let browser: Browser;
+  let device: TestPage;
+
+  beforeAll(async () => {
+    ({ server, browser } = await startBrowserSuite(`${SUITE}-one-device`));
+    const created = await createTestSession(server.url, {
+      mode: "guided",
+      channel: "typed",
+      agenda: ["intentional-dialogue"],
+      names: { a: "Robin", b: "Kai" },
+    });
+    device = await openPage(browser, PHONE);
+    await device.page.clock.install();
+    // Opening the second partner's link in the tab holding the first makes one shared device.
+    await device.page.goto(created.links.a);
+    await device.page.locator(".seat-room").waitFor();
+    await device.page.goto(created.links.b);
+    await device.page.getByText("One device ·").waitFor();
+  });
+
+  afterAll(async () => {
+    expect(device?.errors ?? []).toEqual([]);
+    await browser?.close();
+  });
+
+  it("shows it while Robin holds the device, by name and without a 'you' both would read", async () => {
+    const page = device.page;
+    await page.getByRole("button", { name: "Start", exact: false }).first().click();
+    const holding = () => page.getByTestId("device-holder").getAttribute("data-seat");
+    await page.locator("section.step[data-step-id=invite]").waitFor();
+    await expect.poll(holding).toBe("a");
+    await makeMove(page, { text: "Is now a good time to talk about Sunday?" });
+    await page.locator("section.step[data-step-id=ready]").waitFor();
+    await expect.poll(holding).toBe("b");
+    await makeMove(page, { option: "Now works" });
+    await page.locator("section.step[data-step-id=send]").waitFor();
+    await expect.poll(() => page.getByTestId("device-holder").getAttribute("data-seat")).toBe("a");
+    expect(await page.getByTestId("floor-suggestion").count()).toBe(0);
+    await page.clock.setSystemTime(Date.now() + 6 * 60_000);
+    await page.clock.runFor(6000);
+    const suggestion = page.getByTestId("floor-suggestion");
+    await suggestion.waitFor();
+    const words = (await suggestion.textContent()) ?? "";
+    expect(words).toContain("Robin has had the floor for a good while today");
+    expect(words).toContain("When Robin is ready, bringing this turn to a close gives Kai room to be heard too.");
+    expect(words).not.toMatch(/\b[Yy]ou(r|'re|'ve)?\b/);
+    expect(await suggestion.getAttribute("aria-label")).toBe("A suggestion for Robin");
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await lightAndDark(page, "one-device-suggestion");
+  });
+});
+
 describe.runIf(runs)("a practice: opened with a key, a standing link two partners wait at, one session started", () => {
   const KEY = "practice-key-for-the-browser-test";
   let url: string;
@@ -331,6 +398,61 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     expect(t.url()).toBe(`${url}/practice`);
   });
 
+  it("renames the practice, refusing an empty, a too long or a broken name in plain words", async () => {
+    const t = therapist.page;
+    const storedName = () =>
+      t.evaluate(async () => {
+        const token = sessionStorage.getItem("attune.practice");
+        const res = await fetch("/api/practice", { headers: { authorization: `Bearer ${token}` } });
+        return ((await res.json()) as { displayName: string }).displayName;
+      });
+    await t.getByRole("button", { name: "Rename" }).click();
+    const field = t.getByLabel("Practice name, as couples see it");
+    const save = t.getByRole("button", { name: "Save the name" });
+    await expect.poll(() => field.inputValue()).toBe("Rivera Couples");
+    await field.fill("   ");
+    await save.click();
+    await t.getByRole("alert").getByText("Give your practice a name.").waitFor();
+    await field.fill("x".repeat(81));
+    await save.click();
+    await t.getByRole("alert").getByText("Keep the name to 80 characters or fewer (this one has 81).").waitFor();
+    // A broken character (half of a surrogate pair, as a bad paste can leave), made inside the page.
+    await field.evaluate((el) => {
+      const input = el as HTMLInputElement;
+      input.value = `Dr ${String.fromCharCode(0xd800)}Rivera`;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await save.click();
+    await t
+      .getByRole("alert")
+      .getByText(/broken character/)
+      .waitFor();
+    expect(await field.getAttribute("aria-invalid")).toBe("true");
+    expect(await storedName()).toBe("Rivera Couples");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await lightAndDark(t, "practice-rename-refused");
+    // Escape leaves the name as it was; then a good name is saved and shown.
+    await field.press("Escape");
+    await t.getByRole("heading", { name: "Rivera Couples" }).waitFor();
+    await t.getByRole("button", { name: "Rename" }).click();
+    await field.fill("  Dr   Rivera ");
+    await save.click();
+    await t.getByRole("heading", { name: "Dr Rivera" }).waitFor();
+    await t.getByText("Renamed. Couples now see “Dr Rivera”.").waitFor();
+    expect(await storedName()).toBe("Dr Rivera");
+  });
+
+  it("keeps two exercises in the library", async () => {
+    const t = therapist.page;
+    const box = t.getByLabel("Exercise definition (JSON)");
+    for (const definition of [GRATITUDE_MINUTE, GRATITUDE_TWO]) {
+      await box.fill(JSON.stringify(definition));
+      await t.getByRole("button", { name: "Save to library" }).click();
+      await t.getByText(`Saved “${definition.title}” to your library.`).waitFor();
+    }
+    await t.getByTestId("library").getByText(GRATITUDE_TWO.title, { exact: true }).waitFor();
+  });
+
   it("two partners open the standing link, give a first name and wait; the therapist starts them together", async () => {
     const t = therapist.page;
     const roomLink = (await t.getByTestId("standing-link").textContent())!.trim();
@@ -339,15 +461,15 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
       [kai, "Kai"],
     ] as const) {
       await p.page.goto(roomLink);
-      await p.page.getByRole("heading", { name: "Welcome to Rivera Couples" }).waitFor();
+      await p.page.getByRole("heading", { name: "Welcome to Dr Rivera" }).waitFor();
       // The token left the address bar.
       expect(p.page.url()).toBe(`${url}/waiting`);
       await p.page.getByLabel("Your first name").fill(name);
       await p.page.getByRole("button", { name: "I'm here" }).click();
       await p.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
-      await p.page.getByText("Rivera Couples will start your session shortly").waitFor();
+      await p.page.getByText("Dr Rivera will start your session shortly").waitFor();
     }
-    await snap(robin.page, "practice-partner-waiting");
+    await lightAndDark(robin.page, "practice-partner-waiting");
     expect(await seriousAxeViolations(robin.page)).toEqual([]);
     const list = t.getByTestId("waiting");
     await list.getByText("Robin").waitFor();
@@ -356,7 +478,17 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     await lightAndDark(t, "practice-waiting-list");
     await list.getByRole("checkbox", { name: /Robin/ }).check();
     await list.getByRole("checkbox", { name: /Kai/ }).check();
-    await t.getByRole("button", { name: "Start a session" }).click();
+    // The library's exercises are all ticked to begin with; this session takes only the second one.
+    const choice = t.locator("section.waiting-list").getByTestId("library-choice");
+    expect(await choice.getByRole("checkbox", { name: GRATITUDE_MINUTE.title }).isChecked()).toBe(true);
+    await choice.getByRole("checkbox", { name: GRATITUDE_MINUTE.title }).uncheck();
+    expect(await choice.getByRole("checkbox", { name: GRATITUDE_TWO.title }).isChecked()).toBe(true);
+    await lightAndDark(t, "practice-start-choice");
+    await t.setViewportSize(PHONE);
+    await lightAndDark(t, "practice-phone");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await t.setViewportSize(LAPTOP);
+    await t.getByRole("button", { name: "Start a session", exact: true }).click();
     await t.getByText("Robin and Kai are in their session").waitFor();
     // Both partners land in the session, already admitted, by their first names; no new link was handed out.
     for (const p of [robin, kai]) {
@@ -367,6 +499,63 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("in the room");
     expect(await t.getByTestId("partner-a").textContent()).toContain("Robin");
     expect(await t.getByTestId("partner-b").textContent()).toContain("Kai");
+    // Only the chosen library exercise was loaded.
+    const agenda = (await t.getByRole("list", { name: "Agenda" }).textContent()) ?? "";
+    expect(agenda).toContain(GRATITUDE_TWO.title);
+    expect(agenda).not.toContain(GRATITUDE_MINUTE.title);
     await snap(t, "practice-console");
+  });
+
+  it("starts a session with links from the practice, with the chosen library exercise and its name in the waiting room", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/practice`);
+    const panel = t.locator("section.start-with-links");
+    await panel.getByRole("heading", { name: "Start a session with links" }).waitFor();
+    await panel.getByLabel("First partner's first name (optional)").fill("Ines");
+    await panel.getByLabel("Second partner's first name (optional)").fill("Tomas");
+    await panel.getByRole("radio", { name: "Typing" }).check();
+    await panel.getByRole("checkbox", { name: GRATITUDE_TWO.title }).uncheck();
+    await lightAndDark(t, "practice-with-links");
+    await panel.getByRole("button", { name: "Start a session with links" }).click();
+    const linkA = await panel.getByTestId("link-a").inputValue();
+    expect(await panel.textContent()).toContain("Ines's link");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await t.setViewportSize(PHONE);
+    await lightAndDark(t, "practice-with-links-phone");
+    await t.setViewportSize(LAPTOP);
+    const partner = await openPage(browser, PHONE);
+    await partner.page.goto(linkA);
+    await partner.page.getByText("Dr Rivera will let you in shortly.").waitFor();
+    expect(partner.errors).toEqual([]);
+    await partner.context.close();
+    await panel.getByRole("link", { name: "Open my console here" }).click();
+    await t.getByRole("heading", { name: "Therapist console" }).waitFor();
+    await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("waiting");
+    const agenda = (await t.getByRole("list", { name: "Agenda" }).textContent()) ?? "";
+    expect(agenda).toContain(GRATITUDE_MINUTE.title);
+    expect(agenda).not.toContain(GRATITUDE_TWO.title);
+  });
+
+  it("names the therapist in the partner's waiting room when they gave their name at creation", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/`);
+    await t.getByLabel("With our therapist").check();
+    await t.getByLabel("First partner").fill("Robin");
+    await t.getByLabel("Second partner").fill("Kai");
+    await t.getByLabel("Your name, as the couple will see it (optional)").fill("Dr Ana Rivera");
+    await t.getByLabel("Practice key (if your service gave you one)").fill(KEY);
+    await lightAndDark(t, "create-with-therapist-name");
+    await t.getByRole("button", { name: "Start a session" }).click();
+    const link = await t.getByLabel("Robin's link", { exact: true }).inputValue();
+    const partner = await openPage(browser, PHONE);
+    await partner.page.goto(link);
+    await partner.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
+    await partner.page.getByText("Dr Ana Rivera will let you in shortly.").waitFor();
+    // Nothing else of the session: not the other partner's name.
+    expect(await bodyText(partner.page)).not.toContain("Kai");
+    expect(await seriousAxeViolations(partner.page)).toEqual([]);
+    await lightAndDark(partner.page, "partner-waiting-named");
+    expect(partner.errors).toEqual([]);
+    await partner.context.close();
   });
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
 import {
   chromiumAvailable,
+  openCouple,
   openPage,
   screenshot,
   seriousAxeViolations,
@@ -17,7 +18,6 @@ import {
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession } from "../support/server.ts";
 import { shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "room-paths";
@@ -59,19 +59,7 @@ describe.runIf(runs)("every path has its own ending, and the links are in people
   async function couple(
     agenda: string[],
   ): Promise<{ maya: TestPage; jordan: TestPage; links: { a: string; b: string } }> {
-    const created = await createTestSession(server.url, {
-      mode: "guided",
-      channel: "typed",
-      agenda,
-      names: { a: "Maya", b: "Jordan" },
-    });
-    const maya = await openPage(browser, PHONE);
-    const jordan = await openPage(browser, PHONE);
-    open.push(maya, jordan);
-    await maya.page.goto(created.links.a);
-    await jordan.page.goto(created.links.b);
-    for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
-    return { maya, jordan, links: { a: created.links.a, b: created.links.b } };
+    return openCouple(browser, server.url, { agenda }, { viewport: PHONE, track: open });
   }
 
   it(

@@ -2,22 +2,23 @@
  * Small things in the room that keep a person from losing their place, in Chromium on two 390x844 phones: the tab
  * title says when it is your turn (and only yours); a half-typed answer survives a reload at its step and is gone once
  * sent; a sentence starter goes into the text box without a literal "...", with the caret in the box at its end; a
- * therapist's quiet note folds away once "Got it" is tapped. Screenshots in test-output/e2e/room-signals/.
+ * therapist's quiet note folds away once "Got it" is tapped, and stays folded after a reload. Screenshots in test-output/e2e/room-signals/.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Participant } from "../../client/headless/participant.ts";
 import type { RunningAttune } from "../../server/app.ts";
+import type { CreateSessionRequest } from "../../shared/protocol.ts";
 import {
   chromiumAvailable,
-  openPage,
+  type Couple,
+  openCouple,
   screenshot,
   seriousAxeViolations,
   startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession } from "../support/server.ts";
 import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "room-signals";
@@ -62,26 +63,17 @@ describe.runIf(runs)("signals and drafts in the room", () => {
     await browser?.close();
   });
 
-  async function phones(links: { a: string; b: string }): Promise<[TestPage, TestPage]> {
-    const maya = await openPage(browser, PHONE);
-    const jordan = await openPage(browser, PHONE);
-    opened.push(maya, jordan);
-    await maya.page.goto(links.a);
-    await jordan.page.goto(links.b);
-    return [maya, jordan];
+  /** Maya and Jordan on their phones in a session with this agenda (the pages are checked and closed after all). */
+  async function phones(
+    session: Pick<CreateSessionRequest, "agenda"> & Partial<CreateSessionRequest>,
+  ): Promise<Couple> {
+    return openCouple(browser, server.url, session, { viewport: PHONE, track: opened });
   }
 
   it(
     "the tab title follows the turn; a starter goes in cleanly with the caret in the box; drafts survive a reload per step",
     async () => {
-      const created = await createTestSession(server.url, {
-        mode: "guided",
-        channel: "typed",
-        agenda: ["intentional-dialogue"],
-        names: { a: "Maya", b: "Jordan" },
-      });
-      const [maya, jordan] = await phones(created.links);
-      for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
+      const { maya, jordan } = await phones({ agenda: ["intentional-dialogue"] });
       // Nobody's turn in the lobby.
       expect(await maya.page.title()).toBe("Attune");
       expect(await jordan.page.title()).toBe("Attune");
@@ -157,14 +149,8 @@ describe.runIf(runs)("signals and drafts in the room", () => {
   it(
     "a therapist's quiet note folds away once it is read, and reaches only the partner it is for",
     async () => {
-      const created = await createTestSession(server.url, {
-        mode: "therapist",
-        channel: "typed",
-        agenda: ["intentional-dialogue"],
-        names: { a: "Maya", b: "Jordan" },
-      });
-      const [maya, jordan] = await phones(created.links);
-      const therapist = await Participant.join(created.links.therapist!);
+      const { maya, jordan, links } = await phones({ mode: "therapist", agenda: ["intentional-dialogue"] });
+      const therapist = await Participant.join(links.therapist!);
       try {
         await therapist.send({ type: "admit", partners: ["a", "b"] });
         const started = await therapist.send({ type: "start-exercise", firstSpeaker: "a" });
@@ -191,12 +177,83 @@ describe.runIf(runs)("signals and drafts in the room", () => {
         await expect.poll(() => notes.count()).toBe(1);
         expect(await notes.first().textContent()).toContain("Start with one small thing");
         expect(await maya.page.getByText("Take a breath before you begin").count()).toBe(0);
+        // A reload does not bring it back; the tab remembers which note was dismissed, never its words.
+        await maya.page.reload();
+        await atStep(maya.page, "invite", true);
+        await waitForVersion(maya.page, second.version);
+        await expect.poll(() => notes.count()).toBe(1);
+        expect(await notes.first().textContent()).toContain("Start with one small thing");
+        const remembered = await maya.page.evaluate(() =>
+          Object.keys(sessionStorage)
+            .filter((k) => k.startsWith("attune:dismissed:"))
+            .map((k) => sessionStorage.getItem(k) ?? ""),
+        );
+        expect(remembered).toEqual([JSON.stringify([first.version])]);
+        // Coming back counts as presence in the session; nothing else happens from here on.
+        const rejoined = await shownVersion(maya.page);
         await notes.getByRole("button", { name: "Got it" }).click();
         await expect.poll(() => maya.page.locator(".nudges").count()).toBe(0);
         // The room goes on where it was: the step is still there, and still Maya's.
         expect(await maya.page.locator('section.step[data-step-id="invite"][data-your-move="true"]').count()).toBe(1);
-        expect(await shownVersion(maya.page)).toBe(second.version);
+        expect(await shownVersion(maya.page)).toBe(rejoined);
         await screenshot(maya.page, SUITE, "06-notes-folded-maya");
+        await maya.page.reload();
+        await atStep(maya.page, "invite", true);
+        await waitForVersion(maya.page, second.version);
+        expect(await maya.page.locator(".nudge").count()).toBe(0);
+      } finally {
+        therapist.close();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "the therapist's message to both looks the same in the banner as in the conversation, on both phones",
+    async () => {
+      const { maya, jordan, links } = await phones({ mode: "therapist", agenda: ["intentional-dialogue"] });
+      const therapist = await Participant.join(links.therapist!);
+      try {
+        await therapist.send({ type: "admit", partners: ["a", "b"] });
+        // Before the exercise the message lands in the banner; during it, in the conversation.
+        const before = await therapist.send({ type: "message-both", text: "Welcome, both of you" });
+        if (!before.ok) throw new Error("message refused");
+        const started = await therapist.send({ type: "start-exercise", firstSpeaker: "a" });
+        if (!started.ok) throw new Error(`start refused: ${started.error.code}`);
+        const during = await therapist.send({ type: "message-both", text: "Go slowly" });
+        if (!during.ok) throw new Error("message refused");
+        for (const [who, p] of [
+          ["maya", maya],
+          ["jordan", jordan],
+        ] as const) {
+          await waitForVersion(p.page, during.version);
+          const banner = p.page.locator(".therapist-messages .message");
+          const entry = p.page.locator(".transcript .entry.message");
+          await expect.poll(() => banner.count()).toBe(1);
+          await expect.poll(() => entry.count()).toBe(1);
+          expect(await banner.textContent()).toBe("Your therapist, to you both: Welcome, both of you");
+          expect(await entry.textContent()).toBe("Your therapist, to you both: Go slowly");
+          for (const scheme of ["light", "dark"] as const) {
+            await p.page.emulateMedia({ colorScheme: scheme });
+            const look = (selector: string) =>
+              p.page.locator(selector).evaluate((el) => {
+                const css = getComputedStyle(el);
+                const who = getComputedStyle(el.querySelector(".who")!);
+                return {
+                  edge: `${css.borderLeftWidth} ${css.borderLeftStyle} ${css.borderLeftColor}`,
+                  background: css.backgroundColor,
+                  who: `${who.color} ${who.fontWeight}`,
+                };
+              });
+            const bannerLook = await look(".therapist-messages .message");
+            // The therapist's own colour, a visible edge, and the same look as the conversation's entry.
+            expect(bannerLook.edge, `${who} ${scheme}`).toMatch(/^4px solid /);
+            expect(bannerLook, `${who} ${scheme}`).toEqual(await look(".transcript .entry.message"));
+            await screenshot(p.page, SUITE, `07-message-to-both-${who}-${scheme}`);
+            expect(await seriousAxeViolations(p.page), `${who} ${scheme}`).toEqual([]);
+          }
+          await p.page.emulateMedia({ colorScheme: "light" });
+        }
       } finally {
         therapist.close();
       }

@@ -14,14 +14,14 @@ import { findExercise } from "../../shared/catalogue/index.ts";
 import { answeredSteps } from "../../shared/exercise-format.ts";
 import {
   chromiumAvailable,
-  openPage,
+  closeCouple,
+  openCouple,
   screenshot,
   seriousAxeViolations,
   startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession } from "../support/server.ts";
 import { makeMove, type StepInfo, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "room-walk-kinds";
@@ -119,26 +119,17 @@ describe.runIf(runs)("the rest of the catalogue on two phones", () => {
       `${id} (${mode}): the words answered in view, no disabled control for the one who waits`,
       async () => {
         const def = findExercise(id)!;
-        const created = await createTestSession(server.url, {
-          mode,
-          channel: "typed",
-          agenda: [id],
-          names: { a: "Maya", b: "Jordan" },
-        });
-        const maya = await openPage(browser, PHONE);
-        const jordan = await openPage(browser, PHONE);
+        const couple = await openCouple(browser, server.url, { mode, agenda: [id] }, { viewport: PHONE });
+        const { maya, jordan, links } = couple;
         const pages: Record<"a" | "b", TestPage> = { a: maya, b: jordan };
         let therapist: Participant | null = null;
         try {
-          await maya.page.goto(created.links.a);
-          await jordan.page.goto(created.links.b);
           if (mode === "therapist") {
-            therapist = await Participant.join(created.links.therapist!);
+            therapist = await Participant.join(links.therapist!);
             await therapist.send({ type: "admit", partners: ["a", "b"] });
             const started = await therapist.send({ type: "start-exercise", exerciseId: id, firstSpeaker: "a" });
             if (!started.ok) throw new Error(`start refused: ${started.error.code}`);
           } else {
-            for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
             await maya.page.getByRole("button", { name: `Start ${def.title}` }).click();
           }
           for (const p of [maya, jordan]) await p.page.locator("section.step").waitFor();
@@ -218,8 +209,7 @@ describe.runIf(runs)("the rest of the catalogue on two phones", () => {
           expect([...maya.errors, ...jordan.errors]).toEqual([]);
         } finally {
           therapist?.close();
-          await maya.context.close();
-          await jordan.context.close();
+          await closeCouple(couple);
         }
       },
       SLOW,

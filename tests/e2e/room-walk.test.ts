@@ -3,9 +3,12 @@
  * say, choose, talk and private-answer steps, in the typed channel. On every step that answers the partner's words
  * (declared by the step's `answers`), the quote and the focused text box (or the first option) are both inside the
  * viewport; the partner who waits sees no disabled control; the time-out bar never overlaps a primary button; a
- * screenshot of each phone at each step lands in test-output/e2e/room-walk/. Axe runs on the first screens of each
+ * screenshot of each phone at each step lands in test-output/e2e/room-walk/, and the first steps and the ending are
+ * also captured at 1280x800 in light and dark; the quick exit lies over nothing of the room, scrolled or not (their lines no longer than a comfortable reading measure). Axe runs on the first screens of each
  * exercise in light and dark.
  */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
@@ -13,19 +16,21 @@ import { findExercise } from "../../shared/catalogue/index.ts";
 import { answeredSteps } from "../../shared/exercise-format.ts";
 import {
   chromiumAvailable,
-  openPage,
+  closeCouple,
+  OUTPUT_DIR,
+  openCouple,
   screenshot,
   seriousAxeViolations,
   startBrowserSuite,
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
-import { createTestSession } from "../support/server.ts";
 import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "room-walk";
 const runs = requireService("chromium", chromiumAvailable());
 const PHONE = { width: 390, height: 844 } as const;
+const LAPTOP = { width: 1280, height: 800 } as const;
 const SLOW = 300_000;
 /** The exercises walked here; love maps, deeper questions, plan time and rebuilding trust: room-walk-kinds.test.ts. */
 const WALKED = [
@@ -61,6 +66,78 @@ async function timeOutCoversPrimary(page: Page): Promise<boolean> {
   });
 }
 
+/**
+ * The same partner room on a 1280x800 laptop, light and dark: screenshots beside the phone's, and the reading
+ * measure checked (no line of the room's words runs wider than a comfortable column).
+ */
+async function onLaptop(page: Page, folder: string, tag: string): Promise<void> {
+  await page.setViewportSize(LAPTOP);
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await screenshot(page, folder, `${tag}-1280-${scheme}`);
+  }
+  expect(await overlongLines(page), `${tag} at 1280`).toEqual([]);
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize(PHONE);
+}
+
+/** Paragraphs and list items of the room whose lines are longer than about 75 characters of their own font. */
+async function overlongLines(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("main p, main li, main legend, main label")]
+      .filter((el) => {
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 || (el.textContent ?? "").trim().length < 80) return false;
+        const size = Number.parseFloat(getComputedStyle(el).fontSize);
+        // An average character is about half an em wide: 75 characters is about 37.5em.
+        return box.width > size * 37.5;
+      })
+      .map(
+        (el) => `${el.tagName.toLowerCase()}.${el.className || "-"} ${Math.round(el.getBoundingClientRect().width)}px`,
+      ),
+  );
+}
+
+/**
+ * The quick exit never lies over the room, at the top, halfway down and at the foot of the page: it sits in a band
+ * of its own across the top of the content column, the room starts below that band, and whatever scrolls up to it
+ * goes beneath the band rather than beside the button. Returns what is wrong, for the message.
+ */
+async function quickExitOverRoom(page: Page, folder: string, tag: string): Promise<string[]> {
+  const problems: string[] = [];
+  for (const at of ["top", "middle", "foot"] as const) {
+    await page.evaluate((where) => {
+      const max = document.documentElement.scrollHeight - innerHeight;
+      scrollTo(0, where === "top" ? 0 : where === "middle" ? max / 2 : max);
+    }, at);
+    const found = await page.evaluate((where) => {
+      const wrong: string[] = [];
+      const band = document.querySelector(".quick-exit")?.getBoundingClientRect();
+      const button = document.querySelector(".quick-exit-button")?.getBoundingClientRect();
+      const main = document.querySelector("main")?.getBoundingClientRect();
+      if (!band || !button || !main) return ["no quick exit or no room"];
+      if (button.top < 0 || button.bottom > innerHeight) wrong.push("button out of view");
+      if (band.top !== 0 || band.left > main.left + 1 || band.right < main.right - 1)
+        wrong.push("no band across the top");
+      if (where === "top" && main.top < band.bottom - 1) wrong.push("the room starts under the band");
+      // Along the band's row, beside the button, only the band (or the page's title line) is ever drawn.
+      for (let x = main.left + 4; x < main.right - 4; x += 16) {
+        const hit = document.elementFromPoint(x, band.top + band.height / 2);
+        if (hit?.closest("main")) wrong.push(`room content beside the button at x=${Math.round(x)}`);
+      }
+      return wrong;
+    }, at);
+    problems.push(...found.map((f) => `${at}: ${f}`));
+    if (at === "middle") {
+      const dir = join(OUTPUT_DIR, folder);
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, `${tag}-scrolled.png`) });
+    }
+  }
+  await page.evaluate(() => scrollTo(0, 0));
+  return [...new Set(problems)];
+}
+
 async function insideViewport(page: Page, selector: string): Promise<boolean> {
   const box = await page.locator(selector).first().boundingBox();
   if (!box) return false;
@@ -84,19 +161,10 @@ describe.runIf(runs)("every step of the catalogue on two phones", () => {
       `${id}: the words answered in view, no disabled control for the one who waits`,
       async () => {
         const def = findExercise(id)!;
-        const created = await createTestSession(server.url, {
-          mode: "guided",
-          channel: "typed",
-          agenda: [id],
-          names: { a: "Maya", b: "Jordan" },
-        });
-        const maya = await openPage(browser, PHONE);
-        const jordan = await openPage(browser, PHONE);
+        const couple = await openCouple(browser, server.url, { agenda: [id] }, { viewport: PHONE });
+        const { maya, jordan } = couple;
         const pages: Record<"a" | "b", TestPage> = { a: maya, b: jordan };
         try {
-          await maya.page.goto(created.links.a);
-          await jordan.page.goto(created.links.b);
-          for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
           await maya.page.getByRole("button", { name: `Start ${def.title}` }).click();
           await maya.page.locator("section.step").waitFor();
           const visits = new Map<string, number>();
@@ -119,11 +187,13 @@ describe.runIf(runs)("every step of the catalogue on two phones", () => {
                   await page.emulateMedia({ colorScheme: scheme });
                   expect(await seriousAxeViolations(page), `${tag} ${scheme}`).toEqual([]);
                 }
+                await onLaptop(page, `${SUITE}/${id}`, tag);
               }
               if (!steps[seat]!.yourMove) {
                 expect(await visibleDisabled(page), `${tag}: disabled controls for the one who waits`).toEqual([]);
               }
               expect(await timeOutCoversPrimary(page), `${tag}: time-out over a primary button`).toBe(false);
+              expect(await quickExitOverRoom(page, `${SUITE}/${id}`, tag), `${tag}: quick exit`).toEqual([]);
             }
             const mover = steps.a.yourMove ? "a" : steps.b.yourMove ? "b" : null;
             if (!mover) throw new Error(`nobody's move at ${step.id}`);
@@ -169,11 +239,11 @@ describe.runIf(runs)("every step of the catalogue on two phones", () => {
           }
           for (const p of [maya, jordan]) await p.page.getByTestId("exercise-ended").waitFor();
           await screenshot(maya.page, `${SUITE}/${id}`, "99-ended-maya");
+          await onLaptop(maya.page, `${SUITE}/${id}`, "99-ended-maya");
           if (def.steps.some((s) => answeredSteps(s).length > 0)) expect(answeredChecked).toBeGreaterThan(0);
           expect([...maya.errors, ...jordan.errors]).toEqual([]);
         } finally {
-          await maya.context.close();
-          await jordan.context.close();
+          await closeCouple(couple);
         }
       },
       SLOW,

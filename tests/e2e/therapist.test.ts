@@ -104,8 +104,8 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     await t.getByRole("button", { name: "Start exercise" }).click();
     await t.getByRole("heading", { name: "Stress-reducing conversation" }).waitFor();
     await expect.poll(() => t.getByTestId("floor").textContent()).toContain("Speaker: Kai");
-    await kai.page.locator(".turn-banner").getByText("Your turn: Your time to talk").waitFor();
-    await robin.page.locator(".turn-banner").getByText("Kai's turn: their time to talk").waitFor();
+    await kai.page.locator(".turn-banner").getByText("Your time to talk").waitFor();
+    await robin.page.locator(".turn-banner").getByText("Kai's time to talk").waitFor();
 
     const timer = t.getByRole("timer");
     await expect.poll(async () => /^(10:\d\d|9:59)$/.test((await timer.textContent()) ?? "")).toBe(true);
@@ -192,11 +192,11 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     expect(robinSees).not.toContain(answer);
 
     await t.getByRole("button", { name: "Bring Robin back" }).click();
-    await robin.page.locator(".turn-banner").getByText("Kai's turn: their time to talk").waitFor();
+    await robin.page.locator(".turn-banner").getByText("Kai's time to talk").waitFor();
     await expect.poll(() => kai.page.getByRole("heading", { name: "Just you and your therapist" }).count()).toBe(0);
     await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("in the room");
     // Back at the step where they left, with Kai still holding the floor.
-    await kai.page.locator(".turn-banner").getByText("Your turn: Your time to talk").waitFor();
+    await kai.page.locator(".turn-banner").getByText("Your time to talk").waitFor();
     expect(await bodyText(robin.page)).not.toContain(answer);
   });
 
@@ -207,7 +207,7 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     await notice.getByText("You and Kai are together again").waitFor();
     // Screen readers hear it through the room's live region, followed by where the exercise stands.
     await expect.poll(() => r.getByTestId("announcer").textContent()).toMatch(/^You're back in the room\. .+/);
-    expect(await r.getByTestId("announcer").textContent()).toContain("Kai's turn: their time to talk");
+    expect(await r.getByTestId("announcer").textContent()).toContain("Kai's time to talk");
     // Focus lands on the step, as on a turn change.
     await expect.poll(() => r.evaluate(() => document.activeElement?.id)).toBe("step-heading");
     // Only the partner who was out gets the moment.
@@ -219,7 +219,7 @@ describe.runIf(runs)("therapist console with two partners in three browsers", ()
     await notice.getByRole("button", { name: "Got it" }).click();
     await expect.poll(() => notice.count()).toBe(0);
     // The room itself is untouched by dismissing the notice.
-    await r.locator(".turn-banner").getByText("Kai's turn: their time to talk").waitFor();
+    await r.locator(".turn-banner").getByText("Kai's time to talk").waitFor();
   });
 
   it("the record, built in the browser, holds the opened words and says the session is encrypted", async () => {

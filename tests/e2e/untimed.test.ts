@@ -1,13 +1,14 @@
 /**
  * Sessions without timers (WCAG 2.2 SC 2.2.1) in Chromium: the home page's "No timers" checkbox creates a session
  * whose timed turns show no countdown and no "more minutes" button on either phone; the same exercise in a session
- * with timers shows its clock. Screenshots land in test-output/e2e/untimed/.
+ * with timers shows its clock. The exercise's intro speaks of timed turns only in the session with timers. Screenshots land in test-output/e2e/untimed/.
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
 import {
   chromiumAvailable,
+  coupleAt,
   openPage,
   screenshot,
   seriousAxeViolations,
@@ -45,11 +46,7 @@ describe.runIf(runs)("a session without timers", () => {
 
   /** Both partners in the lobby, then the first starts the stress-reducing conversation. */
   async function startTalk(links: { a: string; b: string }): Promise<[TestPage, TestPage]> {
-    const maya = await phone();
-    const jordan = await phone();
-    await maya.page.goto(links.a);
-    await jordan.page.goto(links.b);
-    for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
+    const { maya, jordan } = await coupleAt(browser, links, { viewport: PHONE, track: opened });
     await maya.page.getByRole("button", { name: `Start ${TITLE}` }).click();
     for (const p of [maya, jordan]) await p.page.locator("section.step[data-step-kind=talk]").waitFor();
     return [maya, jordan];
@@ -106,6 +103,11 @@ describe.runIf(runs)("a session without timers", () => {
       expect(await p.page.getByRole("button", { name: /more minutes/ }).count(), who).toBe(0);
       expect(await p.page.getByRole("button", { name: /Time's up/ }).count(), who).toBe(0);
       await p.page.getByText("No timer here — take the time you need.").waitFor();
+      // The exercise's intro follows the session: no timed turns promised.
+      await p.page.getByText(`About ${TITLE}`).click();
+      const intro = (await p.page.locator("details.intro p").textContent()) ?? "";
+      expect(intro, who).toContain("for as long as you need");
+      expect(intro, who).not.toMatch(/\btime[dr]\b|minutes/i);
       await screenshot(p.page, SUITE, `talk-no-timer-${who}`);
     }
     // The talker moves on when they are ready.
@@ -127,6 +129,8 @@ describe.runIf(runs)("a session without timers", () => {
     for (const p of [maya, jordan]) {
       await p.page.locator("[role=timer]").waitFor();
       expect(await p.page.locator("[role=timer]").textContent()).toMatch(/^(10:00|9:5\d)$/);
+      await p.page.getByText(`About ${TITLE}`).click();
+      expect(await p.page.locator("details.intro p").textContent()).toContain("Each of you gets a timed turn");
     }
     await screenshot(maya.page, SUITE, "talk-with-timer-maya");
   }, 120_000);

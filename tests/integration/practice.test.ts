@@ -9,6 +9,7 @@ import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { Participant } from "../../client/headless/participant.ts";
 import { createLogger } from "../../server/log.ts";
+import { WAITING_TICKETS_PER_MINUTE } from "../../server/practice.ts";
 import { hashToken } from "../../server/tokens.ts";
 import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 import { startTestServer, storeVariants } from "../support/server.ts";
@@ -205,5 +206,160 @@ describe("the audit trail of keys and exports", () => {
     for (const secret of [KEY, "wrong-key-0123456789", therapistToken, partnerToken, "Quillon"]) {
       expect(all).not.toContain(secret);
     }
+  });
+});
+
+describe("the standing link, the library a session loads, and who lets a partner in", () => {
+  it("limits waiting places per client address, with a plain 'wait a minute', and counts each address apart", async () => {
+    const server = await startTestServer({ therapistApiKeys: [KEY], trustProxy: ["loopback"] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Rivera Couples" });
+    const room = tokenIn(made.body.links.room);
+    const waitFrom = async (ip: string, firstName: string) => {
+      const res = await fetch(`${server.url}/api/standing-room/wait`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${room}`, "content-type": "application/json", "x-forwarded-for": ip },
+        body: JSON.stringify({ firstName }),
+      });
+      return { status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.json() };
+    };
+    for (let i = 0; i < WAITING_TICKETS_PER_MINUTE; i++) {
+      expect((await waitFrom("203.0.113.7", `Tryer${i}`)).status).toBe(201);
+    }
+    const refused = await waitFrom("203.0.113.7", "Onemore");
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.message).toBe("Too many tries from here. Please wait a minute, then try again.");
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    // The refused try took no place in the waiting list.
+    const owner = tokenIn(made.body.links.practice);
+    const waiting = (await api(server.url, "GET", "/api/practice", owner)).body.waiting as { firstName: string }[];
+    expect(waiting.map((w) => w.firstName)).not.toContain("Onemore");
+    expect(waiting).toHaveLength(WAITING_TICKETS_PER_MINUTE);
+    // Another address is counted on its own.
+    expect((await waitFrom("198.51.100.4", "Elsewhere")).status).toBe(201);
+    await server.close();
+  });
+
+  it("renames a practice, refusing an empty, a too long or an ill-formed name and keeping the old one", async () => {
+    const server = await startTestServer({ therapistApiKeys: [KEY] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Rivera Couples" });
+    const owner = tokenIn(made.body.links.practice);
+    const room = tokenIn(made.body.links.room);
+    for (const displayName of ["  ", "x".repeat(81), "Dr \ud800Rivera", 7, undefined]) {
+      const refused = await api(server.url, "PATCH", "/api/practice", owner, { displayName });
+      expect(refused.status, String(displayName)).toBe(400);
+      expect(refused.body.error.message).toMatch(/^displayName: /);
+    }
+    expect((await api(server.url, "GET", "/api/practice", owner)).body.displayName).toBe("Rivera Couples");
+    expect((await api(server.url, "PATCH", "/api/practice", room, { displayName: "Dr Rivera" })).status).toBe(401);
+    const renamed = await api(server.url, "PATCH", "/api/practice", owner, { displayName: " Dr   Rivera " });
+    expect(renamed).toEqual({ status: 200, body: { displayName: "Dr Rivera" } });
+    expect((await api(server.url, "GET", "/api/standing-room", room)).body).toEqual({ practiceName: "Dr Rivera" });
+    await server.close();
+  });
+
+  it("loads only the library exercises the therapist chose, and refuses ids the library does not hold", async () => {
+    const server = await startTestServer({ therapistApiKeys: [KEY] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Dr Rivera" });
+    const owner = tokenIn(made.body.links.practice);
+    const room = tokenIn(made.body.links.room);
+    const second = { ...GRATITUDE_MINUTE, id: "gratitude-two", title: "Gratitude, two" };
+    for (const definition of [GRATITUDE_MINUTE, second]) {
+      await api(server.url, "POST", "/api/practice/exercises", owner, { definition });
+    }
+    const quillon = await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "Quillon" });
+    await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "Mirabeau" });
+    const waiting = (await api(server.url, "GET", "/api/practice", owner)).body.waiting as { id: string }[];
+    const pair = { a: waiting[0]!.id, b: waiting[1]!.id, channel: "typed" };
+
+    const refusals = [
+      [{ exercises: ["no-such-exercise"] }, /^exercises\[0\]: that exercise is not in your library$/],
+      [{ exercises: [second.id, second.id] }, /^exercises: each exercise may be chosen once$/],
+      [{ exercises: "gratitude-two" }, /^exercises: give a list/],
+      [{ exercises: [1] }, /^exercises: give a list/],
+    ] as const;
+    for (const [extra, message] of refusals) {
+      const refused = await api(server.url, "POST", "/api/practice/sessions", owner, { ...pair, ...extra });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toMatch(message);
+    }
+    // Nothing was started by a refused request: both partners still wait.
+    const still = (await api(server.url, "GET", "/api/practice", owner)).body.waiting as { started: boolean }[];
+    expect(still.map((w) => w.started)).toEqual([false, false]);
+
+    const started = await api(server.url, "POST", "/api/practice/sessions", owner, { ...pair, exercises: [second.id] });
+    expect(started.status).toBe(201);
+    const therapist = await Participant.join(started.body.links.therapist);
+    open.push(therapist);
+    await therapist.waitFor((v) => v.admitted.a && v.admitted.b);
+    const ids = therapist.view!.agenda.map((e) => e.id);
+    expect(ids).toContain(second.id);
+    expect(ids).not.toContain(GRATITUDE_MINUTE.id);
+
+    // The partner's page is told who lets them in: the practice's name, and nothing else.
+    const seat = await api(server.url, "GET", "/api/standing-room/ticket", quillon.body.ticket);
+    const host = await api(server.url, "GET", "/api/session/waiting-room", seat.body.token);
+    expect(host).toEqual({ status: 200, body: { therapistName: "Dr Rivera" } });
+    await server.close();
+  });
+
+  it("creates a session with links from the practice, loading only the chosen library exercises", async () => {
+    const server = await startTestServer({ therapistApiKeys: [KEY] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Dr Rivera" });
+    const owner = tokenIn(made.body.links.practice);
+    const second = { ...GRATITUDE_MINUTE, id: "gratitude-two", title: "Gratitude, two" };
+    for (const definition of [GRATITUDE_MINUTE, second]) {
+      await api(server.url, "POST", "/api/practice/exercises", owner, { definition });
+    }
+    const path = "/api/practice/sessions/with-links";
+    const unknown = await api(server.url, "POST", path, owner, { channel: "typed", exercises: ["nope"] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toBe("exercises[0]: that exercise is not in your library");
+    expect((await api(server.url, "POST", path, owner, { channel: "carrier-pigeon" })).status).toBe(400);
+    expect((await api(server.url, "POST", path, undefined, { channel: "typed" })).status).toBe(401);
+
+    const created = await api(server.url, "POST", path, owner, {
+      channel: "typed",
+      names: { a: "Quillon", b: "Mirabeau" },
+      exercises: [GRATITUDE_MINUTE.id],
+    });
+    expect(created.status).toBe(201);
+    const therapist = await Participant.join(created.body.links.therapist);
+    open.push(therapist);
+    await therapist.waitFor((v) => v.agenda.some((e) => e.id === GRATITUDE_MINUTE.id));
+    const ids = therapist.view!.agenda.map((e) => e.id);
+    expect(ids).not.toContain(second.id);
+    expect(therapist.view!.admitted).toEqual({ a: false, b: false });
+    const host = await api(server.url, "GET", "/api/session/waiting-room", tokenIn(created.body.links.a));
+    expect(host.body).toEqual({ therapistName: "Dr Rivera" });
+    await server.close();
+  });
+
+  it("names the therapist given at creation in the waiting room, and says nothing when no name was given", async () => {
+    const server = await startTestServer({ therapistApiKeys: [KEY] });
+    const create = (extra: Record<string, unknown>) =>
+      api(server.url, "POST", "/api/sessions", KEY, { mode: "therapist", channel: "typed", ...extra });
+    const named = await create({ therapistName: "  Dr Rivera " });
+    expect(named.status).toBe(201);
+    for (const seat of ["a", "b", "therapist"] as const) {
+      const host = await api(server.url, "GET", "/api/session/waiting-room", tokenIn(named.body.links[seat]));
+      expect(host).toEqual({ status: 200, body: { therapistName: "Dr Rivera" } });
+    }
+    const unnamed = await create({});
+    const host = await api(server.url, "GET", "/api/session/waiting-room", tokenIn(unnamed.body.links.a));
+    expect(host.body).toEqual({ therapistName: null });
+    // A guided session has no therapist to name, whatever was sent.
+    const guided = await api(server.url, "POST", "/api/sessions", undefined, {
+      mode: "guided",
+      channel: "typed",
+      therapistName: "Dr Rivera",
+    });
+    const none = await api(server.url, "GET", "/api/session/waiting-room", tokenIn(guided.body.links.a));
+    expect(none.body).toEqual({ therapistName: null });
+    // Ill-formed or over-long names are refused, and no session is made.
+    expect((await create({ therapistName: "x".repeat(81) })).status).toBe(400);
+    expect((await create({ therapistName: "Dr \ud800Rivera" })).status).toBe(400);
+    expect((await create({ therapistName: "   " })).status).toBe(400);
+    expect((await api(server.url, "GET", "/api/session/waiting-room", "not-a-token")).status).toBe(401);
+    await server.close();
   });
 });

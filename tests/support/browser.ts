@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { RunningAttune } from "../../server/app.ts";
-import { startTestServer } from "./server.ts";
+import type { CreateSessionRequest, CreateSessionResponse } from "../../shared/protocol.ts";
+import { createTestSession, startTestServer } from "./server.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -60,6 +61,64 @@ export async function openPage(browser: Browser, viewport: { width: number; heig
 /** A fresh browser context (its own storage, like a separate device) with one phone-sized page. */
 export function openPhone(browser: Browser): Promise<TestPage> {
   return openPage(browser, PHONE);
+}
+
+/** The two partners of a browser test, Maya (seat a) and Jordan (seat b), each on a page of their own. */
+export interface Couple {
+  maya: TestPage;
+  jordan: TestPage;
+  links: CreateSessionResponse["links"];
+}
+
+export interface CoupleOptions {
+  /** Page size of both phones (390x844 unless told). */
+  viewport?: { width: number; height: number };
+  /** Pages opened are pushed here too, so a suite can check their errors and close them after the tests. */
+  track?: TestPage[];
+  /** Wait until both see the lobby's welcome (the default); false for sessions that open elsewhere. */
+  welcome?: boolean;
+}
+
+/** Maya and Jordan open their own links, each in a fresh context (its own storage, like a separate device). */
+export async function coupleAt(
+  browser: Browser,
+  links: CreateSessionResponse["links"],
+  options: CoupleOptions = {},
+): Promise<Couple> {
+  const viewport = options.viewport ?? { width: 390, height: 844 };
+  const maya = await openPage(browser, viewport);
+  const jordan = await openPage(browser, viewport);
+  options.track?.push(maya, jordan);
+  await maya.page.goto(links.a);
+  await jordan.page.goto(links.b);
+  if (options.welcome ?? true) {
+    for (const p of [maya, jordan]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
+  }
+  return { maya, jordan, links };
+}
+
+/**
+ * A session for Maya and Jordan (guided and typed unless told) on the suite's server, both partners in the room.
+ * The set-up every room suite shares: create, open one page per partner, go to each link, wait for the lobby.
+ */
+export async function openCouple(
+  browser: Browser,
+  serverUrl: string,
+  session: Partial<CreateSessionRequest> & Pick<CreateSessionRequest, "agenda">,
+  options: CoupleOptions = {},
+): Promise<Couple> {
+  const created = await createTestSession(serverUrl, {
+    mode: "guided",
+    channel: "typed",
+    names: { a: "Maya", b: "Jordan" },
+    ...session,
+  });
+  return coupleAt(browser, created.links, { ...options, welcome: options.welcome ?? session.mode !== "therapist" });
+}
+
+/** Closes both partners' contexts (already closed ones are fine). */
+export async function closeCouple(couple: Pick<Couple, "maya" | "jordan">): Promise<void> {
+  for (const p of [couple.maya, couple.jordan]) await p.context.close().catch(() => undefined);
 }
 
 /** What every browser suite runs against: its own Attune server and one headless Chromium. */

@@ -3,7 +3,9 @@
  * The engine never sets a deadline, so nothing ever arms the server's time-up, and no view shows a clock.
  */
 import { describe, expect, it } from "vitest";
+import { CATALOGUE } from "../../shared/catalogue/index.ts";
 import { coreOf, createSession, nextDeadline, replay, viewFor } from "../../shared/engine.ts";
+import { type ExerciseDefinition, ExerciseSchema } from "../../shared/exercise-format.ts";
 import { ErrorCode, type SessionState } from "../../shared/protocol.ts";
 import { act, DIALOGUE, expectRefused, initFor, logOf, T0 } from "./fixtures.ts";
 
@@ -91,5 +93,71 @@ describe("a session created with timers: false", () => {
     expectRefused(s, "system", { type: "time-up" }, ErrorCode.NO_TIMER, at(600));
     s = act(s, "a", { type: "choose", option: "got-it" }, at(900));
     expect(s.turn?.cycle).toBe(1);
+  });
+});
+
+/** What partner a reads about `def` in a therapist session (every catalogue exercise runs there): lobby and intro. */
+function wordsRead(def: ExerciseDefinition, timers: boolean): { summary?: string; intro?: string } {
+  let s = createSession({ ...initFor("therapist", "typed", [def.id]), ...(timers ? {} : { timers: false }) });
+  s = act(s, "therapist", { type: "admit", partners: ["a", "b"] });
+  const summary = viewFor(s, "a").agenda.find((e) => e.id === def.id)?.summary;
+  s = act(s, "therapist", { type: "start-exercise", exerciseId: def.id, firstSpeaker: "a" }, at(1));
+  const intro = viewFor(s, "a").exercise?.intro;
+  return { ...(summary !== undefined ? { summary } : {}), ...(intro !== undefined ? { intro } : {}) };
+}
+
+/** Words that promise a timer, or a turn measured in minutes. */
+const TIMER_WORDS = /\btime[dr]s?\b|\bminutes?\b|\bclock\b/i;
+
+describe("the words of an exercise follow the session's timers", () => {
+  for (const def of CATALOGUE) {
+    const timedSteps = def.steps.some((step) => step.durationSeconds !== undefined);
+    it(`${def.id}: a session without timers never reads of one${timedSteps ? " (it has its own untimed words)" : ""}`, () => {
+      const timed = wordsRead(def, true);
+      const untimed = wordsRead(def, false);
+      // With timers the exercise reads as written.
+      expect(timed.summary).toBe(def.summary);
+      expect(timed.intro).toBe(def.intro);
+      expect(untimed.summary).toBeDefined();
+      expect(untimed.intro === undefined).toBe(def.intro === undefined);
+      for (const words of [untimed.summary, untimed.intro]) {
+        if (words === undefined) continue;
+        // No timer words at all where the exercise times a step; elsewhere, nothing that speaks of a timer.
+        expect(words).not.toMatch(timedSteps ? TIMER_WORDS : /\btime[dr]s?\b/i);
+      }
+      if (!timedSteps) expect(untimed).toStrictEqual(timed);
+    });
+  }
+
+  it("the format takes untimed words only from an exercise with a timed step, and an untimed intro only with an intro", () => {
+    const base = structuredClone(DIALOGUE) as ExerciseDefinition;
+    const untimedWords = { summary: "Take your turns at your own pace." };
+    expect(ExerciseSchema.safeParse({ ...base, untimed: untimedWords }).success).toBe(true);
+    const noTimer = { ...base, steps: base.steps.map(({ durationSeconds: _, ...step }) => step) };
+    const refused = ExerciseSchema.safeParse({ ...noTimer, untimed: untimedWords });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues.map((i) => i.message)).toContain(
+      "only an exercise with a timed step has untimed words",
+    );
+    const { intro: _, ...noIntro } = base;
+    const introless = ExerciseSchema.safeParse({ ...noIntro, untimed: { intro: "At your own pace." } });
+    expect(introless.error?.issues.map((i) => i.message)).toContain(
+      "an untimed intro replaces the 'intro', so set one",
+    );
+  });
+
+  it("an uploaded exercise's untimed words reach the partners of an untimed session", () => {
+    const definition = {
+      ...DIALOGUE,
+      intro: "Three timed minutes each.",
+      untimed: { intro: "Take the time you need." },
+    };
+    let s = createSession({ ...initFor("therapist", "typed", ["check-in"]), timers: false });
+    s = act(s, "therapist", { type: "add-exercise", definition });
+    s = act(s, "therapist", { type: "admit", partners: ["a", "b"] });
+    s = act(s, "therapist", { type: "start-exercise", exerciseId: DIALOGUE.id, firstSpeaker: "a" }, at(1));
+    for (const seat of ["a", "b", "therapist"] as const) {
+      expect(viewFor(s, seat).exercise?.intro, seat).toBe("Take the time you need.");
+    }
   });
 });

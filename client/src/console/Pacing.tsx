@@ -16,6 +16,7 @@ import { QuestionCard } from "../room/kinds/Question.tsx";
 import { newSeed } from "../room/kinds/words.ts";
 import { Countdown, StepProgress } from "../room/StepPanel.tsx";
 import { clockTime, permission, seatName } from "../room/words.ts";
+import { promptForTherapist, sideStatus } from "./words.ts";
 
 const TIMER_STEPS = [
   { seconds: -60, label: "Shorten 1 min", long: "Shorten the timer by 1 minute" },
@@ -134,9 +135,15 @@ function PartnerSide({ view, p }: { view: SessionView; p: Partner }) {
     <li class={`partner-side ${side.role}`} data-testid={`sees-${p}`}>
       <p class="side-head">
         <strong>{seatName(view, p)}</strong> · {side.role === "speaker" ? "speaking" : "listening"}
-        <span class={`move-tag${side.yourMove ? " now" : ""}`}>{side.yourMove ? "their move" : "waiting"}</span>
+        <span class={`move-tag${side.yourMove ? " now" : ""}`} data-testid={`move-${p}`}>
+          {sideStatus(view, p)}
+        </span>
       </p>
-      {side.prompt && <p class="side-prompt">{side.prompt}</p>}
+      {side.prompt && (
+        <p class="side-prompt">
+          {seatName(view, p)} sees: “{promptForTherapist(view, p, side.prompt)}”
+        </p>
+      )}
     </li>
   );
 }

@@ -3,11 +3,43 @@
  * out, the private conversation for the partner who stayed, and the therapist's messages to both.
  */
 import "./console.css";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
 import type { Send } from "../room/Controls.tsx";
+import { SharedDeviceContext } from "../room/shared-device.ts";
 import { seatName } from "../room/words.ts";
 import { MessageList, TextCommandForm } from "./Coaching.tsx";
+import { floorSuggestionWords, waitingRoomLine } from "./words.ts";
+
+/**
+ * A partner still in the waiting room of a therapist-led session. The therapist's name (given at creation, or the
+ * practice's name) is asked for once with this seat's own token; until it comes, or without one, the words stay
+ * neutral ("Your therapist").
+ */
+export function PartnerWaitingRoom({ token }: { token?: string | undefined }) {
+  const [therapistName, setTherapistName] = useState<string | null>(null);
+  useEffect(() => {
+    if (!token) return;
+    let live = true;
+    void fetch("/api/session/waiting-room", {
+      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+    })
+      .then((res) => (res.ok ? (res.json() as Promise<{ therapistName?: unknown }>) : null))
+      .then((body) => {
+        if (live && typeof body?.therapistName === "string") setTherapistName(body.therapistName);
+      })
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [token]);
+  return (
+    <section class="waiting" aria-labelledby="waiting-heading" data-testid="waiting-room">
+      <h2 id="waiting-heading">You're in the waiting room</h2>
+      <p>{waitingRoomLine(therapistName)}</p>
+    </section>
+  );
+}
 
 /** The screen of the partner sent out: calm, and carrying nothing of the private conversation. */
 export function SteppedOutScreen() {
@@ -73,7 +105,8 @@ export function TherapistMessages({ view }: { view: SessionView }) {
 
 /**
  * Guided sessions: a kind, private suggestion to the partner who has held the floor far longer than the other, from
- * the moment the engine names (only this partner's view carries it, and never a number).
+ * the moment the engine names (only this partner's view carries it, and never a number). On one shared device it
+ * shows while that partner holds the device, and names them rather than saying "you".
  */
 export function FloorSuggestion({ view }: { view: SessionView }) {
   const from = view.floorSuggestion?.from;
@@ -85,20 +118,17 @@ export function FloorSuggestion({ view }: { view: SessionView }) {
     const id = setInterval(() => setNow(Date.now()), 5000);
     return () => clearInterval(id);
   }, [from]);
+  const sharedDevice = useContext(SharedDeviceContext);
   const due = from !== undefined && Math.max(now, Date.now()) >= from;
   if (!due || from === undefined || view.you.seat === "therapist") return null;
-  const other = seatName(view, view.you.seat === "a" ? "b" : "a");
   return (
     <section
       class="floor-suggestion"
-      aria-label="A suggestion for you"
+      aria-label={sharedDevice ? `A suggestion for ${seatName(view, view.you.seat)}` : "A suggestion for you"}
       aria-live="polite"
       data-testid="floor-suggestion"
     >
-      <p>
-        You've had the floor for a good while today, and it's good that you've shared so much. When you're ready,
-        bringing your turn to a close gives {other} room to be heard too.
-      </p>
+      <p>{floorSuggestionWords(view, sharedDevice)}</p>
     </section>
   );
 }

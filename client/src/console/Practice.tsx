@@ -7,6 +7,8 @@
 import "./console.css";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { ExerciseDefinition } from "../../../shared/exercise-format.ts";
+import { illFormedTextAt, LIMITS } from "../../../shared/protocol.ts";
+import { CopyButton } from "../home/CopyButton.tsx";
 import { storePending } from "../seats.ts";
 import { parseDefinition, type Problem } from "./CustomExercise.tsx";
 
@@ -14,6 +16,21 @@ const OWNER_KEY = "attune.practice";
 const ROOM_KEY = "attune.standing-room";
 const TICKET_KEY = "attune.waiting-ticket";
 const POLL_MS = 2500;
+/** The longest practice name the server keeps (PRACTICE_LIMITS.displayNameMax). */
+export const DISPLAY_NAME_MAX = 80;
+
+/** What is wrong with a practice name as typed, in words, or null when it can be saved. */
+export function practiceNameProblem(typed: string): string | null {
+  if (illFormedTextAt(typed)) {
+    return "The name has a broken character in it (often from pasting). Please type it again.";
+  }
+  const name = typed.replace(/\s+/g, " ").trim();
+  if (name.length === 0) return "Give your practice a name.";
+  if (name.length > DISPLAY_NAME_MAX) {
+    return `Keep the name to ${DISPLAY_NAME_MAX} characters or fewer (this one has ${name.length}).`;
+  }
+  return null;
+}
 
 function storage(): Storage | null {
   try {
@@ -181,6 +198,109 @@ function OpenPractice({ onOpened }: { onOpened: () => void }) {
   );
 }
 
+/** The practice's name as couples see it, with a control to rename it (checked here and again by the server). */
+function PracticeName({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState("");
+  const [busy, setBusy] = useState(false);
+  const inputId = useId();
+  const errorId = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const renameButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (editing) input.current?.focus();
+  }, [editing]);
+  const close = () => {
+    setEditing(false);
+    setError(null);
+    // Focus goes back to the control that opened the form (rendered again on the next paint).
+    requestAnimationFrame(() => renameButton.current?.focus());
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setStatus("");
+    const problem = practiceNameProblem(text);
+    if (problem) {
+      setError(problem);
+      input.current?.focus();
+      return;
+    }
+    setBusy(true);
+    const out = await call<{ displayName: string }>("PATCH", "/api/practice", token, { displayName: text });
+    setBusy(false);
+    if (!out.ok) {
+      setError(out.error.message);
+      input.current?.focus();
+      return;
+    }
+    setStatus(`Renamed. Couples now see “${out.value.displayName}”.`);
+    close();
+    reload();
+  };
+  return (
+    <div class="practice-name">
+      <div class="practice-title-row">
+        <h2 class="practice-title" data-testid="practice-name">
+          {overview.displayName}
+        </h2>
+        {!editing && (
+          <button
+            type="button"
+            class="btn quiet small"
+            ref={renameButton}
+            onClick={() => {
+              setText(overview.displayName);
+              setStatus("");
+              setEditing(true);
+            }}
+          >
+            Rename
+          </button>
+        )}
+      </div>
+      {editing && (
+        <form class="rename-form" onSubmit={save} noValidate>
+          <label for={inputId}>Practice name, as couples see it</label>
+          <div class="rename-row">
+            <input
+              id={inputId}
+              ref={input}
+              type="text"
+              value={text}
+              autoComplete="off"
+              aria-invalid={error !== null}
+              aria-describedby={error ? errorId : undefined}
+              onInput={(e) => {
+                setText((e.currentTarget as HTMLInputElement).value);
+                setError(null);
+              }}
+              onKeyDown={(e) => {
+                if (e.key === "Escape") close();
+              }}
+            />
+            <button type="submit" class="btn primary" disabled={busy}>
+              Save the name
+            </button>
+            <button type="button" class="btn quiet" onClick={close}>
+              Cancel
+            </button>
+          </div>
+          {error && (
+            <p id={errorId} class="action-error" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+      )}
+      <p role="status" class="sent-status">
+        {status}
+      </p>
+    </div>
+  );
+}
+
 /** The library: each exercise with edit and remove, and a box to add or edit one (per-path problems shown). */
 function Library({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
   const [text, setText] = useState("");
@@ -210,7 +330,9 @@ function Library({ overview, token, reload }: { overview: Overview; token: strin
   return (
     <section class="console-panel library" aria-labelledby="library-heading">
       <h2 id="library-heading">Exercise library</h2>
-      <p class="hint">Your own exercises, kept from one session to the next and added to each session you start.</p>
+      <p class="hint">
+        Your own exercises, kept from one session to the next. When you start a session, you choose which ones it loads.
+      </p>
       {overview.exercises.length === 0 ? (
         <p class="hint">No exercises yet.</p>
       ) : (
@@ -262,6 +384,176 @@ function Library({ overview, token, reload }: { overview: Overview; token: strin
   );
 }
 
+/** Which library exercises a new session loads: all at first (up to the limit), then as the therapist ticks. */
+function useLibraryChoice(library: ExerciseDefinition[]) {
+  // null until the therapist changes the choice (then: the ids they left ticked).
+  const [picked, setPicked] = useState<string[] | null>(null);
+  const held = new Set(library.map((ex) => ex.id));
+  const loading = (picked ?? library.slice(0, LIMITS.customExercisesMax).map((ex) => ex.id)).filter((id) =>
+    held.has(id),
+  );
+  const full = loading.length >= LIMITS.customExercisesMax;
+  const pick = (id: string) => setPicked(loading.includes(id) ? loading.filter((x) => x !== id) : [...loading, id]);
+  return { library, loading, full, pick };
+}
+
+/** The checkboxes of the library exercises a new session loads (nothing when the library is empty). */
+function LibraryChoice({ choice }: { choice: ReturnType<typeof useLibraryChoice> }) {
+  const { library, loading, full, pick } = choice;
+  if (library.length === 0) return null;
+  return (
+    <fieldset class="plain library-choice">
+      <legend>Exercises from your library for this session</legend>
+      <p class="hint">
+        Up to {LIMITS.customExercisesMax}; the catalogue's exercises are always there.
+        {full && library.length > LIMITS.customExercisesMax ? " Untick one to choose another." : ""}
+      </p>
+      <ul class="waiting-people" data-testid="library-choice">
+        {library.map((ex) => {
+          const on = loading.includes(ex.id);
+          return (
+            <li key={ex.id}>
+              <label>
+                <input type="checkbox" checked={on} disabled={!on && full} onChange={() => pick(ex.id)} /> {ex.title}
+              </label>
+            </li>
+          );
+        })}
+      </ul>
+    </fieldset>
+  );
+}
+
+/** Spoken or typed, as chips. */
+function ChannelChoice({
+  channel,
+  onChange,
+}: {
+  channel: "spoken" | "typed";
+  onChange: (c: "spoken" | "typed") => void;
+}) {
+  const name = useId();
+  return (
+    <fieldset class="choice-group">
+      <legend>How will they take part?</legend>
+      <div class="chips">
+        {(["spoken", "typed"] as const).map((c) => (
+          <label key={c} class={`chip${channel === c ? " selected" : ""}`}>
+            <input type="radio" name={name} checked={channel === c} onChange={() => onChange(c)} />
+            <span>{c === "spoken" ? "Talking aloud" : "Typing"}</span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+/** One partner's link, read-only and selectable, with a copy button. */
+function PartnerLink({ name, link, testId }: { name: string; link: string; testId: string }) {
+  const id = useId();
+  return (
+    <div class="partner-link">
+      <label for={id} class="link-label">
+        {name}'s link
+      </label>
+      <input
+        id={id}
+        class="link-input"
+        type="text"
+        readOnly
+        value={link}
+        data-testid={testId}
+        onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+      />
+      <CopyButton text={link} inputId={id} label={`${name}'s link`} />
+    </div>
+  );
+}
+
+/**
+ * For a couple who did not come through the waiting room link: a session with a link for each partner, the
+ * practice's name in its waiting room and the chosen library exercises loaded; the therapist admits them.
+ */
+function StartWithLinks({ overview, token }: { overview: Overview; token: string }) {
+  const [nameA, setNameA] = useState("");
+  const [nameB, setNameB] = useState("");
+  const [channel, setChannel] = useState<"spoken" | "typed">("spoken");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<{ a: string; b: string; therapist: string; names: [string, string] } | null>(
+    null,
+  );
+  const choice = useLibraryChoice(overview.exercises);
+  const ids = { a: useId(), b: useId() };
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const names: { a?: string; b?: string } = {};
+    if (nameA.trim()) names.a = nameA.trim();
+    if (nameB.trim()) names.b = nameB.trim();
+    const out = await call<{ links: { a: string; b: string; therapist: string } }>(
+      "POST",
+      "/api/practice/sessions/with-links",
+      token,
+      { channel, exercises: choice.loading, ...(names.a || names.b ? { names } : {}) },
+    );
+    setBusy(false);
+    if (!out.ok) return setError(out.error.message);
+    setCreated({ ...out.value.links, names: [names.a ?? "The first partner", names.b ?? "The second partner"] });
+  };
+  return (
+    <section class="console-panel start-with-links" aria-labelledby="with-links-heading">
+      <h2 id="with-links-heading">Start a session with links</h2>
+      {created ? (
+        <div class="started" role="status">
+          <p>The session is ready. Give each partner their own link; they wait until you let them in.</p>
+          <PartnerLink name={created.names[0]} link={created.a} testId="link-a" />
+          <PartnerLink name={created.names[1]} link={created.b} testId="link-b" />
+          <a class="btn primary" href={created.therapist}>
+            Open my console here
+          </a>{" "}
+          <button type="button" class="btn quiet" onClick={() => setCreated(null)}>
+            Start another
+          </button>
+        </div>
+      ) : (
+        <form onSubmit={start}>
+          <p class="hint">For a couple who did not come through your waiting room link: each partner gets a link.</p>
+          <label for={ids.a}>First partner's first name (optional)</label>
+          <input
+            id={ids.a}
+            type="text"
+            autoComplete="off"
+            maxLength={LIMITS.nameMax}
+            value={nameA}
+            onInput={(e) => setNameA((e.currentTarget as HTMLInputElement).value)}
+          />
+          <label for={ids.b}>Second partner's first name (optional)</label>
+          <input
+            id={ids.b}
+            type="text"
+            autoComplete="off"
+            maxLength={LIMITS.nameMax}
+            value={nameB}
+            onInput={(e) => setNameB((e.currentTarget as HTMLInputElement).value)}
+          />
+          <ChannelChoice channel={channel} onChange={setChannel} />
+          <LibraryChoice choice={choice} />
+          <button type="submit" class="btn primary" disabled={busy}>
+            Start a session with links
+          </button>
+        </form>
+      )}
+      {error && (
+        <p class="action-error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
 /** Who is waiting at the standing link; choose two and start their session. */
 function WaitingList({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
   const [chosen, setChosen] = useState<string[]>([]);
@@ -269,7 +561,8 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
   const [error, setError] = useState<string | null>(null);
   const [started, setStarted] = useState<{ link: string; names: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const channelName = useId();
+  const choice = useLibraryChoice(overview.exercises);
+  const loading = choice.loading;
   const waiting = overview.waiting.filter((w) => !w.started);
   const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
   const start = async () => {
@@ -280,6 +573,7 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
       a,
       b,
       channel,
+      exercises: loading,
     });
     setBusy(false);
     if (!out.ok) return setError(out.error.message);
@@ -318,17 +612,8 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
               ))}
             </ul>
           </fieldset>
-          <fieldset class="choice-group">
-            <legend>How will they take part?</legend>
-            <div class="chips">
-              {(["spoken", "typed"] as const).map((c) => (
-                <label key={c} class={`chip${channel === c ? " selected" : ""}`}>
-                  <input type="radio" name={channelName} checked={channel === c} onChange={() => setChannel(c)} />
-                  <span>{c === "spoken" ? "Talking aloud" : "Typing"}</span>
-                </label>
-              ))}
-            </div>
-          </fieldset>
+          <ChannelChoice channel={channel} onChange={setChannel} />
+          <LibraryChoice choice={choice} />
           <button type="button" class="btn primary" disabled={busy || chosen.length !== 2} onClick={() => void start()}>
             Start a session
           </button>
@@ -390,7 +675,7 @@ export function PracticePage() {
   };
   return (
     <div class="practice" data-testid="practice">
-      <h2 class="practice-title">{overview.displayName}</h2>
+      <PracticeName overview={overview} token={token} reload={reload} />
       <div class="practice-grid">
         <div>
           <WaitingList overview={overview} token={token} reload={reload} />
@@ -419,6 +704,7 @@ export function PracticePage() {
               {copied}
             </p>
           </section>
+          <StartWithLinks overview={overview} token={token} />
         </div>
         <Library overview={overview} token={token} reload={reload} />
       </div>

@@ -8,6 +8,7 @@ import { CopyButton } from "./CopyButton.tsx";
 import { QrCode } from "./Qr.tsx";
 
 const NAME_MAX = 40;
+const THERAPIST_NAME_MAX = 80;
 const DEFAULT_AGENDA = ["check-in", "intentional-dialogue"];
 
 interface Created {
@@ -79,10 +80,11 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
   const [nameA, setNameA] = useState("");
   const [nameB, setNameB] = useState("");
   const [therapistKey, setTherapistKey] = useState("");
+  const [therapistName, setTherapistName] = useState("");
   const [untimed, setUntimed] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { a: useId(), b: useId(), key: useId() };
+  const ids = { a: useId(), b: useId(), key: useId(), therapist: useId() };
 
   useEffect(() => {
     fetchExercises()
@@ -113,6 +115,7 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
           channel,
           agenda: chosen,
           ...(names.a || names.b ? { names } : {}),
+          ...(mode === "therapist" && therapistName.trim() ? { therapistName: therapistName.trim() } : {}),
           ...(untimed ? { timers: false } : {}),
         },
         mode === "therapist" && therapistKey.trim() ? therapistKey.trim() : undefined,
@@ -192,6 +195,16 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
       </fieldset>
       {mode === "therapist" && (
         <div class="field">
+          <TextField
+            id={ids.therapist}
+            label="Your name, as the couple will see it (optional)"
+            value={therapistName}
+            onInput={setTherapistName}
+            maxLength={THERAPIST_NAME_MAX}
+          />
+          <p class="hint">
+            Partners read it while they wait for you to let them in. Left empty, they read “Your therapist”.
+          </p>
           <TextField
             id={ids.key}
             label="Practice key (if your service gave you one)"

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { SessionView } from "../../../shared/protocol.ts";
 import { ActionError, PauseResumeButton, type RoomScreenProps, type Send, useAction } from "./Controls.tsx";
 import { ConfirmButton, Lobby } from "./Lobby.tsx";
+import { useDismissed } from "./dismissed.ts";
 import { Presence } from "./Presence.tsx";
 import { useTurnSignal } from "./turn-signal.ts";
 import { EraseSession, FreshLinkNotice, RoomMenu } from "./RoomMenu.tsx";
@@ -19,6 +20,7 @@ import { permission, seatName } from "./words.ts";
 // --- therapist-led sessions (issue 5): the console and the partner-side screens live in ../console
 import {
   FloorSuggestion,
+  PartnerWaitingRoom,
   PartnerPrivateChannel,
   SteppedOutScreen,
   TherapistMessages,
@@ -53,8 +55,8 @@ export function turnAnnouncement(view: SessionView): string {
 }
 
 function Nudges({ view }: { view: SessionView }) {
-  // Read notes fold away: only the newest few not yet dismissed stay on screen.
-  const [dismissed, setDismissed] = useState<ReadonlySet<number>>(() => new Set());
+  // Read notes fold away, and stay folded after a reload: only the newest few not yet dismissed stay on screen.
+  const [dismissed, dismiss] = useDismissed(view, "nudges");
   const shown = view.nudges.slice(-3).filter((n) => !dismissed.has(n.v));
   if (shown.length === 0 || view.you.seat === "therapist") return null;
   return (
@@ -64,7 +66,7 @@ function Nudges({ view }: { view: SessionView }) {
           <p>
             <span class="who">A quiet note from your therapist:</span> {n.text}
           </p>
-          <button type="button" class="btn quiet small" onClick={() => setDismissed((d) => new Set([...d, n.v]))}>
+          <button type="button" class="btn quiet small" onClick={() => dismiss(n.v)}>
             Got it
           </button>
         </div>
@@ -91,16 +93,6 @@ function Pacing({ view, send }: { view: SessionView; send: Send }) {
       />
       <ActionError text={error} />
     </div>
-  );
-}
-
-/** A partner still in the waiting room (therapist mode). */
-export function WaitingRoom() {
-  return (
-    <section class="waiting" aria-labelledby="waiting-heading">
-      <h2 id="waiting-heading">You're in the waiting room</h2>
-      <p>Your therapist will let you in shortly. You can leave this page open; it will change by itself.</p>
-    </section>
   );
 }
 
@@ -196,7 +188,7 @@ export function SeatRoom({ view, send, announce, offline = false, token }: RoomS
   if (view.waiting)
     return (
       <>
-        <WaitingRoom />
+        <PartnerWaitingRoom token={token} />
         <SafeTimeCheck view={view} send={send} />
       </>
     );

@@ -86,7 +86,7 @@ function gaveOwnPart(view: SessionView, ex: Exercise): boolean {
   return !step.yourMove;
 }
 
-/** The one clear line of who acts and what to do: "Your turn: Mirror", "Maya's turn: Mirror". */
+/** The one clear line of who acts and what to do: "Your turn: Mirror", "Maya's turn: Mirror", "Maya's time to talk". */
 export function whoActs(view: SessionView): string | null {
   const ex = view.exercise;
   if (!ex) return null;
@@ -100,13 +100,18 @@ export function whoActs(view: SessionView): string | null {
     return `Both of you: ${step.title}`;
   }
   const actor = actingSeat(view);
-  if (actor === view.you.seat) return `Your turn: ${step.title}`;
-  return `${actor ? seatName(view, actor) : "Your partner"}'s turn: ${theirTitle(step.title)}`;
+  if (actor === view.you.seat) return ownTitle(step.title) ?? `Your turn: ${step.title}`;
+  const name = actor ? seatName(view, actor) : "Your partner";
+  const own = ownTitle(step.title);
+  return own ? `${name}'s ${own.slice("Your ".length)}` : `${name}'s turn: ${step.title}`;
 }
 
-/** A step title written to the one who acts ("Your commitment"), as the other partner reads it ("their commitment"). */
-export function theirTitle(title: string): string {
-  return title.startsWith("Your ") ? `their ${title.slice("Your ".length)}` : title;
+/**
+ * A step title already written to the one who acts ("Your time to talk"): it says whose turn it is by itself, so
+ * the line is the title alone ("Your time to talk"), or the other's name in its place ("Maya's time to talk").
+ */
+function ownTitle(title: string): string | null {
+  return title.startsWith("Your ") ? title : null;
 }
 
 /**

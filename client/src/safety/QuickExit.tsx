@@ -59,7 +59,7 @@ function installGesture(): () => void {
   };
 }
 
-/** The quick-exit button, fixed in the top corner of every page, and the keyboard gesture. Mount once. */
+/** The quick-exit button, in its own sticky band across the top of every page, and the keyboard gesture. Mount once. */
 export function QuickExit() {
   const hintId = useId();
   useEffect(() => {

@@ -312,14 +312,23 @@ export class PracticeService {
     p: PracticeRecord,
     input: unknown,
   ): Promise<Outcome<{ sessionId: string; tokens: { a: string; b: string; therapist: string }; expiresAt: number }>> {
-    const body = (input ?? {}) as { names?: unknown; channel?: unknown; agenda?: unknown; exercises?: unknown };
+    const body = (input ?? {}) as {
+      names?: unknown;
+      channel?: unknown;
+      agenda?: unknown;
+      exercises?: unknown;
+      encrypted?: unknown;
+    };
     const chosen = chooseLibrary(await this.#store.listExercises(p.id), body.exercises);
     if (!chosen.ok) return chosen;
+    // The console that asks makes the keys (a typed session is encrypted unless it says otherwise, as on the home
+    // page): the names arrive sealed and the keys go into the links it hands out, never through here.
     const created = await this.#sessions.createSession({
       mode: "therapist",
       channel: body.channel ?? "spoken",
       ...(body.agenda !== undefined ? { agenda: body.agenda } : {}),
       ...(body.names !== undefined ? { names: body.names } : {}),
+      ...(body.encrypted !== undefined ? { encrypted: body.encrypted } : {}),
       therapistName: p.displayName,
     });
     if (!created.ok) return { ...fail(created.status, created.error.code, created.error.message) };

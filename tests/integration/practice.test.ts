@@ -317,8 +317,12 @@ describe("the standing link, the library a session loads, and who lets a partner
     expect((await api(server.url, "POST", path, owner, { channel: "carrier-pigeon" })).status).toBe(400);
     expect((await api(server.url, "POST", path, undefined, { channel: "typed" })).status).toBe(401);
 
+    // A name in clear in a typed (so, by default, encrypted) session is refused; the console seals it first.
+    const clear = await api(server.url, "POST", path, owner, { channel: "typed", names: { a: "Quillon" } });
+    expect(clear).toMatchObject({ status: 400, body: { error: { code: "TEXT_NOT_SEALED" } } });
     const created = await api(server.url, "POST", path, owner, {
       channel: "typed",
+      encrypted: false,
       names: { a: "Quillon", b: "Mirabeau" },
       exercises: [GRATITUDE_MINUTE.id],
     });

@@ -8,6 +8,7 @@ import "./console.css";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { ExerciseDefinition } from "../../../shared/exercise-format.ts";
 import { illFormedTextAt, LIMITS } from "../../../shared/protocol.ts";
+import { generateSessionKeys, linksWithKeys, sealNames } from "../../../shared/session-crypto.ts";
 import { CopyButton } from "../home/CopyButton.tsx";
 import { storePending } from "../seats.ts";
 import { parseDefinition, type Problem } from "./CustomExercise.tsx";
@@ -492,15 +493,28 @@ function StartWithLinks({ overview, token }: { overview: Overview; token: string
     const names: { a?: string; b?: string } = {};
     if (nameA.trim()) names.a = nameA.trim();
     if (nameB.trim()) names.b = nameB.trim();
+    // A typed session is end-to-end encrypted: the keys are made here and only ever travel in the links.
+    const keys = channel === "typed" ? await generateSessionKeys().catch(() => null) : null;
+    if (channel === "typed" && !keys) {
+      setBusy(false);
+      return setError("This browser cannot encrypt the session. Open Attune over https in a current browser.");
+    }
+    const sent = keys && (names.a || names.b) ? await sealNames(keys, names) : names;
     const out = await call<{ links: { a: string; b: string; therapist: string } }>(
       "POST",
       "/api/practice/sessions/with-links",
       token,
-      { channel, exercises: choice.loading, ...(names.a || names.b ? { names } : {}) },
+      {
+        channel,
+        exercises: choice.loading,
+        ...(names.a || names.b ? { names: sent } : {}),
+        ...(keys ? { encrypted: true } : {}),
+      },
     );
     setBusy(false);
     if (!out.ok) return setError(out.error.message);
-    setCreated({ ...out.value.links, names: [names.a ?? "The first partner", names.b ?? "The second partner"] });
+    const links = keys ? linksWithKeys(out.value.links, keys, "therapist") : out.value.links;
+    setCreated({ ...links, names: [names.a ?? "The first partner", names.b ?? "The second partner"] });
   };
   return (
     <section class="console-panel start-with-links" aria-labelledby="with-links-heading">

@@ -518,6 +518,8 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     await lightAndDark(t, "practice-with-links");
     await panel.getByRole("button", { name: "Start a session with links" }).click();
     const linkA = await panel.getByTestId("link-a").inputValue();
+    // Typed, so end-to-end encrypted: Ines's link carries the conversation key and her own private key only.
+    expect(linkA).toMatch(/#k=[A-Za-z0-9_-]{43}&pa=[A-Za-z0-9_-]{43}$/);
     expect(await panel.textContent()).toContain("Ines's link");
     expect(await seriousAxeViolations(t)).toEqual([]);
     await t.setViewportSize(PHONE);
@@ -531,6 +533,8 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     await panel.getByRole("link", { name: "Open my console here" }).click();
     await t.getByRole("heading", { name: "Therapist console" }).waitFor();
     await expect.poll(() => t.getByTestId("status-a").textContent()).toBe("waiting");
+    // The names were sealed in this browser; the console opens them.
+    await t.getByText("Ines", { exact: false }).first().waitFor();
     const agenda = (await t.getByRole("list", { name: "Agenda" }).textContent()) ?? "";
     expect(agenda).toContain(GRATITUDE_MINUTE.title);
     expect(agenda).not.toContain(GRATITUDE_TWO.title);

@@ -301,11 +301,21 @@ export class SessionService {
   }
 
   /** The catalogue as listed by GET /api/exercises. */
-  catalogue(): { id: string; title: string; summary: string; intro?: string; cycles?: number; modes?: string[] }[] {
+  catalogue(): {
+    id: string;
+    title: string;
+    summary: string;
+    untimedSummary?: string;
+    intro?: string;
+    cycles?: number;
+    modes?: string[];
+  }[] {
     return CATALOGUE.map((e) => ({
       id: e.id,
       title: e.title,
       summary: e.summary,
+      // The words a session without timers reads, so the home page can describe the exercise as it will run.
+      ...(e.untimed?.summary ? { untimedSummary: e.untimed.summary } : {}),
       ...(e.intro ? { intro: e.intro } : {}),
       ...(e.cycles ? { cycles: e.cycles } : {}),
       ...(e.modes ? { modes: [...e.modes] } : {}),

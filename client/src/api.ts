@@ -6,6 +6,8 @@ export interface ExerciseSummary {
   id: string;
   title: string;
   summary: string;
+  /** The summary for a session without timers, where the exercise words its turns differently. */
+  untimedSummary?: string;
   modes?: Mode[];
 }
 

@@ -239,6 +239,27 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     await t.getByRole("tab", { name: "Exercises" }).click();
     await t.getByRole("heading", { name: "Add your own exercise" }).waitFor();
     expect(await seriousAxeViolations(t)).toEqual([]);
+    // The file picker wears the page's own button look in both schemes (never the browser's grey default).
+    for (const scheme of ["light", "dark"] as const) {
+      await t.emulateMedia({ colorScheme: scheme });
+      const look = await t.locator('input[type="file"]').evaluate((el) => {
+        const button = getComputedStyle(el, "::file-selector-button");
+        const root = getComputedStyle(document.documentElement);
+        const probe = document.createElement("span");
+        probe.style.color = root.getPropertyValue("--accent");
+        probe.style.backgroundColor = root.getPropertyValue("--surface");
+        document.body.append(probe);
+        const want = getComputedStyle(probe);
+        const result = {
+          color: button.color === want.color,
+          background: button.backgroundColor === want.backgroundColor,
+          round: Number.parseFloat(button.borderTopLeftRadius) >= 16,
+        };
+        probe.remove();
+        return result;
+      });
+      expect(look, scheme).toEqual({ color: true, background: true, round: true });
+    }
     await lightAndDark(t, "exercises-tab");
     await t.getByRole("tab", { name: "Live session" }).click();
     await t.setViewportSize(PHONE);

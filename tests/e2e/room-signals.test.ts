@@ -2,7 +2,7 @@
  * Small things in the room that keep a person from losing their place, in Chromium on two 390x844 phones: the tab
  * title says when it is your turn (and only yours); a half-typed answer survives a reload at its step and is gone once
  * sent; a sentence starter goes into the text box without a literal "...", with the caret in the box at its end; a
- * therapist's quiet note folds away once "Got it" is tapped, and stays folded after a reload. Screenshots in test-output/e2e/room-signals/.
+ * therapist's quiet note folds away once "Got it" is tapped, and stays folded after a reload; so does the therapist's message to both, for the partner who read it. Screenshots in test-output/e2e/room-signals/.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -209,7 +209,7 @@ describe.runIf(runs)("signals and drafts in the room", () => {
   );
 
   it(
-    "the therapist's message to both looks the same in the banner as in the conversation, on both phones",
+    "the therapist's message to both looks the same in the banner as in the conversation, and folds away once read",
     async () => {
       const { maya, jordan, links } = await phones({ mode: "therapist", agenda: ["intentional-dialogue"] });
       const therapist = await Participant.join(links.therapist!);
@@ -231,7 +231,7 @@ describe.runIf(runs)("signals and drafts in the room", () => {
           const entry = p.page.locator(".transcript .entry.message");
           await expect.poll(() => banner.count()).toBe(1);
           await expect.poll(() => entry.count()).toBe(1);
-          expect(await banner.textContent()).toBe("Your therapist, to you both: Welcome, both of you");
+          expect(await banner.locator("p").textContent()).toBe("Your therapist, to you both: Welcome, both of you");
           expect(await entry.textContent()).toBe("Your therapist, to you both: Go slowly");
           for (const scheme of ["light", "dark"] as const) {
             await p.page.emulateMedia({ colorScheme: scheme });
@@ -254,6 +254,29 @@ describe.runIf(runs)("signals and drafts in the room", () => {
           }
           await p.page.emulateMedia({ colorScheme: "light" });
         }
+
+        // Maya reads the banner and taps "Got it": it folds away for her only; the conversation keeps its entry.
+        const mayaBanner = maya.page.locator(".therapist-messages .message");
+        await mayaBanner.getByRole("button", { name: "Got it" }).click();
+        await expect.poll(() => maya.page.locator(".therapist-messages").count()).toBe(0);
+        expect(await maya.page.locator(".transcript .entry.message").count()).toBe(1);
+        expect(await jordan.page.locator(".therapist-messages .message").count()).toBe(1);
+        await screenshot(maya.page, SUITE, "08-message-folded-maya");
+        // A reload does not bring it back; the tab keeps the message's id (per session and seat), never its words.
+        await maya.page.reload();
+        await atStep(maya.page, "invite");
+        await waitForVersion(maya.page, during.version);
+        expect(await maya.page.locator(".therapist-messages").count()).toBe(0);
+        const remembered = await maya.page.evaluate(() =>
+          Object.entries(sessionStorage).filter(([k]) => k.startsWith("attune:dismissed:")),
+        );
+        expect(remembered).toEqual([[expect.stringMatching(/:a:messages$/), JSON.stringify([before.version])]]);
+        expect(JSON.stringify(remembered)).not.toContain("Welcome");
+        // Jordan's phone never shared Maya's choice.
+        await jordan.page.reload();
+        await atStep(jordan.page, "invite");
+        await waitForVersion(jordan.page, during.version);
+        expect(await jordan.page.locator(".therapist-messages .message").count()).toBe(1);
       } finally {
         therapist.close();
       }

@@ -62,8 +62,16 @@ describe.runIf(runs)("a session without timers", () => {
     await page.getByLabel(TITLE).check();
     const box = page.getByRole("checkbox", { name: /No timers — take the time you need/ });
     expect(await box.isChecked()).toBe(false);
+    // The exercise list describes each exercise as the session will run it: timed turns only while timers are on.
+    const stressHint = page.locator("label.agenda-item", { hasText: TITLE }).locator(".card-hint");
+    expect(await stressHint.textContent()).toMatch(/ten minutes/);
     await box.check();
     expect(await box.isChecked()).toBe(true);
+    await expect.poll(() => stressHint.textContent()).toMatch(/takes a turn/);
+    expect(await stressHint.textContent()).not.toMatch(/minute/);
+    await box.uncheck();
+    await expect.poll(() => stressHint.textContent()).toMatch(/ten minutes/);
+    await box.check();
     await page.getByLabel("First partner").fill("Maya");
     await page.getByLabel("Second partner").fill("Jordan");
     await box.scrollIntoViewIfNeeded();

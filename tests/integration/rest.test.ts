@@ -114,7 +114,13 @@ describe.each(variants)("REST ($name store)", (variant) => {
     const server = await startTestServer(variant.options());
     const res = await fetch(`${server.url}/api/exercises`);
     expect(res.status).toBe(200);
-    const list = (await res.json()) as { id: string; title: string; summary: string; steps?: unknown }[];
+    const list = (await res.json()) as {
+      id: string;
+      title: string;
+      summary: string;
+      untimedSummary?: string;
+      steps?: unknown;
+    }[];
     expect(list).toHaveLength(12);
     expect(list.map((e) => e.id).sort()).toEqual(
       [
@@ -138,6 +144,15 @@ describe.each(variants)("REST ($name store)", (variant) => {
       expect(e.title).toBeTruthy();
       expect(e.summary).toBeTruthy();
       expect(e.steps).toBeUndefined();
+    }
+    // An exercise with timed turns also carries the words a session without timers reads, and only that one.
+    const stress = list.find((e) => e.id === "stress-reducing");
+    expect(stress?.summary).toMatch(/ten minutes/);
+    expect(stress?.untimedSummary).toBeTruthy();
+    expect(stress?.untimedSummary).not.toMatch(/minute/);
+    expect(list.find((e) => e.id === "check-in")?.untimedSummary).toBeUndefined();
+    for (const e of list.filter((x) => x.untimedSummary !== undefined)) {
+      expect(e.untimedSummary).not.toBe(e.summary);
     }
   });
 

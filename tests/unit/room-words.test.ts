@@ -13,6 +13,7 @@ import {
   stepPrompt,
   whoActs,
 } from "../../client/src/room/turn.ts";
+import { isMyTurn, turnTitle } from "../../client/src/room/turn-signal.ts";
 import { CATALOGUE, findExercise } from "../../shared/catalogue/index.ts";
 import { createSession, viewFor } from "../../shared/engine.ts";
 import { forChannel } from "../../shared/engine/view.ts";
@@ -269,6 +270,30 @@ describe("one clear line of who acts, and progress people understand", () => {
     expect(whoActs(t.view("a"))).toBe("Your time to talk");
     expect(whoActs(t.view("b"))).toBe("Maya's time to talk");
   });
+
+  it("the tab title reads naturally: a title written to the one who acts stands alone, only on their turn", () => {
+    const t = table("typed", ["stress-reducing"]);
+    t.act("a", { type: "start-exercise" });
+    expect(turnTitle(t.view("a"))).toBe("Your time to talk · Attune");
+    expect(turnTitle(t.view("b"))).toBe("Attune");
+    const d = table("typed", ["intentional-dialogue"]);
+    d.act("a", { type: "start-exercise" });
+    expect(turnTitle(d.view("a"))).toBe("Your turn: Invite · Attune");
+    expect(turnTitle(d.view("b"))).toBe("Attune");
+  });
+
+  for (const def of CATALOGUE) {
+    it(`${def.id}: the tab title never reads "Your turn: Your …"`, () => {
+      for (const channel of ["typed", "spoken"] as const) {
+        for (const view of viewsAlong(def.id, channel)) {
+          const title = turnTitle(view);
+          expect(title).not.toMatch(/Your turn: Your/);
+          expect(title).toMatch(/ · Attune$|^Attune$/);
+          expect(title === "Attune").toBe(!isMyTurn(view));
+        }
+      }
+    });
+  }
 });
 
 describe("every path has its own ending", () => {

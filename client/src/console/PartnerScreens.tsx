@@ -6,6 +6,7 @@ import "./console.css";
 import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
 import type { Send } from "../room/Controls.tsx";
+import { useDismissed } from "../room/dismissed.ts";
 import { SharedDeviceContext } from "../room/shared-device.ts";
 import { seatName } from "../room/words.ts";
 import { MessageList, TextCommandForm } from "./Coaching.tsx";
@@ -90,14 +91,24 @@ export function TherapistMessages({ view }: { view: SessionView }) {
   const ex = view.exercise;
   // The typed transcript of the running exercise already shows its messages; repeating them would be noise.
   const inTranscript = (exerciseId?: string) => view.channel === "typed" && ex !== null && exerciseId === ex.id;
-  const messages = view.transcript.filter((e) => e.kind === "message" && !inTranscript(e.exerciseId)).slice(-3);
+  // Read messages fold away for this partner (the other still sees theirs), and stay folded after a reload.
+  const [dismissed, dismiss] = useDismissed(view, "messages");
+  const messages = view.transcript
+    .filter((e) => e.kind === "message" && !inTranscript(e.exerciseId))
+    .slice(-3)
+    .filter((m) => !dismissed.has(m.v));
   if (messages.length === 0 || view.you.seat === "therapist") return null;
   return (
     <section class="therapist-messages" aria-label="Messages from your therapist">
       {messages.map((m) => (
-        <p key={m.v} class="nudge message">
-          <span class="who">Your therapist, to you both:</span> {m.text}
-        </p>
+        <div key={m.v} class="nudge message">
+          <p>
+            <span class="who">Your therapist, to you both:</span> {m.text}
+          </p>
+          <button type="button" class="btn quiet small" onClick={() => dismiss(m.v)}>
+            Got it
+          </button>
+        </div>
       ))}
     </section>
   );

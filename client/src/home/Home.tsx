@@ -165,7 +165,7 @@ function SetupForm({ onCreated }: { onCreated: (created: Created) => void }) {
             />
             <span class="card-text">
               <span class="card-title">{e.title}</span>
-              <span class="card-hint">{e.summary}</span>
+              <span class="card-hint">{untimed ? (e.untimedSummary ?? e.summary) : e.summary}</span>
             </span>
           </label>
         ))}

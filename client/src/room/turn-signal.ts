@@ -42,9 +42,15 @@ export function isMyTurn(view: SessionView): boolean {
   return true;
 }
 
-/** The tab title for this view. */
+/**
+ * The tab title for this view: "Your turn: Invite · Attune", or the step's own title when it is already written to
+ * the one who acts ("Your time to talk · Attune"), never "Your turn: Your time to talk".
+ */
 export function turnTitle(view: SessionView): string {
-  return isMyTurn(view) ? `Your turn: ${view.exercise?.step.title} · ${BASE_TITLE}` : BASE_TITLE;
+  if (!isMyTurn(view)) return BASE_TITLE;
+  const title = view.exercise?.step.title ?? "";
+  if (title.startsWith("Your ")) return `${title} · ${BASE_TITLE}`;
+  return title ? `Your turn: ${title} · ${BASE_TITLE}` : `Your turn · ${BASE_TITLE}`;
 }
 
 /** Keeps the tab title in step with the turn and signals a new turn to a person who opted in. */

@@ -472,7 +472,7 @@ export interface RunResult {
     usedMemoryPerRoomKB: number;
   };
   joinMs: number;
-  progress?: { atMs: number; rssMB: number; stats: WindowStats }[];
+  progress?: { atMs: number; rssMB: number; cpuSeconds: number; stats: WindowStats }[];
   /** With --profile: where the server's CPU time went (self time), by area and by function. */
   profile?: ProfileSummary;
 }
@@ -726,7 +726,7 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
             redisStart = await commandStats(spec.redisUrl);
           }
         },
-        onProgress: (atMs, s) => progress.push({ atMs, rssMB: rss() / 2 ** 20, stats: s }),
+        onProgress: (atMs, s) => progress.push({ atMs, rssMB: rss() / 2 ** 20, cpuSeconds: cpu(), stats: s }),
         onWindowEnd: async () => {
           cpuSpent = cpu() - cpuStart;
           rssLoad = rss();
@@ -939,13 +939,30 @@ function markdown(report: BenchReport): string {
       lines.push(`- ${s.errors === 0 ? "met" : "MISSED"}: 0 errors — ${s.errors}`);
       lines.push("");
     }
-    lines.push("| minute | RSS MB | interval p99 ms | load generator's event-loop delay p99 ms |");
-    lines.push("|---:|---:|---:|---:|");
+    lines.push(
+      "| minute | RSS MB | interval p99 ms | server CPU ms per command (interval) | load generator's event-loop delay p99 ms |",
+    );
+    lines.push("|---:|---:|---:|---:|---:|");
     for (const p of s.samples)
-      lines.push(`| ${f(p.minute)} | ${f(p.rssMB)} | ${f(p.intervalPeerP99, 2)} | ${f(p.loadLagP99, 2)} |`);
+      lines.push(
+        `| ${f(p.minute)} | ${f(p.rssMB)} | ${f(p.intervalPeerP99, 2)} | ${f(p.cpuMsPerCommand ?? Number.NaN, 3)} | ${f(p.loadLagP99, 2)} |`,
+      );
     lines.push("");
   }
   return lines.join("\n");
+}
+
+/**
+ * Server CPU per applied command between two soak samples (the first interval counts from nothing, so it has
+ * none). Applied commands per interval are the interval's received peer updates, one per applied command.
+ */
+function intervalCpuMsPerCommand(
+  before: { cpuSeconds: number } | undefined,
+  now: { cpuSeconds: number; stats: WindowStats },
+): number | undefined {
+  const commands = now.stats.intervalPeer?.n ?? 0;
+  if (!before || commands === 0) return undefined;
+  return ((now.cpuSeconds - before.cpuSeconds) * 1000) / commands;
 }
 
 interface BenchReport {
@@ -979,7 +996,14 @@ interface BenchReport {
     errors: number;
     peerP99: number;
     /** Per sample (after the warm-up): minute, RSS and the p99 of that interval alone. */
-    samples: { minute: number; rssMB: number; intervalPeerP99: number; loadLagP99: number }[];
+    samples: {
+      minute: number;
+      rssMB: number;
+      intervalPeerP99: number;
+      /** Server CPU time per applied command since the previous sample: does a command cost more as rooms age? */
+      cpuMsPerCommand?: number;
+      loadLagP99: number;
+    }[];
     /** RSS and interval p99 at minute 5 and at the end, and the change between them (%). */
     flat?: {
       rss5MB: number;
@@ -1275,10 +1299,11 @@ async function main(): Promise<void> {
       report.runs.push(r);
       const samples = r.progress ?? [];
       const first = samples[0]?.rssMB ?? r.server.rssIdleMB;
-      const points = samples.map((p) => ({
+      const points = samples.map((p, i) => ({
         minute: Math.round((p.atMs / 60_000) * 10) / 10,
         rssMB: Math.round(p.rssMB * 10) / 10,
         intervalPeerP99: p.stats.intervalPeer?.p99 ?? Number.NaN,
+        cpuMsPerCommand: intervalCpuMsPerCommand(samples[i - 1], p),
         loadLagP99: p.stats.intervalLoadLagP99 ?? Number.NaN,
       }));
       const at5 = points.find((p) => p.minute >= 5);

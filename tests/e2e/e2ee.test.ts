@@ -89,7 +89,7 @@ describe.runIf(runs)("end-to-end encrypted session in two browsers", () => {
     expect(words.filter((word) => sent.includes(word))).toEqual([]);
   });
 
-  it("a link opened without its key says so, shows no words and sends nothing in clear (390x844, light and dark)", async () => {
+  it("a link opened without its key says so, shows no words and no composer, and opens once the whole link is pasted (390x844, light and dark)", async () => {
     const created = await createEncryptedTestSession(server.url, {
       mode: "guided",
       channel: "typed",
@@ -98,27 +98,47 @@ describe.runIf(runs)("end-to-end encrypted session in two browsers", () => {
     });
     const keyed = await openPhone(browser);
     await keyed.page.goto(created.links.b);
+    await keyed.page.getByRole("button", { name: "Start Intentional dialogue" }).click();
+    await keyed.page.locator("section.step[data-step-id=invite]").waitFor();
+    const bare = created.links.a.split("#")[0]!;
     for (const scheme of ["light", "dark"] as const) {
       const phone = await openPage(browser, { width: 390, height: 844 });
       await phone.page.emulateMedia({ colorScheme: scheme });
       const tap = await tapSocket(phone.page);
-      await phone.page.goto(created.links.a.split("#")[0]!);
+      await phone.page.goto(bare);
       const notice = phone.page.locator("[data-testid=key-missing]");
       await notice.waitFor();
       expect(await notice.getByRole("heading").textContent()).toBe(MISSING_KEY_TEXT);
-      // The names stay sealed: the page shows that a message could not be opened, never the ciphertext.
+      // The names stay sealed: the page shows no ciphertext and no name, and there is nowhere to type words.
       const text = (await phone.page.locator("body").textContent()) ?? "";
       expect(text).not.toMatch(/e1\.[A-Za-z0-9_-]{16}\./);
       expect(text).not.toContain("Noor");
+      expect(await phone.page.locator("section.step").count()).toBe(0);
+      expect(await phone.page.getByRole("textbox", { name: "Your words" }).count()).toBe(0);
+      expect(await phone.page.getByRole("button", { name: "Send", exact: true }).count()).toBe(0);
       await snap(phone.page, `missing-key-390-${scheme}`);
       if (scheme === "light") {
-        await keyed.page.getByRole("button", { name: "Start Intentional dialogue" }).click();
+        const field = notice.getByLabel("paste all of it here");
+        const openIt = notice.getByRole("button", { name: "Open the whole link" });
+        // The same link cut at its "#" again: the notice says what is missing, and the page stays.
+        await field.fill(bare);
+        await openIt.click();
+        await notice.locator(".action-error", { hasText: "stops before its key" }).waitFor();
+        await field.fill("not a link at all");
+        await openIt.click();
+        await notice.locator(".action-error", { hasText: "doesn't look like a link" }).waitFor();
+        await snap(phone.page, "missing-key-390-paste-problem");
+        await phone.page.setViewportSize({ width: 1280, height: 800 });
+        await snap(phone.page, "missing-key-1280-paste-problem");
+        await phone.page.setViewportSize({ width: 390, height: 844 });
+        // The whole link opens the room: the names and the step read as they should.
+        await field.fill(created.links.a);
+        await openIt.click();
         await phone.page.locator("section.step[data-step-id=invite]").waitFor();
-        const panel = phone.page.locator("section.step");
-        await panel.getByLabel("Your words").fill("words that must not leave");
-        await panel.getByRole("button", { name: "Send", exact: true }).click();
-        await phone.page.locator(".action-error", { hasText: MISSING_KEY_TEXT }).waitFor();
-        expect(tap.sent.join("\n")).not.toContain("words that must not leave");
+        expect(await phone.page.locator("[data-testid=key-missing]").count()).toBe(0);
+        await phone.page.getByText("Iris", { exact: false }).first().waitFor();
+        expect(new URL(phone.page.url()).hash).toBe("");
+        expect(tap.sent.join("\n")).not.toMatch(/k=/);
       }
       await phone.page.close();
     }

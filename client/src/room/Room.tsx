@@ -304,8 +304,8 @@ export function Room() {
       <p class="connection-banner" role="status" data-testid="connection-banner">
         {reconnecting ? "Reconnecting… your place is kept." : ""}
       </p>
-      {keyMissing && <KeyMissingNotice />}
-      {body}
+      {/* Without its key a seat can read and write nothing: the notice takes the room's place. */}
+      {keyMissing ? <KeyMissingNotice /> : body}
       <div class="sr-only" aria-live="polite" data-testid="announcer">
         {announcement}
       </div>

@@ -109,7 +109,10 @@ async function bodyText(page: Page): Promise<string> {
 /** The page's text once what it fetches at start (the session's expiry setting) has arrived. */
 async function settledText(page: Page): Promise<string> {
   if ((await page.getByTestId("room-menu").count()) > 0) {
-    await page.getByText(/hours? after the last activity/).first().waitFor({ state: "attached" });
+    await page
+      .getByText(/hours? after the last activity/)
+      .first()
+      .waitFor({ state: "attached" });
   }
   return bodyText(page);
 }
@@ -476,5 +479,6 @@ describe.runIf(runs)("safety a partner can reach without the other seeing", () =
     await wide.page.goto(`${server.url}/`);
     await expectQuickExitClear(wide.page);
     await screenshot(wide.page, SUITE, "home-1280-light");
-  });
+    // Four pages, three axe scans and a dozen screenshots: more than one ordinary test's time on a busy machine.
+  }, 90_000);
 });

@@ -178,8 +178,12 @@ const PRESENCE_PASSES = 5;
 /** Node may fire a timer a millisecond early; a time-up before the deadline would only be refused. */
 const TIMER_SLACK_MS = 5;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** The estimated size of a working record without uploaded exercises (its core is bounded by design). */
-const RECORD_BASE_BYTES = 4096;
+/**
+ * The estimated size of a working record without uploaded exercises (its core is bounded by design): the core
+ * (about 3 KB of heap in an exercise) and the seat views the engine keeps beside it (about 1.3 KB each, up to three),
+ * measured with `node --expose-gc` over 5,000 cores in a dialogue.
+ */
+const RECORD_BASE_BYTES = 8192;
 
 const DEFAULT_AGENDA = ["check-in", "intentional-dialogue"];
 

@@ -472,7 +472,7 @@ export interface RunResult {
     usedMemoryPerRoomKB: number;
   };
   joinMs: number;
-  progress?: { atMs: number; rssMB: number; cpuSeconds: number; stats: WindowStats }[];
+  progress?: { atMs: number; rssMB: number; cpuSeconds: number; stats: WindowStats; readings?: SoakReadings }[];
   /** With --profile: where the server's CPU time went (self time), by area and by function. */
   profile?: ProfileSummary;
 }
@@ -493,6 +493,79 @@ interface RunSpec {
   monitor?: boolean;
   /** The cluster variant's nodes (redis:// URLs). */
   clusterUrls?: string[];
+  /** Soak: read the server's own metrics (GET /metrics) and Redis' CPU and call times at every progress sample. */
+  readings?: boolean;
+}
+
+/**
+ * Totals read at one soak sample, to tell where time goes as rooms age: the server's own view (command time from
+ * arrival to ack, store round trips, garbage collection, event-loop delay) and Redis' (CPU, time inside commands).
+ */
+interface SoakReadings {
+  /** Applied commands: count and summed seconds from arrival to acknowledgement (prom-client histogram). */
+  commands: { count: number; seconds: number };
+  /** The store's compare-and-set of a command ("update"): count and summed seconds. */
+  storeUpdates: { count: number; seconds: number };
+  /** Seconds spent in garbage collection so far, all kinds. */
+  gcSeconds: number;
+  /** Event-loop delay p99 since the previous scrape (prom-client resets it at each), seconds. */
+  eventLoopP99: number;
+  /** Redis: CPU seconds (user + system) and microseconds spent inside commands, all commands. */
+  redisCpuSeconds: number;
+  redisUsec: number;
+  redisUsedMemory: number;
+}
+
+/** The value of one Prometheus sample line (`name{labels} value`), summed over lines whose labels include `match`. */
+function promSum(text: string, name: string, match = ""): number {
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z0-9_:]+)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN)$/.exec(line);
+    if (!m || m[1] !== name || !(m[2] ?? "").includes(match)) continue;
+    total += Number(m[3]);
+  }
+  return total;
+}
+
+async function readSoak(origin: string, token: string, redisUrl: string | undefined): Promise<SoakReadings> {
+  const res = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  const out: SoakReadings = {
+    commands: {
+      count: promSum(text, "attune_command_duration_seconds_count", 'result="applied"'),
+      seconds: promSum(text, "attune_command_duration_seconds_sum", 'result="applied"'),
+    },
+    storeUpdates: {
+      count: promSum(text, "attune_store_call_duration_seconds_count", 'op="update"'),
+      seconds: promSum(text, "attune_store_call_duration_seconds_sum", 'op="update"'),
+    },
+    gcSeconds: promSum(text, "nodejs_gc_duration_seconds_sum"),
+    eventLoopP99: promSum(text, "nodejs_eventloop_lag_p99_seconds"),
+    redisCpuSeconds: Number.NaN,
+    redisUsec: Number.NaN,
+    redisUsedMemory: Number.NaN,
+  };
+  if (redisUrl) {
+    const client = createClient({ url: redisUrl, socket: { reconnectStrategy: false } });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      const cpu = await client.info("cpu");
+      const stats = await client.info("commandstats");
+      const memory = await client.info("memory");
+      const num = (re: RegExp, t: string) => Number(re.exec(t)?.[1] ?? Number.NaN);
+      out.redisCpuSeconds = num(/^used_cpu_sys:([0-9.]+)/m, cpu) + num(/^used_cpu_user:([0-9.]+)/m, cpu);
+      let usec = 0;
+      for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm))
+        if (m[1] !== "info") usec += Number(m[2]);
+      out.redisUsec = usec;
+      out.redisUsedMemory = num(/^used_memory:(\d+)/m, memory);
+    } finally {
+      await client.quit().catch(() => {});
+    }
+  }
+  return out;
 }
 
 async function withLoad(
@@ -632,6 +705,7 @@ async function runOnce(spec: RunSpec): Promise<RunResult> {
 
 async function runOnceInner(spec: RunSpec): Promise<RunResult> {
   const servers: ServerProc[] = [];
+  const metricsToken = randomBytes(24).toString("hex");
   let nginx: RunningNginx | undefined;
   const prefix = `bench:${randomBytes(4).toString("hex")}:`;
   // Server RSS before any room exists: a room's cost is what it adds to this.
@@ -663,6 +737,7 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
       } else if (deploymentOf(spec.variant) !== "memory") {
         Object.assign(env, { REDIS_URL: spec.redisUrl, REDIS_PREFIX: prefix });
       } else env.REDIS_URL = "";
+      if (spec.readings) env.METRICS_TOKEN = metricsToken;
       const count = spec.variant === "redis2" || spec.variant === "nginx" ? 2 : 1;
       const nodeArgs = spec.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${spec.profileDir}`] : [];
       for (let i = 0; i < count; i++) {
@@ -694,6 +769,7 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
     let rssLoad = 0;
     let joinMs = 0;
     const progress: NonNullable<RunResult["progress"]> = [];
+    const readingsDue: Promise<void>[] = [];
     const stats = await withLoad(
       {
         rooms: roomSpecs,
@@ -726,7 +802,21 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
             redisStart = await commandStats(spec.redisUrl);
           }
         },
-        onProgress: (atMs, s) => progress.push({ atMs, rssMB: rss() / 2 ** 20, cpuSeconds: cpu(), stats: s }),
+        onProgress: (atMs, s) => {
+          const sample: (typeof progress)[number] = { atMs, rssMB: rss() / 2 ** 20, cpuSeconds: cpu(), stats: s };
+          progress.push(sample);
+          if (spec.readings && spec.target === "attune" && servers.length === 1) {
+            const redisUrl = deploymentOf(spec.variant) !== "memory" ? spec.redisUrl : undefined;
+            readingsDue.push(
+              readSoak(servers[0]!.origin, metricsToken, redisUrl).then(
+                (r) => {
+                  sample.readings = r;
+                },
+                (err: Error) => log(`soak readings failed: ${err.message}`),
+              ),
+            );
+          }
+        },
         onWindowEnd: async () => {
           cpuSpent = cpu() - cpuStart;
           rssLoad = rss();
@@ -739,6 +829,7 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
         },
       },
     );
+    await Promise.all(readingsDue);
     let redis: RunResult["redis"];
     if (redisStart && redisEnd) {
       const before: Awaited<ReturnType<typeof commandStats>> = redisStart;
@@ -948,6 +1039,22 @@ function markdown(report: BenchReport): string {
         `| ${f(p.minute)} | ${f(p.rssMB)} | ${f(p.intervalPeerP99, 2)} | ${f(p.cpuMsPerCommand ?? Number.NaN, 3)} | ${f(p.loadLagP99, 2)} |`,
       );
     lines.push("");
+    if (s.samples.some((p) => p.commandMeanMs !== undefined)) {
+      const n = (v: number | undefined, digits = 2) => f(v ?? Number.NaN, digits);
+      lines.push(
+        "Where the time goes, per interval: the server's own metrics (command arrival to ack, the store's compare-and-set, garbage collection, event-loop delay) and Redis' INFO (CPU and time inside commands, per applied command).",
+      );
+      lines.push("");
+      lines.push(
+        "| minute | command mean ms | store update mean ms | server GC ms per command | server event-loop p99 ms | Redis CPU ms per command | Redis µs in commands per command | Redis MB |",
+      );
+      lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|");
+      for (const p of s.samples)
+        lines.push(
+          `| ${f(p.minute)} | ${n(p.commandMeanMs, 3)} | ${n(p.storeUpdateMeanMs, 3)} | ${n(p.gcMsPerCommand, 3)} | ${n(p.eventLoopP99Ms)} | ${n(p.redisCpuMsPerCommand, 3)} | ${n(p.redisUsecPerCommand, 1)} | ${n(p.redisUsedMemoryMB, 1)} |`,
+        );
+      lines.push("");
+    }
   }
   return lines.join("\n");
 }
@@ -963,6 +1070,44 @@ function intervalCpuMsPerCommand(
   const commands = now.stats.intervalPeer?.n ?? 0;
   if (!before || commands === 0) return undefined;
   return ((now.cpuSeconds - before.cpuSeconds) * 1000) / commands;
+}
+
+/** What the soak readings say about one interval (absent for the first, which has nothing to count from). */
+function intervalReadings(
+  before: SoakReadings | undefined,
+  now: SoakReadings | undefined,
+  commands: number,
+): Partial<SoakInterval> {
+  if (!before || !now) return now ? { eventLoopP99Ms: now.eventLoopP99 * 1000 } : {};
+  const dCommands = now.commands.count - before.commands.count;
+  const dUpdates = now.storeUpdates.count - before.storeUpdates.count;
+  return {
+    commandMeanMs: dCommands > 0 ? ((now.commands.seconds - before.commands.seconds) * 1000) / dCommands : Number.NaN,
+    storeUpdateMeanMs:
+      dUpdates > 0 ? ((now.storeUpdates.seconds - before.storeUpdates.seconds) * 1000) / dUpdates : Number.NaN,
+    gcMsPerCommand: commands > 0 ? ((now.gcSeconds - before.gcSeconds) * 1000) / commands : Number.NaN,
+    eventLoopP99Ms: now.eventLoopP99 * 1000,
+    redisCpuMsPerCommand:
+      commands > 0 ? ((now.redisCpuSeconds - before.redisCpuSeconds) * 1000) / commands : Number.NaN,
+    redisUsecPerCommand: commands > 0 ? (now.redisUsec - before.redisUsec) / commands : Number.NaN,
+    redisUsedMemoryMB: now.redisUsedMemory / 2 ** 20,
+  };
+}
+
+/** One soak interval's diagnostics, from the server's metrics and Redis' INFO. */
+interface SoakInterval {
+  /** Applied commands' mean time from arrival to acknowledgement, inside the server. */
+  commandMeanMs: number;
+  /** The store's compare-and-set per command, mean. */
+  storeUpdateMeanMs: number;
+  /** Server garbage-collection time per applied command. */
+  gcMsPerCommand: number;
+  /** The server's event-loop delay p99 over the interval. */
+  eventLoopP99Ms: number;
+  redisCpuMsPerCommand: number;
+  /** Time Redis spent inside commands, per applied command (µs). */
+  redisUsecPerCommand: number;
+  redisUsedMemoryMB: number;
 }
 
 interface BenchReport {
@@ -996,14 +1141,14 @@ interface BenchReport {
     errors: number;
     peerP99: number;
     /** Per sample (after the warm-up): minute, RSS and the p99 of that interval alone. */
-    samples: {
+    samples: (Partial<SoakInterval> & {
       minute: number;
       rssMB: number;
       intervalPeerP99: number;
       /** Server CPU time per applied command since the previous sample: does a command cost more as rooms age? */
       cpuMsPerCommand?: number;
       loadLagP99: number;
-    }[];
+    })[];
     /** RSS and interval p99 at minute 5 and at the end, and the change between them (%). */
     flat?: {
       rss5MB: number;
@@ -1293,6 +1438,7 @@ async function main(): Promise<void> {
           windowMs: opts.soakMinutes * 60_000,
           idleSampleMs: 2000,
           progressEveryMs: Math.min(60_000, (opts.soakMinutes * 60_000) / 4),
+          readings: true,
         }),
       );
       log(describe(r));
@@ -1305,6 +1451,7 @@ async function main(): Promise<void> {
         intervalPeerP99: p.stats.intervalPeer?.p99 ?? Number.NaN,
         cpuMsPerCommand: intervalCpuMsPerCommand(samples[i - 1], p),
         loadLagP99: p.stats.intervalLoadLagP99 ?? Number.NaN,
+        ...intervalReadings(samples[i - 1]?.readings, p.readings, p.stats.intervalPeer?.n ?? 0),
       }));
       const at5 = points.find((p) => p.minute >= 5);
       const last = points.at(-1);

@@ -218,21 +218,11 @@ export class PracticeService {
   }
 
   /**
-   * A partner starts waiting at the standing link: they get their ticket (a secret only they hold) and their waiting
-   * place's id (which their session's keys will be bound to). `publicKey` is their page's, for the key exchange.
+   * A partner starts waiting at the standing link (`input` as readWait checked it): they get their ticket (a secret
+   * only they hold) and their waiting place's id (which their session's keys will be bound to).
    */
-  async wait(p: PracticeRecord, input: unknown): Promise<Outcome<{ ticket: string; waitingId: string }>> {
-    const body = (input ?? {}) as { firstName?: unknown; publicKey?: unknown };
-    const firstName = cleanName(body.firstName, LIMITS.nameMax);
-    if (!firstName)
-      return fail(400, ErrorCode.INVALID_COMMAND, `firstName: give a first name of 1 to ${LIMITS.nameMax} characters`);
-    if (body.publicKey !== undefined && !(await isPublicKey(body.publicKey))) {
-      return fail(
-        400,
-        ErrorCode.INVALID_COMMAND,
-        "publicKey: this is not a P-256 public key (87 base64url characters, raw form); reload the page and try again",
-      );
-    }
+  async wait(p: PracticeRecord, input: WaitRequest): Promise<Outcome<{ ticket: string; waitingId: string }>> {
+    const { firstName, publicKey } = input;
     const now = this.#now();
     const ticket = `w.${p.id}.${secret()}`;
     const entry: WaitingPartner = {
@@ -241,7 +231,7 @@ export class PracticeService {
       since: now,
       expiresAt: now + WAITING_TTL_MS,
       ticketHash: hashToken(ticket),
-      ...(typeof body.publicKey === "string" ? { publicKey: body.publicKey } : {}),
+      ...(publicKey !== undefined ? { publicKey } : {}),
     };
     const added = await this.#store.addWaiting(p.id, entry, now);
     if (added === "full")
@@ -437,6 +427,29 @@ export function chooseLibrary(library: ExerciseDefinition[], ids: unknown): Outc
     return fail(400, ErrorCode.UNKNOWN_EXERCISE, `exercises[${unknown}]: that exercise is not in your library`);
   }
   return { ok: true, value: library.filter((d) => wanted.includes(d.id)) };
+}
+
+/** What a partner sends to start waiting: a first name and, from a current page, its ECDH public key. */
+export interface WaitRequest {
+  firstName: string;
+  publicKey?: string;
+}
+
+/** Checks a request to wait (before it counts against any limit): a first name, and a public key if one is sent. */
+export async function readWait(input: unknown): Promise<Outcome<WaitRequest>> {
+  const body = (input ?? {}) as { firstName?: unknown; publicKey?: unknown };
+  const firstName = cleanName(body.firstName, LIMITS.nameMax);
+  if (!firstName)
+    return fail(400, ErrorCode.INVALID_COMMAND, `firstName: give a first name of 1 to ${LIMITS.nameMax} characters`);
+  if (body.publicKey === undefined) return { ok: true, value: { firstName } };
+  if (!(await isPublicKey(body.publicKey))) {
+    return fail(
+      400,
+      ErrorCode.INVALID_COMMAND,
+      "publicKey: this is not a P-256 public key (87 base64url characters, raw form); reload the page and try again",
+    );
+  }
+  return { ok: true, value: { firstName, publicKey: body.publicKey as string } };
 }
 
 /**
@@ -648,6 +661,9 @@ export function createPracticeRouter({ config, practices, guard, address, logger
   api.post("/standing-room/wait", json, async (req, res) => {
     const auth = await authed(req, res, (t) => practices.room(t), ROOM_MISSING);
     if (!auth) return;
+    // A request refused for its content takes no waiting place and counts against no limit.
+    const request = await readWait(req.body);
+    if (!request.ok) return send(res, request, 201, () => null);
     try {
       await tickets.consume(address.ip(req));
     } catch (rejected) {
@@ -661,7 +677,7 @@ export function createPracticeRouter({ config, practices, guard, address, logger
         "Too many tries from here. Please wait a minute, then try again.",
       );
     }
-    send(res, await practices.wait(auth.value, req.body), 201, (v) => ({
+    send(res, await practices.wait(auth.value, request.value), 201, (v) => ({
       ticket: v.ticket,
       waitingId: v.waitingId,
       practiceName: auth.value.displayName,

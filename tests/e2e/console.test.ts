@@ -23,7 +23,7 @@ import {
 import { requireService } from "../support/env.ts";
 import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 import { createTestSession, startTestServer } from "../support/server.ts";
-import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
+import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "console";
 const runs = requireService("chromium", chromiumAvailable());
@@ -31,6 +31,11 @@ const snap = numberedScreenshots(SUITE);
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const GRATITUDE_TWO = { ...GRATITUDE_MINUTE, id: "gratitude-two", title: "Gratitude, two" };
+
+/** Whether it is this page's move on the step it shows. */
+async function shownStepMove(page: Page): Promise<boolean> {
+  return (await shownStep(page))?.yourMove ?? false;
+}
 
 async function bodyText(page: Page): Promise<string> {
   return (await page.locator("body").textContent()) ?? "";
@@ -210,7 +215,7 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     const t = therapist.page;
     await t.getByRole("tab", { name: "Session record" }).click();
     const record = t.getByTestId("session-record");
-    // Created with encrypted: false (as a session from the waiting list is): the record panel says so.
+    // Created with encrypted: false: the record panel says so.
     await t.getByTestId("not-encrypted").waitFor();
     await record.getByText("Robin leans in when Kai slows down").waitFor();
     await record.getByText("I felt left out when plans changed.").waitFor();
@@ -525,6 +530,92 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     expect(agenda).toContain(GRATITUDE_TWO.title);
     expect(agenda).not.toContain(GRATITUDE_MINUTE.title);
     await snap(t, "practice-console");
+  });
+
+  it("starts a typed session from the waiting list end-to-end encrypted: the keys reach each partner's page", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/practice`);
+    const roomLink = (await t.getByTestId("standing-link").textContent())!.trim();
+    const noor = await openPage(browser, PHONE);
+    const sami = await openPage(browser, PHONE);
+    const codes: Record<string, string> = {};
+    for (const [p, name] of [
+      [noor, "Noor"],
+      [sami, "Sami"],
+    ] as const) {
+      await p.page.goto(roomLink);
+      await p.page.getByLabel("Your first name").fill(name);
+      await p.page.getByRole("button", { name: "I'm here" }).click();
+      await p.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
+      const code = p.page.getByTestId("privacy-code");
+      await code.waitFor();
+      codes[name] = /\d{4} \d{4} \d{4} \d{4}/.exec((await code.textContent()) ?? "")?.[0] ?? "";
+      expect(codes[name]).toMatch(/^\d{4} \d{4} \d{4} \d{4}$/);
+    }
+    // A reload keeps the place and its key: the same privacy code.
+    await noor.page.reload();
+    await noor.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
+    await expect.poll(() => noor.page.getByTestId("privacy-code").textContent()).toContain(codes.Noor);
+    expect(codes.Noor).not.toBe(codes.Sami);
+    await lightAndDark(noor.page, "practice-partner-privacy-code");
+    expect(await seriousAxeViolations(noor.page)).toEqual([]);
+
+    // The console lists each partner with the same code their page shows.
+    const list = t.getByTestId("waiting");
+    for (const name of ["Noor", "Sami"]) {
+      const entry = list.locator("li", { hasText: name });
+      await expect.poll(() => entry.getByTestId("privacy-code").textContent()).toContain(codes[name]!);
+      await entry.getByRole("checkbox").check();
+    }
+    const panel = t.locator("section.waiting-list");
+    await panel.getByRole("radio", { name: "Typing" }).check();
+    expect(await panel.getByTestId("keyless-warning").count()).toBe(0);
+    await lightAndDark(t, "practice-waiting-list-codes");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await panel.getByRole("button", { name: "Start a session", exact: true }).click();
+    await t.getByText("Noor and Sami are in their session").waitFor();
+    for (const p of [noor, sami]) {
+      await p.page.getByRole("heading", { name: "Welcome. Settle in together." }).waitFor();
+      // Each page kept its seat's keys beside its token, as a link's fragment would be kept.
+      const kept = await p.page.evaluate(() =>
+        Object.keys(sessionStorage)
+          .filter((k) => k.startsWith("attune.keys."))
+          .map((k) => sessionStorage.getItem(k)),
+      );
+      expect(kept).toEqual([expect.stringMatching(/^k=[A-Za-z0-9_-]{43}&p[ab]=[A-Za-z0-9_-]{43}$/)]);
+    }
+    const consoleLink = await panel.getByRole("link", { name: "Open my console here" }).getAttribute("href");
+    expect(consoleLink).toMatch(/#k=[A-Za-z0-9_-]{43}&n=[A-Za-z0-9_-]{43}&pa=[A-Za-z0-9_-]{43}&pb=/);
+    await panel.getByRole("link", { name: "Open my console here" }).click();
+    await t.getByRole("heading", { name: "Therapist console" }).waitFor();
+    // The names were sealed in the console's browser and open here.
+    await expect.poll(() => t.getByTestId("partner-a").textContent()).toContain("Noor");
+    expect(await t.getByTestId("partner-b").textContent()).toContain("Sami");
+
+    // One partner says something (the check-in's sentence, sealed like every typed text); once both have answered,
+    // the other partner and the console read it, opened.
+    await t.getByRole("button", { name: "Start exercise" }).click();
+    await t.getByRole("heading", { name: "Emotional check-in" }).waitFor();
+    const words = "Tired, and glad we made time for this.";
+    for (const p of [noor, sami]) await expect.poll(() => shownStepMove(p.page)).toBe(true);
+    await makeMove(noor.page, { answer: { rating: 6, feeling: "tired", note: words } });
+    await makeMove(sami.page, { answer: { rating: 7, feeling: "hopeful" } });
+    await sami.page.getByText(words).first().waitFor();
+    await expect.poll(() => bodyText(t)).toContain(words);
+    for (const page of [sami.page, noor.page, t]) {
+      expect(await bodyText(page)).not.toContain("This message could not be opened");
+    }
+    await snap(t, "practice-encrypted-console");
+    // The record panel says the session is end-to-end encrypted, and holds the words opened.
+    await t.getByRole("tab", { name: "Session record" }).click();
+    await t.getByTestId("encrypted").waitFor();
+    expect(await t.getByTestId("not-encrypted").count()).toBe(0);
+    await t.getByTestId("session-record").getByText(words).waitFor();
+    await snap(t, "practice-encrypted-record");
+    for (const p of [noor, sami]) {
+      expect(p.errors).toEqual([]);
+      await p.context.close();
+    }
   });
 
   it("starts a session with links from the practice, with the chosen library exercise and its name in the waiting room", async () => {

@@ -21,6 +21,7 @@ import {
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
+import { generateWaitingKeyPair } from "../../shared/key-exchange.ts";
 import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 import { createTestSession, startTestServer } from "../support/server.ts";
 import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
@@ -392,7 +393,9 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
   beforeAll(async () => {
     resetScreenshots(`${SUITE}-practice`);
     buildClient();
-    url = (await startTestServer({ therapistApiKeys: [KEY] })).url;
+    // The API clients below wait from addresses of their own (forwarded), so the browsers' waits stay under the
+    // per-address limit.
+    url = (await startTestServer({ therapistApiKeys: [KEY], trustProxy: ["loopback"] })).url;
     browser = await launchBrowser();
     therapist = await openPage(browser, LAPTOP);
     robin = await openPage(browser, PHONE);
@@ -616,6 +619,92 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
       expect(p.errors).toEqual([]);
       await p.context.close();
     }
+  });
+
+  it("warns before a typed session with a page that sent no key, and never enters a room whose keys do not open", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/practice`);
+    const roomLink = (await t.getByTestId("standing-link").textContent())!.trim();
+    const room = decodeURIComponent(new URL(roomLink).pathname.split("/").pop()!);
+    // Partners who wait through the API: one without a key (as an older page would), one with a key of its own.
+    const waitByApi = async (firstName: string, publicKey?: string) => {
+      const res = await fetch(`${url}/api/standing-room/wait`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${room}`,
+          "content-type": "application/json",
+          "x-forwarded-for": "198.51.100.23",
+        },
+        body: JSON.stringify({ firstName, ...(publicKey ? { publicKey } : {}) }),
+      });
+      expect(res.status).toBe(201);
+    };
+    await waitByApi("Bex");
+    await waitByApi("Dov");
+    await waitByApi("Cyd", (await generateWaitingKeyPair()).publicKey);
+    const ana = await openPage(browser, PHONE);
+    await ana.page.goto(roomLink);
+    await ana.page.getByLabel("Your first name").fill("Ana");
+    await ana.page.getByRole("button", { name: "I'm here" }).click();
+    await ana.page.getByTestId("privacy-code").waitFor();
+    // This page's kept key is swapped for another one: the keys wrapped to the key it sent will not open here.
+    await ana.page.evaluate(async () => {
+      const place = JSON.parse(sessionStorage.getItem("attune.waiting-ticket")!) as Record<string, unknown>;
+      const other = (await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, [
+        "deriveBits",
+      ])) as CryptoKeyPair;
+      place.privateKey = await crypto.subtle.exportKey("jwk", other.privateKey);
+      sessionStorage.setItem("attune.waiting-ticket", JSON.stringify(place));
+    });
+    await ana.page.reload();
+    await ana.page.getByTestId("privacy-code").waitFor();
+
+    const list = t.getByTestId("waiting");
+    const panel = t.locator("section.waiting-list");
+    const pick = async (names: string[]) => {
+      for (const name of names) await list.getByRole("checkbox", { name: new RegExp(name) }).check();
+    };
+    await list.getByText("Ana").waitFor();
+    await list.locator("li", { hasText: "Bex" }).getByText("No encryption key from this page.").waitFor();
+    await pick(["Ana", "Bex"]);
+    await panel.getByRole("radio", { name: "Typing" }).check();
+    expect(await panel.getByTestId("keyless-warning").textContent()).toBe(
+      "Bex's waiting page can't receive encryption keys, so a typed session with them won't be end-to-end encrypted. Opening the waiting room link again in a current browser fixes this.",
+    );
+    await lightAndDark(t, "practice-keyless-warning");
+    await t.setViewportSize(PHONE);
+    await lightAndDark(t, "practice-keyless-warning-phone");
+    await t.setViewportSize(LAPTOP);
+
+    // Ana and Cyd: encrypted; Ana's page cannot open its keys, says so, and stays out of the room.
+    await list.getByRole("checkbox", { name: /Bex/ }).uncheck();
+    await pick(["Cyd"]);
+    expect(await panel.getByTestId("keyless-warning").count()).toBe(0);
+    await panel.getByRole("button", { name: "Start a session", exact: true }).click();
+    await t.getByText("Ana and Cyd are in their session").waitFor();
+    await ana.page
+      .getByRole("alert")
+      .getByText(
+        "Your session has started, but this page couldn't open the keys that keep it private, so it hasn't taken you in. Please let Dr Rivera know, then add your name below to wait again.",
+      )
+      .waitFor();
+    expect(ana.page.url()).toBe(`${url}/waiting`);
+    expect(await ana.page.evaluate(() => Object.keys(sessionStorage).filter((k) => /pending|keys\./.test(k)))).toEqual(
+      [],
+    );
+    await lightAndDark(ana.page, "practice-partner-keys-problem");
+    expect(await seriousAxeViolations(ana.page)).toEqual([]);
+    expect(ana.errors).toEqual([]);
+    await ana.context.close();
+
+    // Bex and Dov, both without keys: the typed session starts unencrypted, and the console says so.
+    await pick(["Bex", "Dov"]);
+    await panel.getByTestId("keyless-warning").waitFor();
+    await panel.getByRole("button", { name: "Start a session", exact: true }).click();
+    expect(await panel.getByTestId("started-unencrypted").textContent()).toBe(
+      "Bex and Dov's waiting pages couldn't receive encryption keys, so this typed session is not end-to-end encrypted.",
+    );
+    await lightAndDark(t, "practice-started-unencrypted");
   });
 
   it("starts a session with links from the practice, with the chosen library exercise and its name in the waiting room", async () => {

@@ -149,15 +149,14 @@ function usePrivacyCode(publicKey: string | null | undefined): string | null {
   return code;
 }
 
-/** One waiting partner's privacy code, shown beside their name so the therapist can compare it with theirs. */
+/** One waiting partner's privacy code, shown under their name so the therapist can compare it with theirs. */
 function WaitingCode({ publicKey }: { publicKey: string | null }) {
   const code = usePrivacyCode(publicKey);
-  if (!publicKey) return <span class="hint"> · no encryption key from this page</span>;
+  if (!publicKey) return <p class="hint waiting-code">No encryption key from this page.</p>;
   return code ? (
-    <span class="hint privacy-code" data-testid="privacy-code">
-      {" "}
-      · privacy code <span class="code-digits">{code}</span>
-    </span>
+    <p class="hint waiting-code" data-testid="privacy-code">
+      Privacy code <span class="code-digits">{code}</span>
+    </p>
   ) : null;
 }
 
@@ -627,10 +626,12 @@ function StartWithLinks({ overview, token }: { overview: Overview; token: string
 }
 
 /** The words for partners whose waiting page sent no key: their typed session cannot be encrypted. */
-function keylessWords(names: string[]): string {
+function keylessWords(names: string[], started: boolean): string {
   const who = names.join(" and ");
   const pages = names.length === 1 ? `${who}'s waiting page` : `${who}'s waiting pages`;
-  return `${pages} can't receive encryption keys, so a typed session with them won't be end-to-end encrypted.`;
+  return started
+    ? `${pages} couldn't receive encryption keys, so this typed session is not end-to-end encrypted.`
+    : `${pages} can't receive encryption keys, so a typed session with them won't be end-to-end encrypted.`;
 }
 
 /**
@@ -710,7 +711,7 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
     setStarted({
       link,
       names: `${a.firstName} and ${b.firstName}`,
-      unencrypted: channel === "typed" && !request.keys ? keylessWords(keyless) : null,
+      unencrypted: channel === "typed" && !request.keys ? keylessWords(keyless, true) : null,
     });
     setChosen([]);
     reload();
@@ -741,8 +742,8 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
                   <label>
                     <input type="checkbox" checked={chosen.includes(w.id)} onChange={() => toggle(w.id)} />{" "}
                     <strong>{w.firstName}</strong> <span class="hint">waiting since {clock(w.since)}</span>
-                    <WaitingCode publicKey={w.publicKey} />
                   </label>
+                  <WaitingCode publicKey={w.publicKey} />
                 </li>
               ))}
             </ul>
@@ -756,7 +757,7 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
           <ChannelChoice channel={channel} onChange={setChannel} />
           {channel === "typed" && keyless.length > 0 && (
             <p class="hint" data-testid="keyless-warning">
-              {keylessWords(keyless)} Opening the waiting room link again in a current browser fixes this.
+              {keylessWords(keyless, false)} Opening the waiting room link again in a current browser fixes this.
             </p>
           )}
           <LibraryChoice choice={choice} />
@@ -889,7 +890,7 @@ function keepPlace(place: WaitingPlace): void {
 /** What the page says when a started session's keys did not open here; it does not enter a room it cannot read. */
 function keysProblemWords(practiceName: string | null): string {
   const who = practiceName ?? "your therapist";
-  return `Your session has started, but this page couldn't open the keys that keep it private, so it hasn't taken you in. Please let ${who} know, then open the waiting room link again.`;
+  return `Your session has started, but this page couldn't open the keys that keep it private, so it hasn't taken you in. Please let ${who} know, then add your name below to wait again.`;
 }
 
 /**
@@ -1024,11 +1025,15 @@ export function StandingWaitPage() {
           change by itself.
         </p>
         {code && (
-          <p class="hint" data-testid="privacy-code">
-            Your privacy code is <span class="code-digits">{code}</span>. If {practiceName ?? "your therapist"} asks,
-            read it out: when their screen shows the same code, the keys to your session reach this page and no one
-            else.
-          </p>
+          <div class="privacy-check">
+            <p data-testid="privacy-code">
+              Your privacy code: <span class="code-digits">{code}</span>
+            </p>
+            <p class="hint">
+              If {practiceName ?? "your therapist"} asks, read it out. When their screen shows the same code, the keys
+              that keep your session private come to this page and nowhere else.
+            </p>
+          </div>
         )}
       </section>
     );

@@ -561,6 +561,9 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     await expect.poll(() => noor.page.getByTestId("privacy-code").textContent()).toContain(codes.Noor);
     expect(codes.Noor).not.toBe(codes.Sami);
     await lightAndDark(noor.page, "practice-partner-privacy-code");
+    await noor.page.setViewportSize(LAPTOP);
+    await lightAndDark(noor.page, "practice-partner-privacy-code-laptop");
+    await noor.page.setViewportSize(PHONE);
     expect(await seriousAxeViolations(noor.page)).toEqual([]);
 
     // The console lists each partner with the same code their page shows.

@@ -10,14 +10,19 @@
  * page asks with its ticket, the server issues that seat's token there and then (no token is ever stored, only its
  * hash), and the page enters the session: no new link is handed out.
  *
+ * Keys for those partners (docs/privacy.md): the waiting page sends an ECDH public key with its first name; the
+ * console wraps each partner's session keys to it and sends the wrapped strings with the start; each is kept with
+ * that partner's seat and handed out once, with the token. The server relays public keys and sealed strings only.
+ *
  * Audit: every key use, practice opened, link change, session started and seat taken is logged with ids and tags
- * only (never names, exercise text or tokens).
+ * only (never names, exercise text, tokens, public keys or wrapped keys).
  */
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import express, { type Request, type Response, type Router } from "express";
 import { nanoid } from "nanoid";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { type ExerciseDefinition, validateExercise } from "../shared/exercise-format.ts";
+import { isPublicKey, isWrappedKeys } from "../shared/key-exchange.ts";
 import { ErrorCode, illFormedTextAt, LIMITS } from "../shared/protocol.ts";
 import type { ClientAddress } from "./client-address.ts";
 import type { Config } from "./config.ts";
@@ -78,8 +83,13 @@ export interface PracticeOverview {
   displayName: string;
   roomToken: string;
   exercises: ExerciseDefinition[];
-  waiting: { id: string; firstName: string; since: number; started: boolean }[];
+  waiting: { id: string; firstName: string; since: number; started: boolean; publicKey: string | null }[];
 }
+
+/** What a waiting partner's page learns when it asks with its ticket. */
+export type WaitStatus =
+  | { status: "waiting"; practiceName: string }
+  | { status: "started"; token: string; seat: "a" | "b"; wrappedKeys?: string };
 
 export class PracticeService {
   readonly #store: PracticeStore;
@@ -140,6 +150,7 @@ export class PracticeService {
         firstName: w.firstName,
         since: w.since,
         started: w.seat !== undefined,
+        publicKey: w.publicKey ?? null,
       })),
     };
   }
@@ -206,11 +217,12 @@ export class PracticeService {
     return p && p.roomHash === hashToken(token) ? p : null;
   }
 
-  /** A partner starts waiting at the standing link: they get their ticket (a secret only they hold). */
-  async wait(p: PracticeRecord, input: unknown): Promise<Outcome<{ ticket: string }>> {
-    const firstName = cleanName((input as { firstName?: unknown } | null)?.firstName, LIMITS.nameMax);
-    if (!firstName)
-      return fail(400, ErrorCode.INVALID_COMMAND, `firstName: give a first name of 1 to ${LIMITS.nameMax} characters`);
+  /**
+   * A partner starts waiting at the standing link (`input` as readWait checked it): they get their ticket (a secret
+   * only they hold) and their waiting place's id (which their session's keys will be bound to).
+   */
+  async wait(p: PracticeRecord, input: WaitRequest): Promise<Outcome<{ ticket: string; waitingId: string }>> {
+    const { firstName, publicKey } = input;
     const now = this.#now();
     const ticket = `w.${p.id}.${secret()}`;
     const entry: WaitingPartner = {
@@ -219,19 +231,24 @@ export class PracticeService {
       since: now,
       expiresAt: now + WAITING_TTL_MS,
       ticketHash: hashToken(ticket),
+      ...(publicKey !== undefined ? { publicKey } : {}),
     };
     const added = await this.#store.addWaiting(p.id, entry, now);
     if (added === "full")
       return fail(429, ErrorCode.RATE_LIMITED, "the waiting room is full; please try again shortly");
     if (added === "missing") return fail(404, ErrorCode.SESSION_NOT_FOUND, "this link no longer works");
-    this.#log.info({ practice: p.id, waiting: entry.id, audit: "waiting" }, "partner waiting at standing link");
-    return { ok: true, value: { ticket } };
+    this.#log.info(
+      { practice: p.id, waiting: entry.id, keyed: entry.publicKey !== undefined, audit: "waiting" },
+      "partner waiting at standing link",
+    );
+    return { ok: true, value: { ticket, waitingId: entry.id } };
   }
 
-  /** Where a waiting partner stands: still waiting, or started (with their seat token, opened with their ticket). */
-  async waitStatus(
-    ticket: string | undefined,
-  ): Promise<Outcome<{ status: "waiting"; practiceName: string } | { status: "started"; token: string }>> {
+  /**
+   * Where a waiting partner stands: still waiting, or started (with their seat token and, in an encrypted session,
+   * their seat's wrapped keys, both handed out once, opened with their ticket).
+   */
+  async waitStatus(ticket: string | undefined): Promise<Outcome<WaitStatus>> {
     const id = ticket ? TICKET_RE.exec(ticket)?.[1] : undefined;
     if (!id || !ticket) return fail(401, ErrorCode.TOKEN_UNKNOWN, "this waiting place is not valid");
     const p = await this.#store.getPractice(id);
@@ -250,24 +267,41 @@ export class PracticeService {
       { practice: id, waiting: w.id, session: w.seat.sessionId, seat: w.seat.seat, audit: "seat-taken" },
       "waiting partner took their seat",
     );
-    return { ok: true, value: { status: "started", token: issued.value.token } };
+    const { seat, wrappedKeys } = w.seat;
+    return {
+      ok: true,
+      value: { status: "started", token: issued.value.token, seat, ...(wrappedKeys ? { wrappedKeys } : {}) },
+    };
   }
 
-  /** Starts a therapist-led session with two waiting partners, admits both, and loads the library into it. */
+  /**
+   * Starts a therapist-led session with two waiting partners, admits both, and loads the library into it. A typed
+   * session is end-to-end encrypted unless `encrypted: false` (as on the home page): the console then sends the
+   * names sealed and each partner's keys wrapped to their page's public key (`wrappedKeys: { a, b }`), and both
+   * partners must have waited with a public key. Every check runs before anything is created or changed.
+   */
   async start(
     p: PracticeRecord,
     input: unknown,
-  ): Promise<Outcome<{ sessionId: string; therapistToken: string; expiresAt: number }>> {
+  ): Promise<Outcome<{ sessionId: string; therapistToken: string; expiresAt: number; encrypted: boolean }>> {
     const body = (input ?? {}) as {
       a?: unknown;
       b?: unknown;
       channel?: unknown;
       agenda?: unknown;
       exercises?: unknown;
+      encrypted?: unknown;
+      names?: unknown;
+      wrappedKeys?: unknown;
     };
     if (typeof body.a !== "string" || typeof body.b !== "string" || body.a === body.b) {
       return fail(400, ErrorCode.INVALID_COMMAND, "a, b: choose two different waiting partners");
     }
+    if (body.encrypted !== undefined && typeof body.encrypted !== "boolean") {
+      return fail(400, ErrorCode.INVALID_COMMAND, "encrypted: give true or false");
+    }
+    const channel = body.channel ?? "spoken";
+    const encrypted = body.encrypted ?? channel === "typed";
     const stored = await this.#store.listExercises(p.id);
     const chosen = chooseLibrary(stored, body.exercises);
     if (!chosen.ok) return chosen;
@@ -276,14 +310,20 @@ export class PracticeService {
     const a = waiting.find((w) => w.id === body.a && !w.seat);
     const b = waiting.find((w) => w.id === body.b && !w.seat);
     if (!a || !b) return fail(409, ErrorCode.INVALID_COMMAND, "a, b: that partner is no longer waiting");
+    const keys = startKeys(encrypted, body, { a, b });
+    if (!keys.ok) return keys;
     const created = await this.#sessions.createSession({
       mode: "therapist",
-      channel: body.channel ?? "spoken",
+      channel,
       ...(body.agenda !== undefined ? { agenda: body.agenda } : {}),
-      names: { a: a.firstName, b: b.firstName },
-      // Partners who came through the waiting list hold no link fragment to carry keys: such a session is not
-      // end-to-end encrypted (docs/privacy.md), and the console says so.
-      encrypted: false,
+      // Sealed by the console in an encrypted session (the service refuses names in clear there); otherwise the
+      // first names the partners gave while waiting.
+      ...(encrypted
+        ? body.names !== undefined
+          ? { names: body.names }
+          : {}
+        : { names: { a: a.firstName, b: b.firstName } }),
+      encrypted,
       therapistName: p.displayName,
     });
     if (!created.ok) return { ...fail(created.status, created.error.code, created.error.message) };
@@ -295,13 +335,18 @@ export class PracticeService {
       command: { type: "admit", partners: ["a", "b"] },
     });
     const keep = Math.min(expiresAt, now + WAITING_TTL_MS);
-    await this.#store.seatWaiting(p.id, a.id, { sessionId: id, seat: "a" }, keep);
-    await this.#store.seatWaiting(p.id, b.id, { sessionId: id, seat: "b" }, keep);
+    const seatOf = (seat: "a" | "b") => ({
+      sessionId: id,
+      seat,
+      ...(keys.value ? { wrappedKeys: keys.value[seat] } : {}),
+    });
+    await this.#store.seatWaiting(p.id, a.id, seatOf("a"), keep);
+    await this.#store.seatWaiting(p.id, b.id, seatOf("b"), keep);
     this.#log.info(
-      { practice: p.id, session: id, library: library.length, audit: "session-started" },
+      { practice: p.id, session: id, library: library.length, encrypted, audit: "session-started" },
       "session started from the waiting list",
     );
-    return { ok: true, value: { sessionId: id, therapistToken: tokens.therapist!, expiresAt } };
+    return { ok: true, value: { sessionId: id, therapistToken: tokens.therapist!, expiresAt, encrypted } };
   }
 
   /**
@@ -382,6 +427,80 @@ export function chooseLibrary(library: ExerciseDefinition[], ids: unknown): Outc
     return fail(400, ErrorCode.UNKNOWN_EXERCISE, `exercises[${unknown}]: that exercise is not in your library`);
   }
   return { ok: true, value: library.filter((d) => wanted.includes(d.id)) };
+}
+
+/** What a partner sends to start waiting: a first name and, from a current page, its ECDH public key. */
+export interface WaitRequest {
+  firstName: string;
+  publicKey?: string;
+}
+
+/** Checks a request to wait (before it counts against any limit): a first name, and a public key if one is sent. */
+export async function readWait(input: unknown): Promise<Outcome<WaitRequest>> {
+  const body = (input ?? {}) as { firstName?: unknown; publicKey?: unknown };
+  const firstName = cleanName(body.firstName, LIMITS.nameMax);
+  if (!firstName)
+    return fail(400, ErrorCode.INVALID_COMMAND, `firstName: give a first name of 1 to ${LIMITS.nameMax} characters`);
+  if (body.publicKey === undefined) return { ok: true, value: { firstName } };
+  if (!(await isPublicKey(body.publicKey))) {
+    return fail(
+      400,
+      ErrorCode.INVALID_COMMAND,
+      "publicKey: this is not a P-256 public key (87 base64url characters, raw form); reload the page and try again",
+    );
+  }
+  return { ok: true, value: { firstName, publicKey: body.publicKey as string } };
+}
+
+/**
+ * The wrapped keys of a start from the waiting list: both partners', of the right form, when the session is
+ * encrypted (and both waited with a public key to wrap them to); none when it is not. `null` when there are none.
+ */
+function startKeys(
+  encrypted: boolean,
+  body: { names?: unknown; wrappedKeys?: unknown },
+  partners: Record<"a" | "b", WaitingPartner>,
+): Outcome<Record<"a" | "b", string> | null> {
+  if (!encrypted) {
+    if (body.wrappedKeys !== undefined) {
+      return fail(400, ErrorCode.INVALID_COMMAND, "wrappedKeys: an unencrypted session takes no keys");
+    }
+    if (body.names !== undefined) {
+      return fail(
+        400,
+        ErrorCode.INVALID_COMMAND,
+        "names: an unencrypted session takes the first names from the waiting list; send names only sealed, with an encrypted session",
+      );
+    }
+    return { ok: true, value: null };
+  }
+  for (const seat of ["a", "b"] as const) {
+    if (!partners[seat].publicKey) {
+      return fail(
+        409,
+        ErrorCode.INVALID_COMMAND,
+        `${seat}: that partner waited without a key, so their session cannot be end-to-end encrypted; start it with encrypted: false`,
+      );
+    }
+  }
+  const wrapped = body.wrappedKeys as { a?: unknown; b?: unknown } | null | undefined;
+  if (!wrapped || typeof wrapped !== "object" || Array.isArray(wrapped)) {
+    return fail(
+      400,
+      ErrorCode.INVALID_COMMAND,
+      "wrappedKeys: an encrypted session needs each partner's keys, wrapped to their waiting page ({ a, b })",
+    );
+  }
+  for (const seat of ["a", "b"] as const) {
+    if (!isWrappedKeys(wrapped[seat])) {
+      return fail(
+        400,
+        ErrorCode.INVALID_COMMAND,
+        `wrappedKeys.${seat}: give that partner's keys wrapped to their waiting page (the x1.… form)`,
+      );
+    }
+  }
+  return { ok: true, value: { a: wrapped.a as string, b: wrapped.b as string } };
 }
 
 export interface PracticeRouterOptions {
@@ -512,6 +631,7 @@ export function createPracticeRouter({ config, practices, guard, address, logger
       id: v.sessionId,
       links: { therapist: link(req, "join", v.therapistToken) },
       expiresAt: v.expiresAt,
+      encrypted: v.encrypted,
     }));
   });
 
@@ -541,6 +661,9 @@ export function createPracticeRouter({ config, practices, guard, address, logger
   api.post("/standing-room/wait", json, async (req, res) => {
     const auth = await authed(req, res, (t) => practices.room(t), ROOM_MISSING);
     if (!auth) return;
+    // A request refused for its content takes no waiting place and counts against no limit.
+    const request = await readWait(req.body);
+    if (!request.ok) return send(res, request, 201, () => null);
     try {
       await tickets.consume(address.ip(req));
     } catch (rejected) {
@@ -554,8 +677,9 @@ export function createPracticeRouter({ config, practices, guard, address, logger
         "Too many tries from here. Please wait a minute, then try again.",
       );
     }
-    send(res, await practices.wait(auth.value, req.body), 201, (v) => ({
+    send(res, await practices.wait(auth.value, request.value), 201, (v) => ({
       ticket: v.ticket,
+      waitingId: v.waitingId,
       practiceName: auth.value.displayName,
     }));
   });

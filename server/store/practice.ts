@@ -5,8 +5,8 @@
  * (tests/contract/practice-store.test.ts).
  *
  * No client content is kept in a practice: the library holds the therapist's own exercises, and a waiting partner
- * (a first name, a ticket hash and, once started, which session and seat wait for them) is held only until
- * they take their seat or their wait expires.
+ * (a first name, a ticket hash, their page's public key and, once started, which session and seat wait for them,
+ * with that seat's keys sealed to their page) is held only until they take their seat or their wait expires.
  */
 import type { ExerciseDefinition } from "../../shared/exercise-format.ts";
 
@@ -34,8 +34,16 @@ export interface WaitingPartner {
   expiresAt: number;
   /** Hash of the waiting partner's ticket (their only credential). */
   ticketHash: string;
-  /** Once started: the session and seat waiting for them (their token is issued when they next ask). */
-  seat?: { sessionId: string; seat: "a" | "b" };
+  /**
+   * The waiting page's ECDH public key (shared/key-exchange.ts), listed to the practice so its console can wrap the
+   * session's keys for this page; absent for a page (or an API client) that sent none.
+   */
+  publicKey?: string;
+  /**
+   * Once started: the session and seat waiting for them (their token is issued when they next ask) and, for an
+   * encrypted session, that seat's keys wrapped to their public key (handed to their page once, with the token).
+   */
+  seat?: { sessionId: string; seat: "a" | "b"; wrappedKeys?: string };
 }
 
 /** Bounds that keep a practice small. */

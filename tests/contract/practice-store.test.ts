@@ -131,6 +131,28 @@ describe.each(stores)("PracticeStore contract: $name", ({ make }) => {
     expect(await store.addWaiting(uid("none"), waiting("x", NOW), NOW)).toBe("missing");
   });
 
+  it("keeps a waiting page's public key, and the wrapped keys of the seat it is started into", async () => {
+    const store = await open();
+    const id = uid("p");
+    await store.createPractice(practiceOf(id));
+    const publicKey = `B${"k".repeat(86)}`;
+    const keyed = { ...waiting("keyed", NOW), publicKey };
+    expect(await store.addWaiting(id, keyed, NOW)).toBe("ok");
+    expect(await store.addWaiting(id, waiting("keyless", NOW + 1), NOW)).toBe("ok");
+    const listed = await store.listWaiting(id, NOW);
+    expect(listed[0]).toEqual(keyed);
+    expect(listed[1]).not.toHaveProperty("publicKey");
+    const wrappedKeys = `x1.${publicKey}.${"i".repeat(16)}.${"c".repeat(144)}`;
+    const seat = { sessionId: "s1", seat: "b" as const, wrappedKeys };
+    expect(await store.seatWaiting(id, "keyed", seat, NOW + 60_000)).toBe(true);
+    expect(await store.findWaiting(id, "h-keyed", NOW)).toEqual({ ...keyed, seat, expiresAt: NOW + 60_000 });
+    // A seat without keys (an unencrypted session) keeps none.
+    expect(await store.seatWaiting(id, "keyless", { sessionId: "s1", seat: "a" }, NOW + 60_000)).toBe(true);
+    expect((await store.findWaiting(id, "h-keyless", NOW))?.seat).toEqual({ sessionId: "s1", seat: "a" });
+    await store.removeWaiting(id, "keyed");
+    expect(await store.findWaiting(id, "h-keyed", NOW)).toBeNull();
+  });
+
   it("bounds the waiting list, counting only those still waiting", async () => {
     const store = await open();
     const id = uid("p");

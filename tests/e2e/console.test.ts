@@ -21,9 +21,10 @@ import {
   type TestPage,
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
+import { generateWaitingKeyPair } from "../../shared/key-exchange.ts";
 import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 import { createTestSession, startTestServer } from "../support/server.ts";
-import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
+import { makeMove, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "console";
 const runs = requireService("chromium", chromiumAvailable());
@@ -31,6 +32,11 @@ const snap = numberedScreenshots(SUITE);
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const GRATITUDE_TWO = { ...GRATITUDE_MINUTE, id: "gratitude-two", title: "Gratitude, two" };
+
+/** Whether it is this page's move on the step it shows. */
+async function shownStepMove(page: Page): Promise<boolean> {
+  return (await shownStep(page))?.yourMove ?? false;
+}
 
 async function bodyText(page: Page): Promise<string> {
   return (await page.locator("body").textContent()) ?? "";
@@ -210,7 +216,7 @@ describe.runIf(runs)("the therapist console at 1280×800, with two partners", ()
     const t = therapist.page;
     await t.getByRole("tab", { name: "Session record" }).click();
     const record = t.getByTestId("session-record");
-    // Created with encrypted: false (as a session from the waiting list is): the record panel says so.
+    // Created with encrypted: false: the record panel says so.
     await t.getByTestId("not-encrypted").waitFor();
     await record.getByText("Robin leans in when Kai slows down").waitFor();
     await record.getByText("I felt left out when plans changed.").waitFor();
@@ -387,7 +393,9 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
   beforeAll(async () => {
     resetScreenshots(`${SUITE}-practice`);
     buildClient();
-    url = (await startTestServer({ therapistApiKeys: [KEY] })).url;
+    // The API clients below wait from addresses of their own (forwarded), so the browsers' waits stay under the
+    // per-address limit.
+    url = (await startTestServer({ therapistApiKeys: [KEY], trustProxy: ["loopback"] })).url;
     browser = await launchBrowser();
     therapist = await openPage(browser, LAPTOP);
     robin = await openPage(browser, PHONE);
@@ -525,6 +533,181 @@ describe.runIf(runs)("a practice: opened with a key, a standing link two partner
     expect(agenda).toContain(GRATITUDE_TWO.title);
     expect(agenda).not.toContain(GRATITUDE_MINUTE.title);
     await snap(t, "practice-console");
+  });
+
+  it("starts a typed session from the waiting list end-to-end encrypted: the keys reach each partner's page", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/practice`);
+    const roomLink = (await t.getByTestId("standing-link").textContent())!.trim();
+    const noor = await openPage(browser, PHONE);
+    const sami = await openPage(browser, PHONE);
+    const codes: Record<string, string> = {};
+    for (const [p, name] of [
+      [noor, "Noor"],
+      [sami, "Sami"],
+    ] as const) {
+      await p.page.goto(roomLink);
+      await p.page.getByLabel("Your first name").fill(name);
+      await p.page.getByRole("button", { name: "I'm here" }).click();
+      await p.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
+      const code = p.page.getByTestId("privacy-code");
+      await code.waitFor();
+      codes[name] = /\d{4} \d{4} \d{4} \d{4}/.exec((await code.textContent()) ?? "")?.[0] ?? "";
+      expect(codes[name]).toMatch(/^\d{4} \d{4} \d{4} \d{4}$/);
+    }
+    // A reload keeps the place and its key: the same privacy code.
+    await noor.page.reload();
+    await noor.page.getByRole("heading", { name: "You're in the waiting room" }).waitFor();
+    await expect.poll(() => noor.page.getByTestId("privacy-code").textContent()).toContain(codes.Noor);
+    expect(codes.Noor).not.toBe(codes.Sami);
+    await lightAndDark(noor.page, "practice-partner-privacy-code");
+    await noor.page.setViewportSize(LAPTOP);
+    await lightAndDark(noor.page, "practice-partner-privacy-code-laptop");
+    await noor.page.setViewportSize(PHONE);
+    expect(await seriousAxeViolations(noor.page)).toEqual([]);
+
+    // The console lists each partner with the same code their page shows.
+    const list = t.getByTestId("waiting");
+    for (const name of ["Noor", "Sami"]) {
+      const entry = list.locator("li", { hasText: name });
+      await expect.poll(() => entry.getByTestId("privacy-code").textContent()).toContain(codes[name]!);
+      await entry.getByRole("checkbox").check();
+    }
+    const panel = t.locator("section.waiting-list");
+    await panel.getByRole("radio", { name: "Typing" }).check();
+    expect(await panel.getByTestId("keyless-warning").count()).toBe(0);
+    await lightAndDark(t, "practice-waiting-list-codes");
+    expect(await seriousAxeViolations(t)).toEqual([]);
+    await panel.getByRole("button", { name: "Start a session", exact: true }).click();
+    await t.getByText("Noor and Sami are in their session").waitFor();
+    for (const p of [noor, sami]) {
+      await p.page.getByRole("heading", { name: "Welcome. Settle in together." }).waitFor();
+      // Each page kept its seat's keys beside its token, as a link's fragment would be kept.
+      const kept = await p.page.evaluate(() =>
+        Object.keys(sessionStorage)
+          .filter((k) => k.startsWith("attune.keys."))
+          .map((k) => sessionStorage.getItem(k)),
+      );
+      expect(kept).toEqual([expect.stringMatching(/^k=[A-Za-z0-9_-]{43}&p[ab]=[A-Za-z0-9_-]{43}$/)]);
+    }
+    const consoleLink = await panel.getByRole("link", { name: "Open my console here" }).getAttribute("href");
+    expect(consoleLink).toMatch(/#k=[A-Za-z0-9_-]{43}&n=[A-Za-z0-9_-]{43}&pa=[A-Za-z0-9_-]{43}&pb=/);
+    await panel.getByRole("link", { name: "Open my console here" }).click();
+    await t.getByRole("heading", { name: "Therapist console" }).waitFor();
+    // The names were sealed in the console's browser and open here.
+    await expect.poll(() => t.getByTestId("partner-a").textContent()).toContain("Noor");
+    expect(await t.getByTestId("partner-b").textContent()).toContain("Sami");
+
+    // One partner says something (the check-in's sentence, sealed like every typed text); once both have answered,
+    // the other partner and the console read it, opened.
+    await t.getByRole("button", { name: "Start exercise" }).click();
+    await t.getByRole("heading", { name: "Emotional check-in" }).waitFor();
+    const words = "Tired, and glad we made time for this.";
+    for (const p of [noor, sami]) await expect.poll(() => shownStepMove(p.page)).toBe(true);
+    await makeMove(noor.page, { answer: { rating: 6, feeling: "tired", note: words } });
+    await makeMove(sami.page, { answer: { rating: 7, feeling: "hopeful" } });
+    await sami.page.getByText(words).first().waitFor();
+    await expect.poll(() => bodyText(t)).toContain(words);
+    for (const page of [sami.page, noor.page, t]) {
+      expect(await bodyText(page)).not.toContain("This message could not be opened");
+    }
+    await snap(t, "practice-encrypted-console");
+    // The record panel says the session is end-to-end encrypted, and holds the words opened.
+    await t.getByRole("tab", { name: "Session record" }).click();
+    await t.getByTestId("encrypted").waitFor();
+    expect(await t.getByTestId("not-encrypted").count()).toBe(0);
+    await t.getByTestId("session-record").getByText(words).waitFor();
+    await snap(t, "practice-encrypted-record");
+    for (const p of [noor, sami]) {
+      expect(p.errors).toEqual([]);
+      await p.context.close();
+    }
+  });
+
+  it("warns before a typed session with a page that sent no key, and never enters a room whose keys do not open", async () => {
+    const t = therapist.page;
+    await t.goto(`${url}/practice`);
+    const roomLink = (await t.getByTestId("standing-link").textContent())!.trim();
+    const room = decodeURIComponent(new URL(roomLink).pathname.split("/").pop()!);
+    // Partners who wait through the API: one without a key (as an older page would), one with a key of its own.
+    const waitByApi = async (firstName: string, publicKey?: string) => {
+      const res = await fetch(`${url}/api/standing-room/wait`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${room}`,
+          "content-type": "application/json",
+          "x-forwarded-for": "198.51.100.23",
+        },
+        body: JSON.stringify({ firstName, ...(publicKey ? { publicKey } : {}) }),
+      });
+      expect(res.status).toBe(201);
+    };
+    await waitByApi("Bex");
+    await waitByApi("Dov");
+    await waitByApi("Cyd", (await generateWaitingKeyPair()).publicKey);
+    const ana = await openPage(browser, PHONE);
+    await ana.page.goto(roomLink);
+    await ana.page.getByLabel("Your first name").fill("Ana");
+    await ana.page.getByRole("button", { name: "I'm here" }).click();
+    await ana.page.getByTestId("privacy-code").waitFor();
+    // This page's kept key is swapped for another one: the keys wrapped to the key it sent will not open here.
+    await ana.page.evaluate(async () => {
+      const place = JSON.parse(sessionStorage.getItem("attune.waiting-ticket")!) as Record<string, unknown>;
+      const other = (await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, [
+        "deriveBits",
+      ])) as CryptoKeyPair;
+      place.privateKey = await crypto.subtle.exportKey("jwk", other.privateKey);
+      sessionStorage.setItem("attune.waiting-ticket", JSON.stringify(place));
+    });
+    await ana.page.reload();
+    await ana.page.getByTestId("privacy-code").waitFor();
+
+    const list = t.getByTestId("waiting");
+    const panel = t.locator("section.waiting-list");
+    const pick = async (names: string[]) => {
+      for (const name of names) await list.getByRole("checkbox", { name: new RegExp(name) }).check();
+    };
+    await list.getByText("Ana").waitFor();
+    await list.locator("li", { hasText: "Bex" }).getByText("No encryption key from this page.").waitFor();
+    await pick(["Ana", "Bex"]);
+    await panel.getByRole("radio", { name: "Typing" }).check();
+    expect(await panel.getByTestId("keyless-warning").textContent()).toBe(
+      "Bex's waiting page can't receive encryption keys, so a typed session with them won't be end-to-end encrypted. Opening the waiting room link again in a current browser fixes this.",
+    );
+    await lightAndDark(t, "practice-keyless-warning");
+    await t.setViewportSize(PHONE);
+    await lightAndDark(t, "practice-keyless-warning-phone");
+    await t.setViewportSize(LAPTOP);
+
+    // Ana and Cyd: encrypted; Ana's page cannot open its keys, says so, and stays out of the room.
+    await list.getByRole("checkbox", { name: /Bex/ }).uncheck();
+    await pick(["Cyd"]);
+    expect(await panel.getByTestId("keyless-warning").count()).toBe(0);
+    await panel.getByRole("button", { name: "Start a session", exact: true }).click();
+    await t.getByText("Ana and Cyd are in their session").waitFor();
+    await ana.page
+      .getByRole("alert")
+      .getByText(
+        "Your session has started, but this page couldn't open the keys that keep it private, so it hasn't taken you in. Please let Dr Rivera know, then add your name below to wait again.",
+      )
+      .waitFor();
+    expect(ana.page.url()).toBe(`${url}/waiting`);
+    expect(await ana.page.evaluate(() => Object.keys(sessionStorage).filter((k) => /pending|keys\./.test(k)))).toEqual(
+      [],
+    );
+    await lightAndDark(ana.page, "practice-partner-keys-problem");
+    expect(await seriousAxeViolations(ana.page)).toEqual([]);
+    expect(ana.errors).toEqual([]);
+    await ana.context.close();
+
+    // Bex and Dov, both without keys: the typed session starts unencrypted, and the console says so.
+    await pick(["Bex", "Dov"]);
+    await panel.getByTestId("keyless-warning").waitFor();
+    await panel.getByRole("button", { name: "Start a session", exact: true }).click();
+    expect(await panel.getByTestId("started-unencrypted").textContent()).toBe(
+      "Bex and Dov's waiting pages couldn't receive encryption keys, so this typed session is not end-to-end encrypted.",
+    );
+    await lightAndDark(t, "practice-started-unencrypted");
   });
 
   it("starts a session with links from the practice, with the chosen library exercise and its name in the waiting room", async () => {

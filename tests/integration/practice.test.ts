@@ -10,18 +10,39 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Participant } from "../../client/headless/participant.ts";
 import { createLogger } from "../../server/log.ts";
 import { WAITING_TICKETS_PER_MINUTE } from "../../server/practice.ts";
+import { MemoryStore } from "../../server/store/memory.ts";
+import { MemoryPracticeStore } from "../../server/store/practice.ts";
 import { hashToken } from "../../server/tokens.ts";
+import { SpaceCryptoError } from "../../shared/crypto.ts";
+import {
+  generateWaitingKeyPair,
+  keepPrivateKey,
+  unwrapSeatKeys,
+  type WaitingKeyPair,
+  wrapSeatKeys,
+} from "../../shared/key-exchange.ts";
+import {
+  generateSessionKeys,
+  keyFragmentFor,
+  linkWithKeys,
+  readKeyFragment,
+  sealNames,
+} from "../../shared/session-crypto.ts";
+import { type ByteTap, startByteTap } from "../support/byte-tap.ts";
 import { GRATITUDE_MINUTE } from "../support/exercises.ts";
 import { startTestServer, storeVariants } from "../support/server.ts";
+import { redisDump } from "../support/store-dump.ts";
 
 const KEY = "practice-key-0123456789abcdef";
 const variants = await storeVariants();
 const open: Participant[] = [];
-afterEach(() => {
+const taps: ByteTap[] = [];
+afterEach(async () => {
   for (const p of open.splice(0)) p.close();
+  await Promise.all(taps.splice(0).map((t) => t.close()));
 });
 
-function capture() {
+function capture(level: "info" | "debug" = "info") {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -29,7 +50,7 @@ function capture() {
       done();
     },
   });
-  return { lines, logger: createLogger("info", stream) };
+  return { lines, logger: createLogger(level, stream) };
 }
 
 async function api(url: string, method: string, path: string, token?: string, body?: unknown) {
@@ -119,10 +140,12 @@ describe.each(variants)("practices ($name)", (variant) => {
     }[];
     expect(waiting.map((w) => w.firstName)).toEqual(["Quillon", "Mirabeau"]);
 
+    // Partners who waited without a public key (an API client, an older page): their session starts unencrypted.
     const started = await api(server.url, "POST", "/api/practice/sessions", owner, {
       a: waiting[0]!.id,
       b: waiting[1]!.id,
       channel: "typed",
+      encrypted: false,
     });
     expect(started.status).toBe(201);
     const therapist = await Participant.join(started.body.links.therapist);
@@ -130,7 +153,10 @@ describe.each(variants)("practices ($name)", (variant) => {
     // Each partner's page learns its seat with its own ticket, once.
     const seatA = await api(server.url, "GET", "/api/standing-room/ticket", robin.body.ticket);
     const seatB = await api(server.url, "GET", "/api/standing-room/ticket", kai.body.ticket);
-    expect(seatA.body.status).toBe("started");
+    expect(started.body.encrypted).toBe(false);
+    // No keys to hand out in an unencrypted session: the token and the seat only.
+    expect(seatA.body).toEqual({ status: "started", token: expect.any(String), seat: "a" });
+    expect(seatB.body).toEqual({ status: "started", token: expect.any(String), seat: "b" });
     expect((await api(server.url, "GET", "/api/standing-room/ticket", robin.body.ticket)).status).toBe(404);
     const a = await Participant.join(`${server.url}/join/${seatA.body.token}`);
     const b = await Participant.join(`${server.url}/join/${seatB.body.token}`);
@@ -167,6 +193,279 @@ describe.each(variants)("practices ($name)", (variant) => {
       ]),
     );
     for (const r of audits) expect(typeof r.time).toBe("number");
+  });
+});
+
+/** A waiting page, played here as the browser plays it: its own key pair, its ticket and its waiting place's id. */
+interface WaitingPage {
+  ticket: string;
+  waitingId: string;
+  pair: WaitingKeyPair;
+}
+
+async function waitWithKey(url: string, room: string, firstName: string): Promise<WaitingPage> {
+  const pair = await generateWaitingKeyPair();
+  const out = await api(url, "POST", "/api/standing-room/wait", room, { firstName, publicKey: pair.publicKey });
+  expect(out.status).toBe(201);
+  expect(out.body).toEqual({ ticket: expect.any(String), waitingId: expect.any(String), practiceName: "Dr Rivera" });
+  return { ticket: out.body.ticket, waitingId: out.body.waitingId, pair };
+}
+
+describe.each(variants)("sessions from the waiting list are end-to-end encrypted ($name)", (variant) => {
+  it("wraps each partner's keys to their own page: the session is encrypted and the server keeps no key", async () => {
+    const { lines, logger } = capture("debug");
+    const practiceStore = new MemoryPracticeStore();
+    const sessionStore = new MemoryStore();
+    const options = variant.options() as { redisPrefix?: string };
+    const server = await startTestServer({
+      ...options,
+      therapistApiKeys: [KEY],
+      logger,
+      ...(variant.name === "memory" ? { practiceStore, store: sessionStore } : {}),
+    });
+    const tap = await startByteTap(server.url);
+    taps.push(tap);
+    const url = tap.url;
+    const made = await api(url, "POST", "/api/practices", KEY, { displayName: "Dr Rivera" });
+    const owner = tokenIn(made.body.links.practice);
+    const room = tokenIn(made.body.links.room);
+    const robin = await waitWithKey(url, room, "Quillon");
+    const kai = await waitWithKey(url, room, "Mirabeau");
+
+    // The practice sees each page's public key, to wrap that partner's keys to.
+    const listed = (await api(url, "GET", "/api/practice", owner)).body.waiting as {
+      id: string;
+      firstName: string;
+      publicKey: string | null;
+    }[];
+    expect(listed.map((w) => [w.id, w.firstName, w.publicKey])).toEqual([
+      [robin.waitingId, "Quillon", robin.pair.publicKey],
+      [kai.waitingId, "Mirabeau", kai.pair.publicKey],
+    ]);
+
+    // The console: keys made here, names sealed, each partner's fragment wrapped to their own page.
+    const keys = await generateSessionKeys();
+    const fragments = { a: keyFragmentFor(keys, "a", "therapist"), b: keyFragmentFor(keys, "b", "therapist") };
+    const wrappedKeys = {
+      a: await wrapSeatKeys(robin.pair.publicKey, fragments.a, { waitingId: robin.waitingId, seat: "a" }),
+      b: await wrapSeatKeys(kai.pair.publicKey, fragments.b, { waitingId: kai.waitingId, seat: "b" }),
+    };
+    const names = await sealNames(keys, { a: "Quillon", b: "Mirabeau" });
+    const pair = { a: robin.waitingId, b: kai.waitingId, channel: "typed" };
+    const started = await api(url, "POST", "/api/practice/sessions", owner, { ...pair, names, wrappedKeys });
+    expect(started.status).toBe(201);
+    expect(started.body.encrypted).toBe(true);
+
+    // What the server keeps before the partners ask: their public keys and wrapped keys, never a key of the session.
+    const secrets = [
+      keys.conversation.text,
+      keys.notes.text,
+      keys.private.a.text,
+      keys.private.b.text,
+      ...(await Promise.all([robin, kai].map(async (p) => (await keepPrivateKey(p.pair.privateKey)).d!))),
+    ];
+    const keptBefore =
+      variant.name === "memory"
+        ? JSON.stringify(await practiceStore.listWaiting(made.body.id, Date.now()))
+        : await redisDump(options.redisPrefix!);
+    expect(keptBefore).toContain(wrappedKeys.a);
+    expect(secrets.filter((k) => keptBefore.includes(k))).toEqual([]);
+
+    // Each page gets its own seat and its own wrapped keys, once.
+    const seatA = await api(url, "GET", "/api/standing-room/ticket", robin.ticket);
+    const seatB = await api(url, "GET", "/api/standing-room/ticket", kai.ticket);
+    expect(seatA.body).toEqual({ status: "started", token: expect.any(String), seat: "a", wrappedKeys: wrappedKeys.a });
+    expect(seatB.body).toEqual({ status: "started", token: expect.any(String), seat: "b", wrappedKeys: wrappedKeys.b });
+    expect((await api(url, "GET", "/api/standing-room/ticket", robin.ticket)).status).toBe(404);
+    expect((await api(url, "GET", "/api/standing-room/ticket", kai.ticket)).status).toBe(404);
+
+    // Each page opens its own keys, and not the other's.
+    const placeA = { waitingId: robin.waitingId, seat: "a" as const };
+    const placeB = { waitingId: kai.waitingId, seat: "b" as const };
+    const openedA = await unwrapSeatKeys(robin.pair, seatA.body.wrappedKeys, placeA);
+    const openedB = await unwrapSeatKeys(kai.pair, seatB.body.wrappedKeys, placeB);
+    expect([openedA, openedB]).toEqual([fragments.a, fragments.b]);
+    const crossed = await unwrapSeatKeys(robin.pair, seatB.body.wrappedKeys, placeB).catch((e: unknown) => e);
+    expect(crossed).toBeInstanceOf(SpaceCryptoError);
+    expect((crossed as SpaceCryptoError).problem).toBe("unreadable");
+    const readA = await readKeyFragment(openedA);
+    expect(readA.private.b).toBeUndefined();
+    expect(readA.notes).toBeUndefined();
+
+    // The partners enter with those keys kept as a link's fragment would be; the therapist with their link's keys.
+    const therapist = await Participant.join(
+      linkWithKeys(started.body.links.therapist, keys, "therapist", "therapist"),
+    );
+    const a = await Participant.join(`${url}/join/${seatA.body.token}#${openedA}`);
+    const b = await Participant.join(`${url}/join/${seatB.body.token}#${openedB}`);
+    open.push(therapist, a, b);
+    for (const p of [a, b, therapist]) {
+      await p.waitFor((v) => v.admitted.a && v.admitted.b);
+      expect(p.view.encrypted).toBe(true);
+      expect((await p.opened()).names).toEqual({ a: "Quillon", b: "Mirabeau" });
+    }
+    // Names are kept sealed: the session's own record holds no first name.
+    expect(therapist.view.names.a).toMatch(/^e1\./);
+    const ack = await therapist.send({ type: "start-exercise", exerciseId: "intentional-dialogue", firstSpeaker: "a" });
+    expect(ack.ok).toBe(true);
+    await a.waitFor((v) => v.exercise?.step.yourMove === true);
+    const said = "ZqWaitingListWordsVex";
+    const version = await a.send({ type: "say", text: said });
+    if (!version.ok) throw new Error(version.error.message);
+    await Promise.all([b.waitForVersion(version.version), therapist.waitForVersion(version.version)]);
+    for (const p of [b, therapist]) {
+      expect((await p.opened()).transcript.map((e) => e.text)).toContain(said);
+      expect(p.opener.failures).toBe(0);
+    }
+    // A text in clear is refused by the engine, and nothing changes.
+    const before = therapist.version;
+    const clear = await therapist.socket.emitWithAck("command", {
+      id: "clear-text-0001",
+      command: { type: "message-both", text: "in clear" },
+    });
+    expect(clear).toMatchObject({ ok: false, error: { code: "TEXT_NOT_SEALED" } });
+    expect(therapist.version).toBe(before);
+
+    // Neither the bytes the server received, nor what it keeps, nor its logs hold a key of the session.
+    const received = tap.received().toString("utf8");
+    expect(tap.problems).toEqual([]);
+    expect(received).toContain(wrappedKeys.a);
+    expect(received).not.toContain(said);
+    expect(secrets.filter((k) => received.includes(k))).toEqual([]);
+    const sessionKept =
+      variant.name === "memory"
+        ? JSON.stringify([
+            await sessionStore.load(started.body.id),
+            await sessionStore.loadWorking(started.body.id),
+            await sessionStore.loadLog(started.body.id),
+          ])
+        : await redisDump(options.redisPrefix!);
+    expect(sessionKept).toContain(started.body.id);
+    expect(secrets.filter((k) => sessionKept.includes(k))).toEqual([]);
+    expect(sessionKept).not.toContain(said);
+    expect(sessionKept).not.toContain("Quillon");
+    await server.close();
+    const logs = lines.join("\n");
+    expect(lines.length).toBeGreaterThan(5);
+    const logged = [...secrets, robin.pair.publicKey, kai.pair.publicKey, wrappedKeys.a, wrappedKeys.b, said];
+    expect(logged.filter((k) => logs.includes(k))).toEqual([]);
+    const audits = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.audit);
+    expect(audits.find((r) => r.audit === "session-started")).toMatchObject({ encrypted: true });
+  });
+
+  it("refuses a bad public key, clear names and missing or malformed wrapped keys, and changes nothing", async () => {
+    const server = await startTestServer({ ...variant.options(), therapistApiKeys: [KEY] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Dr Rivera" });
+    const owner = tokenIn(made.body.links.practice);
+    const room = tokenIn(made.body.links.room);
+    const good = (await generateWaitingKeyPair()).publicKey;
+    for (const publicKey of [
+      "not-a-key",
+      `B${"A".repeat(86)}`,
+      `${good}A`,
+      good.slice(0, -1),
+      12345,
+      null,
+      { x: 1 },
+      "B".repeat(10_000),
+    ]) {
+      const refused = await api(server.url, "POST", "/api/standing-room/wait", room, {
+        firstName: "Quillon",
+        publicKey,
+      });
+      expect(refused.status, String(publicKey).slice(0, 20)).toBe(400);
+      expect(refused.body.error.message).toMatch(/^publicKey: this is not a P-256 public key/);
+    }
+    // Nothing was kept: nobody waits yet.
+    expect((await api(server.url, "GET", "/api/practice", owner)).body.waiting).toEqual([]);
+
+    const robin = await waitWithKey(server.url, room, "Quillon");
+    const kai = await waitWithKey(server.url, room, "Mirabeau");
+    const keys = await generateSessionKeys();
+    const names = await sealNames(keys, { a: "Quillon", b: "Mirabeau" });
+    const wrappedKeys = {
+      a: await wrapSeatKeys(robin.pair.publicKey, keyFragmentFor(keys, "a", "therapist"), {
+        waitingId: robin.waitingId,
+        seat: "a",
+      }),
+      b: await wrapSeatKeys(kai.pair.publicKey, keyFragmentFor(keys, "b", "therapist"), {
+        waitingId: kai.waitingId,
+        seat: "b",
+      }),
+    };
+    const pair = { a: robin.waitingId, b: kai.waitingId, channel: "typed" };
+    const refusals: [Record<string, unknown>, number, RegExp][] = [
+      [{ names }, 400, /^wrappedKeys: an encrypted session needs each partner's keys/],
+      [{ names, wrappedKeys: [wrappedKeys.a, wrappedKeys.b] }, 400, /^wrappedKeys: /],
+      [{ names, wrappedKeys: { a: wrappedKeys.a } }, 400, /^wrappedKeys\.b: /],
+      [{ names, wrappedKeys: { a: "x1.short", b: wrappedKeys.b } }, 400, /^wrappedKeys\.a: /],
+      [{ names, wrappedKeys: { ...wrappedKeys, b: `${wrappedKeys.b}${"A".repeat(2000)}` } }, 400, /^wrappedKeys\.b: /],
+      [{ names, wrappedKeys: { ...wrappedKeys, a: 7 } }, 400, /^wrappedKeys\.a: /],
+      [{ names, wrappedKeys, encrypted: "yes" }, 400, /^encrypted: give true or false$/],
+      [{ encrypted: false, wrappedKeys }, 400, /^wrappedKeys: an unencrypted session takes no keys$/],
+      [{ encrypted: false, names }, 400, /^names: an unencrypted session takes the first names/],
+    ];
+    for (const [extra, status, message] of refusals) {
+      const refused = await api(server.url, "POST", "/api/practice/sessions", owner, { ...pair, ...extra });
+      expect(refused.status, JSON.stringify(extra).slice(0, 60)).toBe(status);
+      expect(refused.body.error.message).toMatch(message);
+    }
+    const clear = await api(server.url, "POST", "/api/practice/sessions", owner, {
+      ...pair,
+      names: { a: "Quillon", b: "Mirabeau" },
+      wrappedKeys,
+    });
+    expect(clear.body.error.code).toBe("TEXT_NOT_SEALED");
+    // Nothing was started by a refused request: both partners still wait, and their pages hear nothing new.
+    const still = (await api(server.url, "GET", "/api/practice", owner)).body.waiting as { started: boolean }[];
+    expect(still.map((w) => w.started)).toEqual([false, false]);
+    expect((await api(server.url, "GET", "/api/standing-room/ticket", robin.ticket)).body.status).toBe("waiting");
+
+    // A partner who waited without a key (an older page): an encrypted start is refused in words, an unencrypted
+    // one goes ahead.
+    const keyless = await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "Oriel" });
+    const oriel = keyless.body.waitingId as string;
+    const refused = await api(server.url, "POST", "/api/practice/sessions", owner, {
+      a: robin.waitingId,
+      b: oriel,
+      channel: "typed",
+      names,
+      wrappedKeys,
+    });
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: "INVALID_COMMAND" } } });
+    expect(refused.body.error.message).toBe(
+      "b: that partner waited without a key, so their session cannot be end-to-end encrypted; start it with encrypted: false",
+    );
+    const plain = await api(server.url, "POST", "/api/practice/sessions", owner, {
+      a: robin.waitingId,
+      b: oriel,
+      channel: "typed",
+      encrypted: false,
+    });
+    expect(plain).toMatchObject({ status: 201, body: { encrypted: false } });
+    const seat = await api(server.url, "GET", "/api/standing-room/ticket", robin.ticket);
+    expect(seat.body).toEqual({ status: "started", token: expect.any(String), seat: "a" });
+    // The partner still waiting with a key starts encrypted with another who has one.
+    const third = await waitWithKey(server.url, room, "Sorrel");
+    const late = {
+      a: await wrapSeatKeys(kai.pair.publicKey, keyFragmentFor(keys, "a", "therapist"), {
+        waitingId: kai.waitingId,
+        seat: "a",
+      }),
+      b: await wrapSeatKeys(third.pair.publicKey, keyFragmentFor(keys, "b", "therapist"), {
+        waitingId: third.waitingId,
+        seat: "b",
+      }),
+    };
+    const ok = await api(server.url, "POST", "/api/practice/sessions", owner, {
+      a: kai.waitingId,
+      b: third.waitingId,
+      channel: "typed",
+      names,
+      wrappedKeys: late,
+    });
+    expect(ok).toMatchObject({ status: 201, body: { encrypted: true } });
+    await server.close();
   });
 });
 
@@ -269,7 +568,7 @@ describe("the standing link, the library a session loads, and who lets a partner
     const quillon = await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "Quillon" });
     await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "Mirabeau" });
     const waiting = (await api(server.url, "GET", "/api/practice", owner)).body.waiting as { id: string }[];
-    const pair = { a: waiting[0]!.id, b: waiting[1]!.id, channel: "typed" };
+    const pair = { a: waiting[0]!.id, b: waiting[1]!.id, channel: "typed", encrypted: false };
 
     const refusals = [
       [{ exercises: ["no-such-exercise"] }, /^exercises\[0\]: that exercise is not in your library$/],

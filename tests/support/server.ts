@@ -9,10 +9,13 @@ import { generateSessionKeys, linksWithKeys, type SessionKeys, sealNames } from 
 import { type RunningAttune, startAttune } from "../../server/app.ts";
 import { type Config, loadConfig } from "../../server/config.ts";
 import { type Logger, silentLogger } from "../../server/log.ts";
+import type { PracticeStore } from "../../server/store/practice.ts";
 import type { SessionStore } from "../../server/store/types.ts";
 
 export type TestServerOptions = Partial<Config> & {
   store?: SessionStore;
+  /** A practice store to read back what the server kept (left open when the server closes). */
+  practiceStore?: PracticeStore;
   logger?: Logger;
   clientDir?: string;
   /** Presence grace in ms (default here 150, so suites need not wait the production grace on every leave). */
@@ -28,11 +31,12 @@ let hooked = false;
  * closed in an afterAll of the file that started it; calling close() earlier is fine.
  */
 export async function startTestServer(overrides: TestServerOptions = {}): Promise<RunningAttune> {
-  const { store, logger, clientDir, presenceGraceMs, beatMs, ...configOverrides } = overrides;
+  const { store, practiceStore, logger, clientDir, presenceGraceMs, beatMs, ...configOverrides } = overrides;
   const config: Config = { ...loadConfig({}), host: "127.0.0.1", port: 0, logLevel: "silent", ...configOverrides };
   const server = await startAttune({
     config,
     store,
+    practiceStore,
     clientDir,
     logger: logger ?? silentLogger(),
     presenceGraceMs: presenceGraceMs ?? 150,

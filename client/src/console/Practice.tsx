@@ -8,8 +8,25 @@ import "./console.css";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { ExerciseDefinition } from "../../../shared/exercise-format.ts";
 import { illFormedTextAt, LIMITS } from "../../../shared/protocol.ts";
-import { generateSessionKeys, linksWithKeys, sealNames } from "../../../shared/session-crypto.ts";
+import {
+  generateWaitingKeyPair,
+  keepPrivateKey,
+  privacyCode,
+  restorePrivateKey,
+  unwrapSeatKeys,
+  wrapSeatKeys,
+} from "../../../shared/key-exchange.ts";
+import {
+  generateSessionKeys,
+  hasConversationKey,
+  keyFragmentFor,
+  linksWithKeys,
+  linkWithKeys,
+  readKeyFragment,
+  sealNames,
+} from "../../../shared/session-crypto.ts";
 import { CopyButton } from "../home/CopyButton.tsx";
+import { storeLinkKeys } from "../room/keys.ts";
 import { storePending } from "../seats.ts";
 import { parseDefinition, type Problem } from "./CustomExercise.tsx";
 
@@ -100,7 +117,47 @@ interface Overview {
   displayName: string;
   roomLink: string;
   exercises: ExerciseDefinition[];
-  waiting: { id: string; firstName: string; since: number; started: boolean }[];
+  waiting: WaitingEntry[];
+}
+
+/** A partner on the waiting list, as the practice sees them. */
+interface WaitingEntry {
+  id: string;
+  firstName: string;
+  since: number;
+  started: boolean;
+  /** Their waiting page's public key, to wrap their session keys to; null for a page that sent none. */
+  publicKey: string | null;
+}
+
+/** The privacy code of a waiting page's public key (shared/key-exchange.ts), once worked out; null until then. */
+function usePrivacyCode(publicKey: string | null | undefined): string | null {
+  const [code, setCode] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setCode(null);
+    if (publicKey) {
+      privacyCode(publicKey).then(
+        (c) => live && setCode(c),
+        () => {},
+      );
+    }
+    return () => {
+      live = false;
+    };
+  }, [publicKey]);
+  return code;
+}
+
+/** One waiting partner's privacy code, shown under their name so the therapist can compare it with theirs. */
+function WaitingCode({ publicKey }: { publicKey: string | null }) {
+  const code = usePrivacyCode(publicKey);
+  if (!publicKey) return <p class="hint waiting-code">No encryption key from this page.</p>;
+  return code ? (
+    <p class="hint waiting-code" data-testid="privacy-code">
+      Privacy code <span class="code-digits">{code}</span>
+    </p>
+  ) : null;
 }
 
 function clock(ms: number): string {
@@ -568,31 +625,94 @@ function StartWithLinks({ overview, token }: { overview: Overview; token: string
   );
 }
 
+/** The words for partners whose waiting page sent no key: their typed session cannot be encrypted. */
+function keylessWords(names: string[], started: boolean): string {
+  const who = names.join(" and ");
+  const pages = names.length === 1 ? `${who}'s waiting page` : `${who}'s waiting pages`;
+  return started
+    ? `${pages} couldn't receive encryption keys, so this typed session is not end-to-end encrypted.`
+    : `${pages} can't receive encryption keys, so a typed session with them won't be end-to-end encrypted.`;
+}
+
+/**
+ * What the console sends to start a session from the waiting list. A typed session is end-to-end encrypted, as on the
+ * home page, when both partners' pages sent a public key: the keys are made here, the names sealed, and each
+ * partner's keys wrapped to their own page (shared/key-exchange.ts); the therapist's keys go into their link only.
+ */
+async function startRequest(
+  pair: [WaitingEntry, WaitingEntry],
+  channel: "spoken" | "typed",
+  exercises: string[],
+): Promise<
+  | { ok: true; body: Record<string, unknown>; keys: Awaited<ReturnType<typeof generateSessionKeys>> | null }
+  | { ok: false; message: string }
+> {
+  const [a, b] = pair;
+  const base = { a: a.id, b: b.id, channel, exercises };
+  if (channel !== "typed") return { ok: true, body: base, keys: null };
+  if (!a.publicKey || !b.publicKey) return { ok: true, body: { ...base, encrypted: false }, keys: null };
+  const keys = await generateSessionKeys().catch(() => null);
+  if (!keys) {
+    return {
+      ok: false,
+      message: "This browser cannot encrypt the session. Open Attune over https in a current browser.",
+    };
+  }
+  const wrappedKeys: Record<"a" | "b", string> = { a: "", b: "" };
+  for (const [seat, w] of [
+    ["a", a],
+    ["b", b],
+  ] as const) {
+    try {
+      wrappedKeys[seat] = await wrapSeatKeys(w.publicKey!, keyFragmentFor(keys, seat, "therapist"), {
+        waitingId: w.id,
+        seat,
+      });
+    } catch {
+      return {
+        ok: false,
+        message: `${w.firstName}'s waiting page sent a key that doesn't work. Ask ${w.firstName} to open the waiting room link again.`,
+      };
+    }
+  }
+  const names = await sealNames(keys, { a: a.firstName, b: b.firstName });
+  return { ok: true, body: { ...base, encrypted: true, names, wrappedKeys }, keys };
+}
+
 /** Who is waiting at the standing link; choose two and start their session. */
 function WaitingList({ overview, token, reload }: { overview: Overview; token: string; reload: () => void }) {
   const [chosen, setChosen] = useState<string[]>([]);
   const [channel, setChannel] = useState<"spoken" | "typed">("spoken");
   const [error, setError] = useState<string | null>(null);
-  const [started, setStarted] = useState<{ link: string; names: string } | null>(null);
+  const [started, setStarted] = useState<{ link: string; names: string; unencrypted: string | null } | null>(null);
   const [busy, setBusy] = useState(false);
   const choice = useLibraryChoice(overview.exercises);
   const loading = choice.loading;
   const waiting = overview.waiting.filter((w) => !w.started);
+  const pair = chosen.map((id) => waiting.find((w) => w.id === id)).filter((w): w is WaitingEntry => w !== undefined);
+  const keyless = pair.filter((w) => !w.publicKey).map((w) => w.firstName);
   const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
   const start = async () => {
-    const [a, b] = chosen;
+    const [a, b] = pair;
+    if (!a || !b) return;
     setBusy(true);
     setError(null);
-    const out = await call<{ links: { therapist: string } }>("POST", "/api/practice/sessions", token, {
-      a,
-      b,
-      channel,
-      exercises: loading,
-    });
+    const request = await startRequest([a, b], channel, loading);
+    if (!request.ok) {
+      setBusy(false);
+      return setError(request.message);
+    }
+    const out = await call<{ links: { therapist: string } }>("POST", "/api/practice/sessions", token, request.body);
     setBusy(false);
     if (!out.ok) return setError(out.error.message);
-    const names = chosen.map((id) => waiting.find((w) => w.id === id)?.firstName ?? "").join(" and ");
-    setStarted({ link: out.value.links.therapist, names });
+    const link = request.keys
+      ? linkWithKeys(out.value.links.therapist, request.keys, "therapist", "therapist")
+      : out.value.links.therapist;
+    setStarted({
+      link,
+      names: `${a.firstName} and ${b.firstName}`,
+      unencrypted: channel === "typed" && !request.keys ? keylessWords(keyless, true) : null,
+    });
     setChosen([]);
     reload();
   };
@@ -602,6 +722,7 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
       {started && (
         <div class="started" role="status">
           <p>{started.names} are in their session. They were let in as soon as you started it.</p>
+          {started.unencrypted && <p data-testid="started-unencrypted">{started.unencrypted}</p>}
           <a class="btn primary" href={started.link}>
             Open my console here
           </a>
@@ -622,11 +743,23 @@ function WaitingList({ overview, token, reload }: { overview: Overview; token: s
                     <input type="checkbox" checked={chosen.includes(w.id)} onChange={() => toggle(w.id)} />{" "}
                     <strong>{w.firstName}</strong> <span class="hint">waiting since {clock(w.since)}</span>
                   </label>
+                  <WaitingCode publicKey={w.publicKey} />
                 </li>
               ))}
             </ul>
+            {waiting.some((w) => w.publicKey) && (
+              <p class="hint">
+                Each partner's waiting page shows a privacy code. If a partner reads out the code you see beside their
+                name, the keys you send reach their page and no one else's.
+              </p>
+            )}
           </fieldset>
           <ChannelChoice channel={channel} onChange={setChannel} />
+          {channel === "typed" && keyless.length > 0 && (
+            <p class="hint" data-testid="keyless-warning">
+              {keylessWords(keyless, false)} Opening the waiting room link again in a current browser fixes this.
+            </p>
+          )}
           <LibraryChoice choice={choice} />
           <button type="button" class="btn primary" disabled={busy || chosen.length !== 2} onClick={() => void start()}>
             Start a session
@@ -726,15 +859,87 @@ export function PracticePage() {
   );
 }
 
+/**
+ * A waiting place as this tab keeps it (sessionStorage, gone with the tab): the ticket, the waiting place's id, and
+ * the page's key pair for the key exchange (the private key as a JWK; shared/key-exchange.ts). Never sent anywhere
+ * but the ticket (to ask) and the public key (once, when starting to wait).
+ */
+interface WaitingPlace {
+  ticket: string;
+  waitingId?: string;
+  publicKey?: string;
+  privateKey?: JsonWebKey;
+}
+
+function loadPlace(): WaitingPlace | null {
+  const raw = storage()?.getItem(TICKET_KEY);
+  if (!raw) return null;
+  try {
+    const place = JSON.parse(raw) as WaitingPlace;
+    if (place && typeof place.ticket === "string") return place;
+  } catch {
+    // A ticket kept by an earlier version of this page, as a bare string: it waits on, without a key.
+  }
+  return raw.startsWith("w.") ? { ticket: raw } : null;
+}
+
+function keepPlace(place: WaitingPlace): void {
+  storage()?.setItem(TICKET_KEY, JSON.stringify(place));
+}
+
+/** What the page says when a started session's keys did not open here; it does not enter a room it cannot read. */
+function keysProblemWords(practiceName: string | null): string {
+  const who = practiceName ?? "your therapist";
+  return `Your session has started, but this page couldn't open the keys that keep it private, so it hasn't taken you in. Please let ${who} know, then add your name below to wait again.`;
+}
+
+/**
+ * The keys of a started session, opened with this page's private key: the seat's key fragment (as a link would
+ * carry it), or null when they do not open here or hold no conversation key.
+ */
+async function openSeatKeys(place: WaitingPlace, seat: "a" | "b", wrapped: string): Promise<string | null> {
+  if (!place.privateKey || !place.publicKey || !place.waitingId) return null;
+  try {
+    const privateKey = await restorePrivateKey(place.privateKey);
+    const fragment = await unwrapSeatKeys({ privateKey, publicKey: place.publicKey }, wrapped, {
+      waitingId: place.waitingId,
+      seat,
+    });
+    return hasConversationKey(await readKeyFragment(fragment)) ? fragment : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A key pair for this waiting page, or null when this browser cannot make one (it then waits without a key). */
+async function newKeyPair(): Promise<{ publicKey: string; privateKey: JsonWebKey } | null> {
+  try {
+    const pair = await generateWaitingKeyPair();
+    return { publicKey: pair.publicKey, privateKey: await keepPrivateKey(pair.privateKey) };
+  } catch {
+    return null;
+  }
+}
+
+type TicketAnswer =
+  | { status: "waiting"; practiceName: string }
+  | { status: "started"; token: string; seat: "a" | "b"; wrappedKeys?: string };
+
 /** The standing waiting room, as a partner sees it: a first name, then a calm wait until the session starts. */
 export function StandingWaitPage() {
   const room = storage()?.getItem(ROOM_KEY) ?? null;
-  const [ticket, setTicket] = useState(() => storage()?.getItem(TICKET_KEY) ?? null);
+  const [place, setPlace] = useState<WaitingPlace | null>(loadPlace);
   const [practiceName, setPracticeName] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
   const nameId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
+  const code = usePrivacyCode(place?.publicKey);
+  const ticket = place?.ticket ?? null;
+  // The poll below outlives renders: it reads the practice's name as it is now, not as it was when polling began.
+  const nameNow = useRef(practiceName);
+  nameNow.current = practiceName;
   useEffect(() => {
     if (!room) return;
     void call<{ practiceName: string }>("GET", "/api/standing-room", room).then((out) => {
@@ -743,26 +948,33 @@ export function StandingWaitPage() {
     });
   }, [room]);
   useEffect(() => {
-    if (!ticket) return;
+    if (!place) return;
     heading.current?.focus();
     let live = true;
     const check = async () => {
-      const out = await call<{ status: "waiting"; practiceName: string } | { status: "started"; token: string }>(
-        "GET",
-        "/api/standing-room/ticket",
-        ticket,
-      );
+      const out = await call<TicketAnswer>("GET", "/api/standing-room/ticket", place.ticket);
       if (!live) return;
       if (!out.ok) {
         storage()?.removeItem(TICKET_KEY);
-        setTicket(null);
+        setPlace(null);
         setError(out.error.message);
         return;
       }
       if (out.value.status === "started") {
+        // The answer comes once: from here on this page either enters the room with its keys, or says why not.
         live = false;
+        const { token, seat, wrappedKeys } = out.value;
         storage()?.removeItem(TICKET_KEY);
-        storePending(out.value.token);
+        if (wrappedKeys !== undefined) {
+          const fragment = await openSeatKeys(place, seat, wrappedKeys);
+          if (!fragment) {
+            setPlace(null);
+            setError(keysProblemWords(nameNow.current));
+            return;
+          }
+          storeLinkKeys(token, fragment);
+        }
+        storePending(token);
         location.replace("/room");
         return;
       }
@@ -785,16 +997,24 @@ export function StandingWaitPage() {
   }
   const join = async (e: Event) => {
     e.preventDefault();
-    const out = await call<{ ticket: string; practiceName: string }>("POST", "/api/standing-room/wait", room, {
-      firstName: name,
-    });
+    setBusy(true);
+    // The key pair is made here, before waiting: its private half never leaves this tab.
+    const pair = await newKeyPair();
+    const out = await call<{ ticket: string; waitingId: string; practiceName: string }>(
+      "POST",
+      "/api/standing-room/wait",
+      room,
+      { firstName: name, ...(pair ? { publicKey: pair.publicKey } : {}) },
+    );
+    setBusy(false);
     if (!out.ok) return setError(out.error.message);
-    storage()?.setItem(TICKET_KEY, out.value.ticket);
+    const kept: WaitingPlace = { ticket: out.value.ticket, waitingId: out.value.waitingId, ...(pair ?? {}) };
+    keepPlace(kept);
     setPracticeName(out.value.practiceName);
     setError(null);
-    setTicket(out.value.ticket);
+    setPlace(kept);
   };
-  if (ticket) {
+  if (place) {
     return (
       <section class="waiting" aria-labelledby="standing-waiting-heading" data-testid="standing-waiting">
         <h2 id="standing-waiting-heading" tabIndex={-1} ref={heading}>
@@ -804,6 +1024,17 @@ export function StandingWaitPage() {
           {practiceName ?? "Your therapist"} will start your session shortly. You can leave this page open; it will
           change by itself.
         </p>
+        {code && (
+          <div class="privacy-check">
+            <p data-testid="privacy-code">
+              Your privacy code: <span class="code-digits">{code}</span>
+            </p>
+            <p class="hint">
+              If {practiceName ?? "your therapist"} asks, read it out. When their screen shows the same code, the keys
+              that keep your session private come to this page and nowhere else.
+            </p>
+          </div>
+        )}
       </section>
     );
   }
@@ -820,7 +1051,7 @@ export function StandingWaitPage() {
           autoComplete="given-name"
           onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
         />
-        <button type="submit" class="btn primary" disabled={!name.trim()}>
+        <button type="submit" class="btn primary" disabled={busy || !name.trim()}>
           I'm here
         </button>
       </form>

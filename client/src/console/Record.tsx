@@ -252,8 +252,8 @@ export function RecordPanel({ view }: { view: SessionView }) {
       {view.channel === "typed" && (
         <p class="hint" data-testid={view.encrypted ? "encrypted" : "not-encrypted"}>
           {view.encrypted
-            ? "What was typed is end-to-end encrypted: the server holds it sealed, and only the links of this session open it."
-            : "This session is not end-to-end encrypted (it began from your waiting list, or was created that way): the server holds what was typed in clear until the session ends."}
+            ? "What was typed is end-to-end encrypted: the server holds it sealed, and only the browsers of this session's couple and therapist can open it."
+            : "This session is not end-to-end encrypted (it was created that way, or a partner's waiting page could not receive keys): the server holds what was typed in clear until the session ends."}
         </p>
       )}
       <div class="record-actions">

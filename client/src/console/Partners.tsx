@@ -3,6 +3,7 @@ import type { ComponentChildren } from "preact";
 import type { Partner, SessionView } from "../../../shared/protocol.ts";
 import { ActionError, CommandButton, type Send, useAction } from "../room/Controls.tsx";
 import { clockTime, seatName } from "../room/words.ts";
+import { PartnerNewLink } from "./PartnerLink.tsx";
 
 const PARTNERS: Partner[] = ["a", "b"];
 
@@ -22,10 +23,13 @@ export function PartnersPanel({
   view,
   send,
   partnerExtra,
+  token,
 }: {
   view: SessionView;
   send: Send;
   partnerExtra?: (p: Partner) => ComponentChildren;
+  /** The therapist's link token: with it, each card offers a new link for that partner. */
+  token?: string | undefined;
 }) {
   const { busy, error, run } = useAction(send);
   const waiting = PARTNERS.filter((p) => !view.admitted[p]);
@@ -87,6 +91,7 @@ export function PartnersPanel({
                   )}
                 </div>
               )}
+              {!ended && token && <PartnerNewLink view={view} partner={p} token={token} />}
             </li>
           );
         })}

@@ -170,7 +170,13 @@ function ConversationPanel({ view }: { view: SessionView }) {
 }
 
 /** The therapist's whole console. */
-export function TherapistConsole({ view: raw, send, announce, offline = false }: RoomScreenProps) {
+export function TherapistConsole({
+  view: raw,
+  send,
+  announce,
+  offline = false,
+  token,
+}: RoomScreenProps & { token?: string | undefined }) {
   // Every disabled control's reason is worded for the therapist (whose break, who is out), not for a partner.
   const view = forTherapist(raw);
   const line = sessionLine(view);
@@ -225,7 +231,7 @@ export function TherapistConsole({ view: raw, send, announce, offline = false }:
             <div class="console-col couple-col">
               {/* issue 13: a partner's private request comes first */}
               <SafetyPanel view={view} send={send} announce={announce} />
-              <PartnersPanel view={view} send={send} />
+              <PartnersPanel view={view} send={send} token={token} />
               <BreakNotice view={view} send={send} />
               <AirtimePanel
                 view={view}

@@ -271,6 +271,8 @@ export function Room() {
   } else if (problems.length > 0 && problems.length === connections.length) {
     const problem = problems[0]!.state.problem!;
     const elsewhere = problem.code === "SEAT_TAKEN_OVER";
+    // A partner of a therapist-led session waits for their therapist's new link: a new session is not theirs to start.
+    const mode = problems[0]!.state.view?.mode;
     body = (
       <section class="notice-panel" data-testid="link-problem">
         <h2>
@@ -278,12 +280,12 @@ export function Room() {
             ? "Your seat is open somewhere else"
             : (PROBLEM_HEADINGS[problem.code] ?? "We couldn't open your seat")}
         </h2>
-        <p>{explainProblem(problem)}</p>
+        <p>{explainProblem(problem, mode)}</p>
         {elsewhere ? (
           <button type="button" class="btn primary" onClick={() => location.reload()}>
             Continue here instead
           </button>
-        ) : (
+        ) : problem.code === "TOKEN_REVOKED" && mode === "therapist" ? null : (
           <a class="btn secondary" href="/">
             Start a new session
           </a>

@@ -175,7 +175,7 @@ export function SeatRoom({ view, send, announce, offline = false, token }: RoomS
   });
   // --- issue 5: the therapist seat gets its console; a stepped-out partner sees only the waiting space
   if (view.you.seat === "therapist") {
-    return <TherapistConsole view={view} send={send} announce={announce} offline={offline} />;
+    return <TherapistConsole view={view} send={send} announce={announce} offline={offline} token={token} />;
   }
   if (isSteppedOut(view))
     return (

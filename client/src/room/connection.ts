@@ -10,6 +10,7 @@ import type {
   Command,
   CommandAck,
   EngineEvent,
+  Mode,
   ServerToClientEvents,
   SessionView,
   ViewUpdate,
@@ -73,14 +74,26 @@ const FRIENDLY: Record<string, string> = {
   TOKEN_UNKNOWN: "This link doesn't open a session. Check that you copied all of it.",
   TOKEN_EXPIRED: "This session has expired and its links no longer work. You can start a new one at any time.",
   TOKEN_REVOKED:
-    "This link was switched off, and a fresh one may have been made. If that wasn't you, ask your partner (or your therapist) to open the room menu and get a fresh link.",
+    "This link was switched off, and a fresh one may have been made in its place. If you didn't do it, ask whoever gave you the link for the new one.",
   SESSION_NOT_FOUND: "This session was erased, or it expired. Its links no longer work.",
   SEAT_TAKEN_OVER: "Your seat was opened on another device or tab, so this one stepped back.",
   ORIGIN_NOT_ALLOWED: "This page isn't allowed to connect to the session.",
 };
 
-/** A short, human explanation of a refusal code (falls back to the server's message). */
-export function explainProblem(problem: ConnectionProblem): string {
+/** A switched-off link, told by who can have done it: in a therapist-led session only the therapist gives links. */
+const REVOKED_IN: Record<Mode, string> = {
+  therapist:
+    "Your therapist switched this link off, usually to give you a new one. If it hasn't reached you, ask them for it.",
+  guided:
+    "This link was switched off and a fresh one made in its place. If you didn't do it, someone else may have had your link: tell your partner, and start a new session together.",
+};
+
+/**
+ * A short, human explanation of a refusal code (falls back to the server's message); `mode`, when the session's
+ * view was seen before the refusal, words it for the kind of session it was.
+ */
+export function explainProblem(problem: ConnectionProblem, mode?: Mode): string {
+  if (problem.code === "TOKEN_REVOKED" && mode) return REVOKED_IN[mode];
   return FRIENDLY[problem.code] ?? problem.message;
 }
 

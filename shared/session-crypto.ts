@@ -3,7 +3,8 @@
  * space (shared/crypto.ts); this module says which key seals which text and what each text is bound to.
  *
  * Keys, one per audience, made in the browser that creates the session and carried only in link fragments:
- * - `k`, the conversation key: both partners and the therapist (everything said in the room, names, answers' notes);
+ * - `k`, the conversation key: both partners and the therapist (everything said in the room, names, answers' notes
+ *   and pick-list ideas);
  * - `n`, the notes key: the therapist alone (therapist notes);
  * - `pa` / `pb`, each partner's private key: that partner and the therapist (nudges to them, and the step-out
  *   private conversation they are part of).

@@ -763,8 +763,8 @@ export interface GuessStepView {
 export interface PickStepView {
   /** True when both partners must pick the same option (actor "both"). */
   together: boolean;
-  /** The private-answer step whose ideas these are. */
-  from: string;
+  /** The private-answer step whose ideas these are (absent only when the step names none: then it has no options). */
+  from?: string;
   /** The revealed ideas, alternating between the partners: `by` wrote it, in slot `index` of their list. */
   options: { id: string; label: string; by: Partner; index: number }[];
   /** Together: each partner's current pick. */

@@ -460,7 +460,9 @@ export async function openView(opener: TextOpener, view: SessionView): Promise<S
       const options = await Promise.all(
         pick.options.map(async (o) => {
           // The id is what a pick sends: it must name the very slot the label is opened from.
-          const origin = o.id === `${o.by}-${o.index}` ? { stepId: pick.from, by: o.by, index: o.index } : undefined;
+          const from = pick.from;
+          const slot = from !== undefined && o.id === `${o.by}-${o.index}`;
+          const origin = slot ? { stepId: from, by: o.by, index: o.index } : undefined;
           return { ...o, label: await idea(o.label, origin, exerciseId) };
         }),
       );

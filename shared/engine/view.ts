@@ -109,7 +109,7 @@ function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
   if (step.kind === "pick") {
     view.pick = {
       together: step.actor === "both",
-      from: step.pick?.from ?? "",
+      ...(step.pick ? { from: step.pick.from } : {}),
       options: pickOptions(step, turn),
       ...(turn.picks ? { picks: turn.picks } : {}),
     };

@@ -384,7 +384,7 @@ function expectIdeasKeepTheirOrigin(state: SessionState): void {
     const pick = exercise?.step.pick;
     for (const o of pick?.options ?? []) {
       expect(o.id).toBe(`${o.by}-${o.index}`);
-      expect(state.turn?.ideas?.[pick!.from]?.[o.by][o.index]).toBe(o.label);
+      expect(state.turn?.ideas?.[pick?.from ?? ""]?.[o.by][o.index]).toBe(o.label);
     }
     const agreement = exercise?.step.agreement;
     if (agreement?.picked !== undefined) {

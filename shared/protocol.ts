@@ -169,9 +169,11 @@ export const CheckInAnswerSchema = z.strictObject({
   ideas: z
     .array(
       // Kept as written (the engine never edits what a partner typed); only an empty idea is refused.
+      // Sealed in an encrypted session (bound to its slot, see shared/session-crypto.ts), so the schema admits the
+      // longest sealed form and the engine holds each session to its own form and bound (shared/engine/texts.ts).
       z
         .string()
-        .max(LIMITS.ideaMax, `an idea is longer than ${LIMITS.ideaMax} characters`)
+        .max(sealedTextMax(LIMITS.ideaMax), `an idea is longer than ${LIMITS.ideaMax} characters`)
         .refine((idea) => idea.trim().length > 0, "an idea is empty"),
     )
     .min(1)
@@ -386,6 +388,19 @@ export interface TranscriptEntry {
   /** For a choice: the option id and its label. */
   option?: string;
   label?: string;
+  /** For a pick: where the picked idea (the label) was written. */
+  idea?: IdeaOrigin;
+}
+
+/**
+ * Where a pick-list idea was written: the private-answer step that asked for it, the partner who wrote it and its
+ * slot in their list. It travels with the idea wherever the engine copies it (a pick's options, the pick, an
+ * agreement about it), so a reader can rebuild the context a sealed idea is bound to (docs/privacy.md).
+ */
+export interface IdeaOrigin {
+  stepId: string;
+  by: Partner;
+  index: number;
 }
 
 export interface RevealedCheckIn {
@@ -454,8 +469,9 @@ export interface Agreement {
   what?: string;
   /** The option chosen for "what", when one was. */
   option?: string;
-  /** The idea picked earlier in the exercise that this agreement is about. */
+  /** The idea picked earlier in the exercise that this agreement is about, and where it was written. */
   picked?: string;
+  pickedFrom?: IdeaOrigin;
   /** When: an ISO 8601 date-time with offset, in the future when agreed. */
   when?: string;
 }
@@ -509,7 +525,7 @@ export interface TurnState {
   /** Ideas revealed in the exercise, by the private-answer step that asked for them (a pick step's options). */
   ideas?: Record<string, Record<Partner, string[]>>;
   /** What each pick step of the exercise settled on. */
-  picked?: Record<string, { option: string; text: string }>;
+  picked?: Record<string, { option: string; text: string; from?: IdeaOrigin }>;
   // --- the current step's own state
   /** The question this step shows. */
   question?: DrawnQuestion;
@@ -747,8 +763,10 @@ export interface GuessStepView {
 export interface PickStepView {
   /** True when both partners must pick the same option (actor "both"). */
   together: boolean;
-  /** The revealed ideas, alternating between the partners. */
-  options: { id: string; label: string; by: Partner }[];
+  /** The private-answer step whose ideas these are (absent only when the step names none: then it has no options). */
+  from?: string;
+  /** The revealed ideas, alternating between the partners: `by` wrote it, in slot `index` of their list. */
+  options: { id: string; label: string; by: Partner; index: number }[];
   /** Together: each partner's current pick. */
   picks?: Partial<Record<Partner, string>>;
 }
@@ -760,8 +778,9 @@ export interface AgreementStepView {
   options?: { id: string; label: string }[];
   /** Whether the other partner acknowledges an offer before it is kept (always so with actor "both"). */
   needsAcknowledgement: boolean;
-  /** The idea picked earlier that this agreement is about. */
+  /** The idea picked earlier that this agreement is about, and where it was written. */
   picked?: string;
+  pickedFrom?: IdeaOrigin;
   /** The offer waiting for an answer, with the chosen option's label. */
   offer?: AgreementOffer & { label?: string };
 }

@@ -3,7 +3,8 @@
  * space (shared/crypto.ts); this module says which key seals which text and what each text is bound to.
  *
  * Keys, one per audience, made in the browser that creates the session and carried only in link fragments:
- * - `k`, the conversation key: both partners and the therapist (everything said in the room, names, answers' notes);
+ * - `k`, the conversation key: both partners and the therapist (everything said in the room, names, answers' notes
+ *   and pick-list ideas);
  * - `n`, the notes key: the therapist alone (therapist notes);
  * - `pa` / `pb`, each partner's private key: that partner and the therapist (nudges to them, and the step-out
  *   private conversation they are part of).
@@ -23,7 +24,7 @@ import {
   sealText,
 } from "./crypto.ts";
 import { commandTexts } from "./engine/texts.ts";
-import type { Command, Mode, Partner, Seat, SessionView } from "./protocol.ts";
+import type { Command, IdeaOrigin, Mode, Partner, Seat, SessionView } from "./protocol.ts";
 import { isPartner, otherPartner } from "./protocol.ts";
 
 /** What the room shows in place of a text that fails to open (never the ciphertext). */
@@ -226,10 +227,21 @@ export async function sealCommand(keys: SessionKeys, view: SessionView, command:
         what: await sealFor(keys, "conversation", { ...base, ...step, field: "agree.what" }, command.what),
       };
     case "answer": {
-      const note = command.answer.note;
-      if (note === undefined) return command;
-      const sealed = await sealFor(keys, "conversation", { ...base, ...step, field: "answer.note" }, note);
-      return { ...command, answer: { ...command.answer, note: sealed } };
+      const { note, ideas } = command.answer;
+      if (note === undefined && ideas === undefined) return command;
+      const answer = { ...command.answer };
+      if (note !== undefined) {
+        answer.note = await sealFor(keys, "conversation", { ...base, ...step, field: "answer.note" }, note);
+      }
+      if (ideas !== undefined) {
+        // Each idea is bound to its slot: the pick step and agreements that show it later name the same slot.
+        answer.ideas = await Promise.all(
+          ideas.map((idea, index) =>
+            sealFor(keys, "conversation", { ...base, ...step, field: ideaField(index) }, idea),
+          ),
+        );
+      }
+      return { ...command, answer };
     }
     case "reflect":
       if (command.word === undefined) return command;
@@ -255,6 +267,16 @@ export async function sealCommand(keys: SessionKeys, view: SessionView, command:
     default:
       return command;
   }
+}
+
+/** The field a pick-list idea is bound to: its slot in the writer's list, so ideas cannot be reordered or swapped. */
+export function ideaField(index: number): string {
+  return `answer.ideas.${index}`;
+}
+
+/** Where an idea was written, as the context it was sealed for (the exercise is the one it is shown in). */
+function ideaPlace(origin: IdeaOrigin, exerciseId: string | undefined): Omit<TextPlace, "sessionId"> {
+  return { seat: origin.by, field: ideaField(origin.index), exerciseId, stepId: origin.stepId };
 }
 
 /** Whether `command` carries typed text (sealed in an encrypted session). */
@@ -328,6 +350,15 @@ export async function openView(opener: TextOpener, view: SessionView): Promise<S
   const conv = (place: Omit<TextPlace, "sessionId">, text: string) =>
     opener.open("conversation", { sessionId: id, ...place }, text);
   const out: SessionView = { ...view };
+  // A copied idea (a pick's options, the pick, an agreement about it) is opened where it was written; one that
+  // comes without its origin cannot be checked, so it is not shown.
+  const idea = async (text: string, origin: IdeaOrigin | undefined, exerciseId: string | undefined) => {
+    if (origin) return conv(ideaPlace(origin, exerciseId), text);
+    opener.failures++;
+    return UNOPENED_TEXT;
+  };
+  const ideas = (list: string[], seat: Partner, exerciseId: string, stepId: string) =>
+    Promise.all(list.map((text, index) => idea(text, { stepId, by: seat, index }, exerciseId)));
 
   const names: SessionView["names"] = {};
   for (const p of ["a", "b"] as const) {
@@ -341,6 +372,9 @@ export async function openView(opener: TextOpener, view: SessionView): Promise<S
 
   out.transcript = await Promise.all(
     view.transcript.map(async (e) => {
+      if (e.kind === "choice" && e.label !== undefined && (e.idea || isSealedText(e.label))) {
+        return { ...e, label: await idea(e.label, e.idea, e.exerciseId) };
+      }
       if (e.text === undefined) return e;
       const field = e.kind === "message" ? "message-both.text" : `${e.kind}.text`;
       return { ...e, text: await conv({ seat: e.seat, field, exerciseId: e.exerciseId, stepId: e.stepId }, e.text) };
@@ -350,10 +384,12 @@ export async function openView(opener: TextOpener, view: SessionView): Promise<S
     view.checkIns.map(async (c) => {
       const answers = { ...c.answers };
       for (const p of ["a", "b"] as const) {
-        const note = answers[p]?.note;
-        if (note === undefined) continue;
-        const place = { seat: p, field: "answer.note", exerciseId: c.exerciseId, stepId: c.stepId };
-        answers[p] = { ...answers[p], note: await conv(place, note) };
+        const { note, ideas: list } = answers[p] ?? {};
+        if (note !== undefined) {
+          const place = { seat: p, field: "answer.note", exerciseId: c.exerciseId, stepId: c.stepId };
+          answers[p] = { ...answers[p], note: await conv(place, note) };
+        }
+        if (list !== undefined) answers[p] = { ...answers[p], ideas: await ideas(list, p, c.exerciseId, c.stepId) };
       }
       return { ...c, answers };
     }),
@@ -397,14 +433,15 @@ export async function openView(opener: TextOpener, view: SessionView): Promise<S
     })),
   );
   out.agreements = await Promise.all(
-    view.agreements.map(async (a) =>
-      a.what === undefined || a.option !== undefined
-        ? a
-        : {
-            ...a,
-            what: await conv({ seat: a.by, field: "agree.what", exerciseId: a.exerciseId, stepId: a.stepId }, a.what),
-          },
-    ),
+    view.agreements.map(async (a) => {
+      const kept = { ...a };
+      if (a.what !== undefined && a.option === undefined) {
+        const place = { seat: a.by, field: "agree.what", exerciseId: a.exerciseId, stepId: a.stepId };
+        kept.what = await conv(place, a.what);
+      }
+      if (a.picked !== undefined) kept.picked = await idea(a.picked, a.pickedFrom, a.exerciseId);
+      return kept;
+    }),
   );
 
   if (view.exercise) {
@@ -414,6 +451,22 @@ export async function openView(opener: TextOpener, view: SessionView): Promise<S
     if (step.yourAnswer?.note !== undefined) {
       const note = await conv({ seat: you, field: "answer.note", exerciseId, stepId }, step.yourAnswer.note);
       step.yourAnswer = { ...step.yourAnswer, note };
+    }
+    if (step.yourAnswer?.ideas !== undefined && isPartner(you)) {
+      step.yourAnswer = { ...step.yourAnswer, ideas: await ideas(step.yourAnswer.ideas, you, exerciseId, stepId) };
+    }
+    if (step.pick) {
+      const pick = step.pick;
+      const options = await Promise.all(
+        pick.options.map(async (o) => {
+          // The id is what a pick sends: it must name the very slot the label is opened from.
+          const from = pick.from;
+          const slot = from !== undefined && o.id === `${o.by}-${o.index}`;
+          const origin = slot ? { stepId: from, by: o.by, index: o.index } : undefined;
+          return { ...o, label: await idea(o.label, origin, exerciseId) };
+        }),
+      );
+      step.pick = { ...pick, options };
     }
     if (step.guess) {
       const guess = { ...step.guess };
@@ -430,6 +483,10 @@ export async function openView(opener: TextOpener, view: SessionView): Promise<S
     if (step.agreement && offer && offer.what !== undefined && offer.option === undefined) {
       const what = await conv({ seat: offer.by, field: "agree.what", exerciseId, stepId }, offer.what);
       step.agreement = { ...step.agreement, offer: { ...offer, what } };
+    }
+    if (step.agreement?.picked !== undefined) {
+      const picked = await idea(step.agreement.picked, step.agreement.pickedFrom, exerciseId);
+      step.agreement = { ...step.agreement, picked };
     }
     out.exercise = { ...view.exercise, step };
   }

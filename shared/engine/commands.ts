@@ -17,6 +17,7 @@ import type {
   Conversation,
   EngineEvent,
   GuessEntry,
+  IdeaOrigin,
   Partner,
   Seat,
   SessionCore,
@@ -60,8 +61,8 @@ const SystemCommandSchema = z.discriminatedUnion("type", [
 const ACTORS: readonly unknown[] = ["a", "b", "therapist", "system"];
 /** The length limits of typed words in commands: going over one is TEXT_TOO_LONG rather than a malformed command. */
 const TEXT_MAXIMA: ReadonlySet<number> = new Set([
-  LIMITS.ideaMax,
   // The schema bounds a typed text by its longest sealed form (shared/engine/texts.ts checks the session's own).
+  sealedTextMax(LIMITS.ideaMax),
   sealedTextMax(LIMITS.textMax),
   sealedTextMax(LIMITS.guessTextMax),
   sealedTextMax(LIMITS.agreementTextMax),
@@ -540,6 +541,8 @@ function takePick(ctx: Ctx, cur: Current, actor: Partner, optionId: string): Com
     turn.picks = { ...turn.picks, [actor]: option.id };
     if (turn.picks[otherPartner(actor)] !== option.id) return null;
   }
+  // The idea travels on with where it was written, so a sealed one can still be opened wherever it is shown.
+  const from: IdeaOrigin = { stepId: cur.step.pick!.from, by: option.by, index: option.index };
   add.transcript.push({
     v,
     at: now,
@@ -549,8 +552,9 @@ function takePick(ctx: Ctx, cur: Current, actor: Partner, optionId: string): Com
     stepId: cur.step.id,
     option: option.id,
     label: option.label,
+    idea: from,
   });
-  turn.picked = { ...turn.picked, [cur.step.id]: { option: option.id, text: option.label } };
+  turn.picked = { ...turn.picked, [cur.step.id]: { option: option.id, text: option.label, from } };
   follow(s, cur.def, cur.step.next!, now, events);
   return null;
 }
@@ -632,7 +636,7 @@ function keepAgreement(ctx: Ctx, cur: Current, offer: AgreementOffer, acknowledg
   const { s, now, v, events } = ctx;
   const fields = cur.step.agreement ?? {};
   const label = offer.option ? fields.options?.find((o) => o.id === offer.option)?.label : undefined;
-  const picked = fields.picked ? s.turn!.picked?.[fields.picked]?.text : undefined;
+  const picked = fields.picked ? s.turn!.picked?.[fields.picked] : undefined;
   const what = label ?? offer.what;
   const agreement: Agreement = {
     v,
@@ -643,7 +647,7 @@ function keepAgreement(ctx: Ctx, cur: Current, offer: AgreementOffer, acknowledg
     ...(acknowledgedBy ? { acknowledgedBy } : {}),
     ...(what !== undefined ? { what } : {}),
     ...(offer.option !== undefined ? { option: offer.option } : {}),
-    ...(picked !== undefined ? { picked } : {}),
+    ...(picked ? { picked: picked.text, ...(picked.from ? { pickedFrom: picked.from } : {}) } : {}),
     ...(offer.when !== undefined ? { when: offer.when } : {}),
   };
   s.agreements.push(agreement);

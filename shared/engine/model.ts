@@ -12,6 +12,7 @@ import type {
   EngineEvent,
   ErrorCode,
   Partner,
+  PickStepView,
   Seat,
   SessionCore,
   TurnState,
@@ -225,15 +226,18 @@ export function questionOf(
   return text === undefined ? undefined : { deck: drawn.deck, index: drawn.index, text };
 }
 
+/** One option of a pick step: an idea, who wrote it and its slot in their list. */
+export type PickOption = PickStepView["options"][number];
+
 /** The options of a pick step: both partners' revealed ideas, alternating, with ids like "a-0" and "b-1". */
-export function pickOptions(step: StepDefinition, turn: TurnState): { id: string; label: string; by: Partner }[] {
+export function pickOptions(step: StepDefinition, turn: TurnState): PickOption[] {
   const ideas = step.pick ? turn.ideas?.[step.pick.from] : undefined;
   if (!ideas) return [];
-  const options: { id: string; label: string; by: Partner }[] = [];
-  for (let i = 0; i < Math.max(ideas.a.length, ideas.b.length); i++) {
+  const options: PickOption[] = [];
+  for (let index = 0; index < Math.max(ideas.a.length, ideas.b.length); index++) {
     for (const by of ["a", "b"] as const) {
-      const label = ideas[by][i];
-      if (label !== undefined) options.push({ id: `${by}-${i}`, label, by });
+      const label = ideas[by][index];
+      if (label !== undefined) options.push({ id: `${by}-${index}`, label, by, index });
     }
   }
   return options;

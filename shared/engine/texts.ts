@@ -20,8 +20,8 @@ export interface CommandText {
 }
 
 /**
- * The typed texts of `command`, in a fixed order. A pick-list idea (`answer.ideas`) is left out: ideas become the
- * options of a later pick step and stay readable to the server (see docs/privacy.md).
+ * The typed texts of `command`, in a fixed order. Each pick-list idea (`answer.ideas[i]`) is one: the engine copies
+ * ideas into a later pick step and an agreement as they are, sealed or not, with where each was written.
  */
 export function commandTexts(command: Command | { type: string }): CommandText[] {
   const c = command as Command;
@@ -40,7 +40,10 @@ export function commandTexts(command: Command | { type: string }): CommandText[]
     case "agree":
       return one("what", c.what, LIMITS.agreementTextMax);
     case "answer":
-      return one("answer.note", c.answer.note, LIMITS.textMax);
+      return [
+        ...one("answer.note", c.answer.note, LIMITS.textMax),
+        ...(c.answer.ideas ?? []).map((idea, i) => ({ path: `answer.ideas[${i}]`, value: idea, max: LIMITS.ideaMax })),
+      ];
     case "reflect":
       return one("word", c.word, LIMITS.reflectionWordMax);
     default:

@@ -109,6 +109,7 @@ function stepView(state: SessionCore, seat: Seat, cur: Current): StepView {
   if (step.kind === "pick") {
     view.pick = {
       together: step.actor === "both",
+      ...(step.pick ? { from: step.pick.from } : {}),
       options: pickOptions(step, turn),
       ...(turn.picks ? { picks: turn.picks } : {}),
     };
@@ -191,8 +192,11 @@ function agreementView(step: StepDefinition, turn: TurnState): AgreementStepView
   if (fields.when) view.when = fields.when;
   if (fields.withinHours !== undefined) view.withinHours = fields.withinHours;
   if (fields.options) view.options = fields.options.map((o) => ({ id: o.id, label: o.label }));
-  const picked = fields.picked ? turn.picked?.[fields.picked]?.text : undefined;
-  if (picked !== undefined) view.picked = picked;
+  const picked = fields.picked ? turn.picked?.[fields.picked] : undefined;
+  if (picked) {
+    view.picked = picked.text;
+    if (picked.from) view.pickedFrom = picked.from;
+  }
   if (turn.offer) {
     const label = turn.offer.option ? fields.options?.find((o) => o.id === turn.offer?.option)?.label : undefined;
     view.offer = { ...turn.offer, ...(label !== undefined ? { label } : {}) };

@@ -2,11 +2,12 @@
  * End-to-end encryption in Chromium: two partners' browsers play an encrypted check-in and the start of an
  * intentional dialogue, each reading the other's words on screen, while every frame each page sends is searched for
  * those words (none may be there). A link opened without its key shows the missing-key message and sends nothing;
- * its screenshots at 390x844, light and dark, land in test-output/e2e/e2ee.
+ * its screenshots at 390x844, light and dark, land in test-output/e2e/e2ee. An encrypted plan-time shows the ideas
+ * opened on the pick step and the picked one in the agreement and the summary, with no idea in any frame sent.
  * (tests/e2e/dialogue.test.ts plays the whole typed dialogue from the home page encrypted, and
  * tests/e2e/therapist.test.ts the therapist session with nudges, notes and a step-out.)
  */
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
 import { MISSING_KEY_TEXT } from "../../shared/session-crypto.ts";
@@ -22,7 +23,26 @@ import {
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
 import { createEncryptedTestSession } from "../support/server.ts";
-import { makeMove, waitForVersion } from "./driver.ts";
+import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
+
+/** Waits until the page shows step `id`. */
+async function atStep(page: Page, id: string): Promise<void> {
+  await page.locator(`section.step[data-step-id="${id}"]`).waitFor();
+}
+
+/** Clicks, then waits for the page to move on by at least one version. */
+async function clickAndWait(page: Page, name: string | RegExp): Promise<void> {
+  const before = await shownVersion(page);
+  await page.getByRole("button", { name, exact: typeof name === "string" }).click();
+  await waitForVersion(page, before + 1);
+}
+
+/** A datetime-local value (local time) `hours` from now, on the minute. */
+function localIn(hours: number): string {
+  const d = new Date(Date.now() + hours * 3_600_000);
+  const pad = (x: number) => String(x).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
 
 const SUITE = "e2ee";
 const runs = requireService("chromium", chromiumAvailable());
@@ -87,6 +107,67 @@ describe.runIf(runs)("end-to-end encrypted session in two browsers", () => {
     const sent = [...tapAda.sent, ...tapBo.sent].join("\n");
     expect(sent).toMatch(/e1\.[A-Za-z0-9_-]{16}\./);
     expect(words.filter((word) => sent.includes(word))).toEqual([]);
+  });
+
+  it("plays an encrypted plan-time: ideas opened on the pick step, the picked one in the agreement and summary", async () => {
+    const ideas = ["kayak-to-Ullapool", "fondue-at-Grindelwald", "tango-in-Rosario"];
+    const detail = "bring-the-Lisbon-blanket";
+    const created = await createEncryptedTestSession(server.url, {
+      mode: "guided",
+      channel: "typed",
+      agenda: ["plan-time"],
+      names: { a: "Ada", b: "Bo" },
+    });
+    await ada.page.goto(created.links.a);
+    await bo.page.goto(created.links.b);
+    for (const p of [ada, bo]) await p.page.getByRole("heading", { name: /Welcome/ }).waitFor();
+    await ada.page.getByRole("button", { name: "Start Plan time together" }).click();
+    for (const p of [ada, bo]) await atStep(p.page, "ideas");
+    await ada.page.getByLabel("Idea 1").fill(ideas[0]!);
+    await ada.page.getByLabel(/Idea 2/).fill(ideas[1]!);
+    await clickAndWait(ada.page, "Share privately");
+    // Ada reads her own list back; Bo sees nothing of it yet.
+    await ada.page.getByText(ideas[1]!).waitFor();
+    await waitForVersion(bo.page, await shownVersion(ada.page));
+    expect(await bo.page.locator("body").textContent()).not.toContain(ideas[0]);
+    await bo.page.getByLabel("Idea 1").fill(ideas[2]!);
+    await clickAndWait(bo.page, "Share privately");
+
+    for (const p of [ada, bo]) {
+      await atStep(p.page, "pick");
+      const list = p.page.locator(".idea-list");
+      for (const idea of ideas) await list.getByText(idea).waitFor();
+    }
+    await snap(bo.page, "plan-pick-opened");
+    await clickAndWait(ada.page, new RegExp(ideas[2]!));
+    await bo.page.getByText(`Ada picked “${ideas[2]}”`).waitFor();
+    await clickAndWait(bo.page, new RegExp(ideas[2]!));
+
+    for (const p of [ada, bo]) await p.page.getByText(`About: ${ideas[2]}`).waitFor();
+    await ada.page.getByLabel("Day and time", { exact: true }).fill(localIn(26));
+    await ada.page.getByLabel("A detail, if it helps").fill(detail);
+    await clickAndWait(ada.page, "Suggest this");
+    await bo.page.getByTestId("agreement-offer").getByText(detail).waitFor();
+    await clickAndWait(bo.page, "Agree");
+    for (const p of [ada, bo]) {
+      await atStep(p.page, "look-forward");
+      await p.page.getByLabel("Your words").fill("the quiet of it");
+      await clickAndWait(p.page, "Send");
+    }
+    for (const p of [ada, bo]) {
+      const kept = p.page.getByTestId("agreements");
+      await kept.getByText(ideas[2]!).waitFor();
+      await kept.getByText(detail).waitFor();
+    }
+    await ada.page.getByRole("button", { name: "End session" }).click();
+    await ada.page.getByRole("button", { name: "Yes, end session" }).click();
+    const summary = ada.page.getByTestId("summary");
+    await summary.getByTestId("agreements").getByText(ideas[2]!).waitFor();
+    await snap(ada.page, "plan-summary-opened");
+    for (const p of [ada, bo]) expect(await p.page.getByText("could not be opened").count()).toBe(0);
+
+    const sent = [...tapAda.sent, ...tapBo.sent].join("\n");
+    expect([...ideas, detail].filter((word) => sent.includes(word))).toEqual([]);
   });
 
   it("a link opened without its key says so, shows no words and no composer, and opens once the whole link is pasted (390x844, light and dark)", async () => {

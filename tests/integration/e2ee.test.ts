@@ -82,8 +82,23 @@ async function playTyped(a: Participant, b: Participant, words: Words): Promise<
             ...(f.rating ? { rating: f.rating.max } : {}),
             ...(f.feelings ? { feeling: f.feelings[0] } : {}),
             ...(f.note ? { note: `my note ${words.next("note")}` } : {}),
+            ...(f.ideas ? { ideas: [`go to ${words.next("idea")}`, words.next("idea")] } : {}),
           },
         };
+      } else if (step.kind === "pick") {
+        // Both pick the idea the pick step lists last (the other partner's second one, for b).
+        command = { type: "pick", option: step.pick!.options.at(-1)!.id };
+      } else if (step.kind === "agreement") {
+        // One offers a time and a detail, the other acknowledges: one move per round, so they do not cross.
+        const offer = step.agreement?.offer;
+        if (offer && offer.by !== p.seat) command = { type: "acknowledge" };
+        else if (offer) continue;
+        else {
+          const when = new Date(Date.now() + 2 * 24 * 3_600_000).toISOString();
+          command = { type: "agree", when, what: `bring ${words.next("agree")}` };
+        }
+        await ok(p, command);
+        break;
       } else if (step.kind === "talk") {
         await ok(p, { type: "post", text: words.next("post") });
         command = { type: "end-turn" };
@@ -167,14 +182,14 @@ describe.each(variants)("end-to-end encrypted sessions ($name store)", (variant)
     return { lines, tap, dump };
   }
 
-  it("guided: a check-in, an intentional dialogue and the closing reflection leave no word on the server", async () => {
+  it("guided: a check-in, a dialogue, a plan with ideas and the closing reflection leave no word on the server", async () => {
     const { lines, tap, dump } = await setUp();
     const words = new Words();
     const names = { a: words.next("nameA"), b: words.next("nameB") };
     const created = await createEncryptedTestSession(tap.url, {
       mode: "guided",
       channel: "typed",
-      agenda: ["check-in", "intentional-dialogue"],
+      agenda: ["check-in", "intentional-dialogue", "plan-time"],
       names,
     });
     expect(created.links.a).toContain(`${tap.url}/join/`);
@@ -187,6 +202,12 @@ describe.each(variants)("end-to-end encrypted sessions ($name store)", (variant)
     await playTyped(a, b, words);
     await ok(a, { type: "start-exercise", exerciseId: "intentional-dialogue", firstSpeaker: "b" });
     await playTyped(a, b, words);
+    // Ideas listed alone, one picked together, a time and a detail agreed about it.
+    const ideasFrom = words.used.length;
+    await ok(a, { type: "start-exercise", exerciseId: "plan-time" });
+    await playTyped(a, b, words);
+    const ideas = words.used.slice(ideasFrom).filter((w) => w.startsWith("Zqidea"));
+    expect(ideas).toHaveLength(4);
     // In clear, the engine refuses it and nothing changes.
     const before = a.version;
     const clear = await a.socket.emitWithAck("command", {
@@ -206,6 +227,17 @@ describe.each(variants)("end-to-end encrypted sessions ($name store)", (variant)
     expect(typed.filter((w) => !seen.includes(w))).toEqual([]);
     expect(seen).not.toContain(UNOPENED_TEXT);
     expect(a.opener.failures + b.opener.failures).toBe(0);
+    // The idea picked is b's second one, read as such in the pick, the agreement and the kept record.
+    const plan = await b.opened();
+    const kept = plan.agreements.find((g) => g.exerciseId === "plan-time");
+    expect(kept).toMatchObject({ picked: ideas[3], pickedFrom: { stepId: "ideas", by: "b", index: 1 } });
+    expect(kept?.what).toMatch(/^bring Zqagree/);
+    expect(plan.transcript.find((e) => e.stepId === "pick")?.label).toBe(ideas[3]);
+    const revealed = plan.checkIns.find((c) => c.exerciseId === "plan-time")?.answers;
+    expect(revealed).toEqual({
+      a: { ideas: [`go to ${ideas[0]}`, ideas[1]] },
+      b: { ideas: [`go to ${ideas[2]}`, ideas[3]] },
+    });
 
     // ... and the server was given, kept, sent and logged none of them (the refused clear word aside: it was
     // sent in clear on purpose, so only the store, the other seats and the logs are searched for it).

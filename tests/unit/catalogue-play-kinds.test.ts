@@ -316,6 +316,7 @@ describe.each(["a", "b"] as const)("first speaker %s", (first) => {
           by: two,
           acknowledgedBy: one,
           picked: film.label,
+          pickedFrom: { stepId: "ideas", by: two, index: 0 },
           when: later,
           ...(detail.what ? { what: detail.what } : {}),
         },

@@ -250,12 +250,12 @@ describe("idea answers and pick steps", () => {
     const run = withIdeas(guided(), ["#walk#", "#cook#"], ["#film#"]);
     expect(run.step).toBe("together");
     const options = [
-      { id: "a-0", label: "#walk#", by: "a" },
-      { id: "b-0", label: "#film#", by: "b" },
-      { id: "a-1", label: "#cook#", by: "a" },
+      { id: "a-0", label: "#walk#", by: "a", index: 0 },
+      { id: "b-0", label: "#film#", by: "b", index: 0 },
+      { id: "a-1", label: "#cook#", by: "a", index: 1 },
     ];
     for (const seat of ["a", "b"] as const) {
-      expect(run.view(seat).exercise?.step.pick).toEqual({ together: true, options });
+      expect(run.view(seat).exercise?.step.pick).toEqual({ together: true, from: "ideas", options });
       expect(run.view(seat).exercise?.step.yourMove).toBe(true);
     }
     run.refuse("a", { type: "pick", option: "b-1" }, "UNKNOWN_OPTION");
@@ -275,8 +275,13 @@ describe("idea answers and pick steps", () => {
       stepId: "together",
       option: "a-1",
       label: "#cook#",
+      idea: { stepId: "ideas", by: "a", index: 1 },
     });
-    expect(run.view("a").exercise?.step.agreement?.picked).toBe("#cook#");
+    // The picked idea carries where it was written (a sealed one is opened from there).
+    expect(run.view("a").exercise?.step.agreement).toMatchObject({
+      picked: "#cook#",
+      pickedFrom: { stepId: "ideas", by: "a", index: 1 },
+    });
   });
 
   it("a pick by one role is made by that partner alone", () => {
@@ -341,6 +346,7 @@ describe("agreement steps", () => {
       acknowledgedBy: "a",
       what: "After lunch",
       picked: "film",
+      pickedFrom: { stepId: "ideas", by: "b", index: 0 },
       when: later,
     };
     expect(run.state.agreements).toEqual([kept]);

@@ -26,6 +26,7 @@ import type {
   Actor,
   Command,
   CommandType,
+  IdeaOrigin,
   LogEntry,
   Partner,
   Seat,
@@ -365,7 +366,37 @@ function checkState(state: SessionState, now: number): void {
     expect(guess.yours).toBeUndefined();
     expect(guess.revealed !== undefined).toBe(state.turn?.revealed === true);
   }
+  expectIdeasKeepTheirOrigin(state);
   void now;
+}
+
+/**
+ * Wherever the engine copies a pick-list idea (a pick step's options, the pick, an agreement about it), it names the
+ * slot it was written in, and that slot holds those very words: a reader of an encrypted session opens it from there.
+ */
+function expectIdeasKeepTheirOrigin(state: SessionState): void {
+  const writtenAt = (exerciseId: string, origin: IdeaOrigin, before: number) =>
+    state.checkIns
+      .filter((c) => c.exerciseId === exerciseId && c.stepId === origin.stepId && c.v <= before)
+      .map((c) => c.answers[origin.by].ideas?.[origin.index]);
+  for (const seat of ["a", "b", "therapist"] as const) {
+    const exercise = viewFor(state, seat).exercise;
+    const pick = exercise?.step.pick;
+    for (const o of pick?.options ?? []) {
+      expect(o.id).toBe(`${o.by}-${o.index}`);
+      expect(state.turn?.ideas?.[pick?.from ?? ""]?.[o.by][o.index]).toBe(o.label);
+    }
+    const agreement = exercise?.step.agreement;
+    if (agreement?.picked !== undefined) {
+      expect(writtenAt(exercise!.id, agreement.pickedFrom!, state.version)).toContain(agreement.picked);
+    }
+  }
+  for (const a of state.agreements) {
+    if (a.picked !== undefined) expect(writtenAt(a.exerciseId, a.pickedFrom!, a.v)).toContain(a.picked);
+  }
+  for (const e of state.transcript) {
+    if (e.idea) expect(writtenAt(e.exerciseId!, e.idea, e.v)).toContain(e.label);
+  }
 }
 
 /**

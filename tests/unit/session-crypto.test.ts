@@ -85,6 +85,7 @@ describe("sealed texts", () => {
       LIMITS.agreementTextMax,
       LIMITS.nameMax,
       LIMITS.reflectionWordMax,
+      LIMITS.ideaMax,
     ]) {
       // Three UTF-8 bytes per UTF-16 unit is the worst case (a surrogate pair is 4 bytes for 2 units).
       for (const text of ["€".repeat(max), "😀".repeat(max / 2), "a".repeat(max)]) {
@@ -147,6 +148,7 @@ const TEXT_COMMANDS: Command[] = [
   { type: "guess", text: "Ottoline" },
   { type: "agree", what: "Ottoline" },
   { type: "answer", answer: { rating: 5, feeling: "calm", note: "Ottoline" } },
+  { type: "answer", answer: { ideas: ["Ottoline"] } },
   { type: "reflect", heard: 7, word: "Ottoline", keep: false },
   { type: "nudge", to: "a", text: "Ottoline" },
   { type: "message-both", text: "Ottoline" },
@@ -263,5 +265,191 @@ describe("opening a view", () => {
     expect(opened.transcript.map((e) => e.text)).toEqual(Array(4).fill(UNOPENED_TEXT));
     expect(opened.notes[0]?.text).toBe(UNOPENED_TEXT);
     expect(opener.failures).toBe(5);
+  });
+});
+
+describe("pick-list ideas", () => {
+  type Keys = Awaited<ReturnType<typeof generateSessionKeys>>;
+  const IDEAS = { a: ["a lighthouse walk", "quince jam night"], b: ["the Ostrava film"] };
+
+  /** A guided, encrypted plan-time played through the engine up to (and, with `all`, past) the agreement. */
+  async function planTime(all: boolean): Promise<{ keys: Keys; s: SessionState }> {
+    const keys = await generateSessionKeys();
+    let s = createSession({
+      id: "sess-ideas",
+      mode: "guided",
+      channel: "typed",
+      agenda: ["plan-time"],
+      createdAt: T0,
+      encrypted: true,
+    });
+    const send = async (seat: "a" | "b", command: Command) => {
+      const sealed = await sealCommand(keys, viewFor(s, seat), command);
+      s = act(s, seat, sealed, T0 + s.version * 1000).state;
+    };
+    await send("a", { type: "start-exercise", exerciseId: "plan-time" });
+    await send("a", { type: "answer", answer: { ideas: IDEAS.a } });
+    // Before the reveal, a reads back a's own list; b sees that a answered, and nothing of it.
+    const own = await openView(new TextOpener(keys), viewFor(s, "a"));
+    expect(own.exercise?.step.yourAnswer?.ideas).toEqual(IDEAS.a);
+    expect(JSON.stringify(viewFor(s, "b"))).not.toMatch(/e1\./);
+    await send("b", { type: "answer", answer: { ideas: IDEAS.b } });
+    if (!all) return { keys, s };
+    await send("a", { type: "pick", option: "b-0" });
+    await send("b", { type: "pick", option: "b-0" });
+    const when = new Date(T0 + 3 * 24 * 3_600_000).toISOString();
+    await send("a", { type: "agree", when, what: "I'll book the seats" });
+    await send("b", { type: "acknowledge" });
+    return { keys, s };
+  }
+
+  it("are sealed one by one, stored only as ciphertext, and read again wherever the engine copied them", async () => {
+    const { keys, s: atPick } = await planTime(false);
+    expect(JSON.stringify(atPick)).not.toMatch(/lighthouse|quince|Ostrava/);
+    expect(atPick.turn?.ideas?.ideas?.a.every(isSealedText)).toBe(true);
+    for (const seat of ["a", "b"] as const) {
+      const view = await openView(new TextOpener(keys), viewFor(atPick, seat));
+      expect(view.exercise?.step.pick?.from).toBe("ideas");
+      expect(view.exercise?.step.pick?.options).toEqual([
+        { id: "a-0", label: IDEAS.a[0], by: "a", index: 0 },
+        { id: "b-0", label: IDEAS.b[0], by: "b", index: 0 },
+        { id: "a-1", label: IDEAS.a[1], by: "a", index: 1 },
+      ]);
+      expect(view.checkIns[0]?.answers).toEqual({ a: { ideas: IDEAS.a }, b: { ideas: IDEAS.b } });
+    }
+
+    const { keys: k2, s } = await planTime(true);
+    expect(JSON.stringify(s)).not.toMatch(/lighthouse|quince|Ostrava|book the seats/);
+    const opener = new TextOpener(k2);
+    const view = await openView(opener, viewFor(s, "b"));
+    expect(view.transcript.find((e) => e.kind === "choice")).toMatchObject({
+      stepId: "pick",
+      option: "b-0",
+      label: IDEAS.b[0],
+      idea: { stepId: "ideas", by: "b", index: 0 },
+    });
+    expect(view.agreements).toEqual([
+      expect.objectContaining({
+        what: "I'll book the seats",
+        picked: IDEAS.b[0],
+        pickedFrom: { stepId: "ideas", by: "b", index: 0 },
+      }),
+    ]);
+    expect(opener.failures).toBe(0);
+  });
+
+  it("opens the picked idea on the agreement step, before anything is kept", async () => {
+    const { s: atPick, keys: k } = await planTime(false);
+    let s = atPick;
+    for (const seat of ["a", "b"] as const)
+      s = act(s, seat, { type: "pick", option: "a-1" }, T0 + s.version * 1000).state;
+    const view = await openView(new TextOpener(k), viewFor(s, "a"));
+    expect(view.exercise?.step.id).toBe("when");
+    expect(view.exercise?.step.agreement).toMatchObject({
+      picked: IDEAS.a[1],
+      pickedFrom: { stepId: "ideas", by: "a", index: 1 },
+    });
+  });
+
+  it("show could-not-be-opened when moved to another slot, partner or step, altered, or stripped of origin", async () => {
+    const { keys, s } = await planTime(false);
+    const view = viewFor(s, "a");
+    const exercise = view.exercise!;
+    const pick = exercise.step.pick!;
+    const [a0, b0, a1] = pick.options as [(typeof pick.options)[0], (typeof pick.options)[0], (typeof pick.options)[0]];
+    const flip = (t: string) => t.slice(0, -2) + (t.at(-2) === "A" ? "B" : "A") + t.at(-1);
+    const tampered: SessionView = {
+      ...view,
+      exercise: {
+        ...exercise,
+        step: {
+          ...exercise.step,
+          pick: {
+            ...pick,
+            options: [
+              { ...a0, label: a1.label }, // another slot of the same partner
+              { ...b0, label: a0.label }, // another partner's slot
+              { ...a1, label: flip(a1.label) }, // altered
+              { ...a0, id: "b-0" }, // an id that names another slot than the one shown
+              { ...b0, label: "injected in clear" },
+            ],
+          },
+        },
+      },
+      checkIns: view.checkIns.map((c) => ({
+        ...c,
+        answers: { a: { ideas: [...c.answers.a.ideas!].reverse() }, b: c.answers.b },
+      })),
+    };
+    const opener = new TextOpener(keys);
+    const opened = await openView(opener, tampered);
+    expect(opened.exercise?.step.pick?.options.map((o) => o.label)).toEqual(Array(5).fill(UNOPENED_TEXT));
+    expect(opened.checkIns[0]?.answers.a.ideas).toEqual([UNOPENED_TEXT, UNOPENED_TEXT]);
+    expect(opened.checkIns[0]?.answers.b.ideas).toEqual(IDEAS.b);
+    // The whole pick pointed at another step.
+    const elsewhere = await openView(new TextOpener(keys), {
+      ...view,
+      exercise: { ...exercise, step: { ...exercise.step, pick: { ...pick, from: "pick" } } },
+    });
+    expect(elsewhere.exercise?.step.pick?.options.map((o) => o.label)).toEqual(Array(3).fill(UNOPENED_TEXT));
+    expect(opener.failures).toBe(7);
+
+    const { keys: k2, s: done } = await planTime(true);
+    const after = viewFor(done, "a");
+    const kept = after.agreements[0]!;
+    const choice = after.transcript.find((e) => e.kind === "choice")!;
+    const { idea: _origin, ...choiceWithoutOrigin } = choice;
+    const { pickedFrom: _from, ...keptWithoutOrigin } = kept;
+    const again = await openView(new TextOpener(k2), {
+      ...after,
+      transcript: [
+        { ...choice, idea: { ...choice.idea!, index: 1 } },
+        { ...choice, idea: { ...choice.idea!, by: "a" } },
+        choiceWithoutOrigin,
+      ],
+      agreements: [{ ...kept, pickedFrom: { ...kept.pickedFrom!, stepId: "when" } }, keptWithoutOrigin],
+    });
+    expect(again.transcript.map((e) => e.label)).toEqual(Array(3).fill(UNOPENED_TEXT));
+    expect(again.agreements.map((a) => a.picked)).toEqual([UNOPENED_TEXT, UNOPENED_TEXT]);
+    expect(JSON.stringify(again)).not.toMatch(/e1\./);
+  });
+
+  it("in clear are refused with TEXT_NOT_SEALED and change nothing; a sealed one too long is TEXT_TOO_LONG", async () => {
+    const keys = await generateSessionKeys();
+    let s = createSession({
+      id: "sess-clear-ideas",
+      mode: "guided",
+      channel: "typed",
+      agenda: ["plan-time"],
+      createdAt: T0,
+      encrypted: true,
+    });
+    s = act(s, "a", { type: "start-exercise", exerciseId: "plan-time" }, T0).state;
+    const error = refuse(s, "a", { type: "answer", answer: { ideas: ["Ottoline's picnic"] } }, T0, "TEXT_NOT_SEALED");
+    expect(error.message).toContain("answer.ideas[0]");
+    expect(error.message).not.toContain("Ottoline");
+    // One sealed idea does not carry a clear one beside it.
+    const sealed = await sealCommand(keys, viewFor(s, "a"), { type: "answer", answer: { ideas: ["a walk"] } });
+    const one = sealed.type === "answer" ? sealed.answer.ideas![0]! : "";
+    refuse(s, "a", { type: "answer", answer: { ideas: [one, "in clear"] } }, T0, "TEXT_NOT_SEALED");
+    const long = `e1.${"A".repeat(16)}.${"A".repeat(sealedTextMax(LIMITS.ideaMax))}`;
+    refuse(s, "a", { type: "answer", answer: { ideas: [long] } }, T0, "TEXT_TOO_LONG");
+    // The longest idea a person may write, in the widest characters, seals within bounds and is accepted.
+    const widest = await sealCommand(keys, viewFor(s, "a"), {
+      type: "answer",
+      answer: { ideas: ["€".repeat(LIMITS.ideaMax), "😀".repeat(LIMITS.ideaMax / 2)] },
+    });
+    expect(act(s, "a", widest, T0).state.turn?.answers.a?.ideas).toHaveLength(2);
+  });
+
+  it("stay in clear, and are copied as before, in an unencrypted session", () => {
+    let s = createSession({ id: "plain", mode: "guided", channel: "typed", agenda: ["plan-time"], createdAt: T0 });
+    s = act(s, "a", { type: "start-exercise", exerciseId: "plan-time" }, T0).state;
+    s = act(s, "a", { type: "answer", answer: { ideas: ["a walk"] } }, T0).state;
+    s = act(s, "b", { type: "answer", answer: { ideas: ["a film"] } }, T0).state;
+    expect(viewFor(s, "a").exercise?.step.pick?.options.map((o) => o.label)).toEqual(["a walk", "a film"]);
+    expect(s.turn?.ideas?.ideas).toEqual({ a: ["a walk"], b: ["a film"] });
+    // Held to the plaintext limit, whatever the step (the form of a text is checked first).
+    refuse(s, "a", { type: "answer", answer: { ideas: ["x".repeat(LIMITS.ideaMax + 1)] } }, T0, "TEXT_TOO_LONG");
   });
 });

@@ -57,7 +57,7 @@ export function PartnerNewLink({ view, partner, token }: { view: SessionView; pa
   if (stage === "closed") {
     return (
       <button type="button" class="btn quiet small" onClick={() => setStage("asking")}>
-        New link for {name}
+        New link<span class="sr-only"> for {name}</span>
       </button>
     );
   }

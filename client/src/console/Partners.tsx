@@ -89,9 +89,9 @@ export function PartnersPanel({
                       onClick={() => run({ type: "step-out", partner: p })}
                     />
                   )}
+                  {token && <PartnerNewLink view={view} partner={p} token={token} />}
                 </div>
               )}
-              {!ended && token && <PartnerNewLink view={view} partner={p} token={token} />}
             </li>
           );
         })}

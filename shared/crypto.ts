@@ -43,7 +43,8 @@ export class SpaceCryptoError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function subtle(): SubtleCrypto {
+/** WebCrypto's SubtleCrypto (browsers, Node 20), or a SpaceCryptoError("key") saying this page cannot encrypt. */
+export function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
   if (!s)
     throw new SpaceCryptoError("key", "this browser cannot encrypt (WebCrypto is missing or the page is not secure)");

@@ -16,7 +16,7 @@
  *
  * Runs on WebCrypto (`globalThis.crypto.subtle`): the browser, the headless participant and Node 20 share it.
  */
-import { fromBase64Url, SpaceCryptoError, toBase64Url } from "./crypto.ts";
+import { fromBase64Url, SpaceCryptoError, subtle, toBase64Url } from "./crypto.ts";
 
 /** How a wrapped set of keys starts: the form's version. */
 export const WRAPPED_KEYS_PREFIX = "x1.";
@@ -41,13 +41,6 @@ export const WRAPPED_KEYS_MAX = WRAPPED_KEYS_PREFIX.length + PUBLIC_KEY_CHARS + 
 const ECDH = { name: "ECDH", namedCurve: "P-256" } as const;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-
-function subtle(): SubtleCrypto {
-  const s = globalThis.crypto?.subtle;
-  if (!s)
-    throw new SpaceCryptoError("key", "this browser cannot encrypt (WebCrypto is missing or the page is not secure)");
-  return s;
-}
 
 /** Where a wrapped set of keys belongs: the waiting place it was made for and the seat it opens. */
 export interface WaitPlace {

@@ -15,6 +15,7 @@ import type { Command, SessionView } from "../../shared/protocol.ts";
 import { UNOPENED_TEXT } from "../../shared/session-crypto.ts";
 import { type ByteTap, startByteTap } from "../support/byte-tap.ts";
 import { REDIS_URL } from "../support/env.ts";
+import { redisDump } from "../support/store-dump.ts";
 import { createEncryptedTestSession, createTestSession, startTestServer, storeVariants } from "../support/server.ts";
 
 const variants = await storeVariants();
@@ -107,39 +108,6 @@ async function playTyped(a: Participant, b: Participant, words: Words): Promise<
     }
   }
   throw new Error("the exercise did not end");
-}
-
-/** Every string Redis holds for this deployment: the session keys and the adapter's stream, whatever their type. */
-async function redisDump(prefix: string): Promise<string> {
-  const { createClient } = await import("redis");
-  const client = createClient({ url: REDIS_URL });
-  client.on("error", () => {});
-  await client.connect();
-  const out: string[] = [];
-  try {
-    for (const pattern of [`${prefix}*`, `socket.io:${prefix}*`]) {
-      for await (const batch of client.scanIterator({ MATCH: pattern, COUNT: 500 })) {
-        for (const key of Array.isArray(batch) ? batch : [batch]) {
-          out.push(key);
-          const type = String(await client.sendCommand(["TYPE", key]));
-          const read: Record<string, string[]> = {
-            string: ["GET", key],
-            hash: ["HGETALL", key],
-            list: ["LRANGE", key, "0", "-1"],
-            set: ["SMEMBERS", key],
-            zset: ["ZRANGE", key, "0", "-1", "WITHSCORES"],
-            stream: ["XRANGE", key, "-", "+"],
-          };
-          const command = read[type];
-          if (!command) throw new Error(`key of unexpected type ${type}`);
-          out.push(JSON.stringify(await client.sendCommand(command)));
-        }
-      }
-    }
-  } finally {
-    await client.quit().catch(() => {});
-  }
-  return out.join("\n");
 }
 
 async function memoryDump(store: MemoryStore, id: string): Promise<string> {

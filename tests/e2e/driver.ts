@@ -89,3 +89,22 @@ export async function makeMove(page: Page, opts: MoveOptions = {}): Promise<numb
 export async function expectNoActionError(page: Page): Promise<void> {
   expect(await page.locator(".action-error").count()).toBe(0);
 }
+
+/** Waits until the page shows step `id` (with the page's move or not). */
+export async function atStep(page: Page, id: string): Promise<void> {
+  await page.locator(`section.step[data-step-id="${id}"]`).waitFor();
+}
+
+/** Clicks, then waits for the page to move on by at least one version. */
+export async function clickAndWait(page: Page, name: string | RegExp): Promise<void> {
+  const before = await shownVersion(page);
+  await page.getByRole("button", { name, exact: typeof name === "string" }).click();
+  await waitForVersion(page, before + 1);
+}
+
+/** A datetime-local value (local time) `hours` from now, on the minute. */
+export function localIn(hours: number): string {
+  const d = new Date(Date.now() + hours * 3_600_000);
+  const pad = (x: number) => String(x).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

@@ -7,7 +7,7 @@
  * (tests/e2e/dialogue.test.ts plays the whole typed dialogue from the home page encrypted, and
  * tests/e2e/therapist.test.ts the therapist session with nudges, notes and a step-out.)
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAttune } from "../../server/app.ts";
 import { MISSING_KEY_TEXT } from "../../shared/session-crypto.ts";
@@ -23,26 +23,7 @@ import {
 } from "../support/browser.ts";
 import { requireService } from "../support/env.ts";
 import { createEncryptedTestSession } from "../support/server.ts";
-import { makeMove, shownVersion, waitForVersion } from "./driver.ts";
-
-/** Waits until the page shows step `id`. */
-async function atStep(page: Page, id: string): Promise<void> {
-  await page.locator(`section.step[data-step-id="${id}"]`).waitFor();
-}
-
-/** Clicks, then waits for the page to move on by at least one version. */
-async function clickAndWait(page: Page, name: string | RegExp): Promise<void> {
-  const before = await shownVersion(page);
-  await page.getByRole("button", { name, exact: typeof name === "string" }).click();
-  await waitForVersion(page, before + 1);
-}
-
-/** A datetime-local value (local time) `hours` from now, on the minute. */
-function localIn(hours: number): string {
-  const d = new Date(Date.now() + hours * 3_600_000);
-  const pad = (x: number) => String(x).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
+import { atStep, clickAndWait, localIn, makeMove, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "e2ee";
 const runs = requireService("chromium", chromiumAvailable());

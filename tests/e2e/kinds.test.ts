@@ -23,7 +23,7 @@ import {
 import { requireService } from "../support/env.ts";
 import { DATE_NIGHT } from "../support/exercises.ts";
 import { createTestSession } from "../support/server.ts";
-import { shownStep, waitForVersion, shownVersion } from "./driver.ts";
+import { atStep, clickAndWait, localIn, shownStep, shownVersion, waitForVersion } from "./driver.ts";
 
 const SUITE = "kinds";
 const runs = requireService("chromium", chromiumAvailable());
@@ -57,25 +57,6 @@ async function look(page: Page, name: string, home: { width: number; height: num
   }
   await page.emulateMedia({ colorScheme: "light" });
   await page.setViewportSize(home);
-}
-
-/** Waits until the page shows step `id` (with the page's move or not). */
-async function atStep(page: Page, id: string): Promise<void> {
-  await page.locator(`section.step[data-step-id="${id}"]`).waitFor();
-}
-
-/** Clicks, then waits for the page to move on by at least one version. */
-async function clickAndWait(page: Page, name: string | RegExp): Promise<void> {
-  const before = await shownVersion(page);
-  await page.getByRole("button", { name, exact: typeof name === "string" }).click();
-  await waitForVersion(page, before + 1);
-}
-
-/** A datetime-local value (local time) `hours` from now, on the minute. */
-function localIn(hours: number): string {
-  const d = new Date(Date.now() + hours * 3_600_000);
-  const pad = (x: number) => String(x).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 describe.runIf(runs)("guess, pick and agreement steps on two phones", () => {

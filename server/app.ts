@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient, createCluster } from "redis";
 import { Server } from "socket.io";
+import { withCaughtPublish } from "./adapter-client.ts";
 import { createClientAddress } from "./client-address.ts";
 import type { Config } from "./config.ts";
 import { createAuthGuard } from "./guard.ts";
@@ -173,16 +174,19 @@ export async function startAttune(opts: StartOptions): Promise<RunningAttune> {
       // Stream and channel names sit outside the session key prefix so session keys alone match `${prefix}*`.
       const streamName = adapterStreamName(config.redisPrefix);
       io.adapter(
-        createAdapter(adapterClient, {
-          streamName,
-          channelPrefix: `socket.io:${config.redisPrefix}`,
-          sessionKeyPrefix: `sio:session:${config.redisPrefix}`,
-          blockTimeInMs: 1000,
-          // A crashed process drops out of cross-process requests (fetchSockets) after 5 s instead of 10.
-          heartbeatInterval: 2000,
-          heartbeatTimeout: 5000,
-          onlyPlaintext: true,
-        }),
+        createAdapter(
+          withCaughtPublish(adapterClient, (err) => logger.warn({ err: err.message }, "redis adapter publish lost")),
+          {
+            streamName,
+            channelPrefix: `socket.io:${config.redisPrefix}`,
+            sessionKeyPrefix: `sio:session:${config.redisPrefix}`,
+            blockTimeInMs: 1000,
+            // A crashed process drops out of cross-process requests (fetchSockets) after 5 s instead of 10.
+            heartbeatInterval: 2000,
+            heartbeatTimeout: 5000,
+            onlyPlaintext: true,
+          },
+        ),
       );
       peers = trackPeers(io, opts.peerRefreshMs ?? PEER_REFRESH_MS);
       stopTrimming = keepAdapterStreamTrimmed(adapterClient, streamName, STREAM_RETENTION_MS, 30_000, (err) =>

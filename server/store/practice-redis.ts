@@ -68,7 +68,10 @@ export class RedisPracticeStore implements PracticeStore {
     const cluster = options.clusterNodes && options.clusterNodes.length > 0;
     if (!cluster && !options.url) throw new Error("RedisPracticeStore needs a url or cluster nodes");
     const raw = cluster
-      ? createCluster({ rootNodes: (options.clusterNodes ?? []).map((url) => ({ url })) })
+      ? createCluster({
+          rootNodes: (options.clusterNodes ?? []).map((url) => ({ url })),
+          defaults: { disableOfflineQueue: true },
+        })
       : createClient({ url: options.url, disableOfflineQueue: true });
     raw.on("error", (err: Error) => options.onError?.(err));
     await raw.connect();

@@ -4,9 +4,11 @@
  * seats on another process mended differently.
  */
 import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { Participant } from "../../client/headless/participant.ts";
 import type { RunningAttune } from "../../server/app.ts";
+import { createLogger } from "../../server/log.ts";
 import { DEFAULT_PRESENCE_GRACE_MS, PRESENCE_HEAL_BOUND_MS } from "../../server/service.ts";
 import type { CommandAck, SessionView } from "../../shared/protocol.ts";
 import { REDIS_URL, redisAvailable, requireService } from "../support/env.ts";
@@ -241,6 +243,58 @@ describe.runIf(redisUp)("a write the store never confirmed", { timeout: 60_000 }
       redis.signal("SIGCONT");
       await store.close();
       await redis.dispose();
+    }
+  });
+});
+
+describe.runIf(redisUp)("the adapter's Redis drops its connections mid-publish", { timeout: 60_000 }, () => {
+  it("the process keeps serving (no unhandled rejection), and the partner who missed the commit catches up", async () => {
+    // The store on the shared Redis, the adapter on a private one: the commit lands, its PUBLISH to the peers
+    // hangs (CLIENT PAUSE WRITE holds PUBLISH), and then Redis kills every connection with it still in flight.
+    const adapterRedis = await startRedisServer();
+    const prefix = redisTestPrefix();
+    const stores = await Promise.all([1, 2].map(() => RedisStore.connect({ url: REDIS_URL, prefix })));
+    const { createClient } = await import("redis");
+    const admin = createClient({ url: adapterRedis.url });
+    admin.on("error", () => {});
+    const lines: string[] = [];
+    const logs = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...String(chunk).split("\n").filter(Boolean));
+        done();
+      },
+    });
+    const serve = (store: RedisStore) =>
+      startTestServer({ store, redisUrl: adapterRedis.url, redisPrefix: prefix, logger: createLogger("warn", logs) });
+    try {
+      const [one, two] = [await serve(stores[0] as RedisStore), await serve(stores[1] as RedisStore)];
+      const { a, b } = await talking(one, two);
+      await admin.connect();
+      await admin.sendCommand(["CLIENT", "PAUSE", "5000", "WRITE"]);
+      const during = await a.send({ type: "post", text: "said while the fan-out hung" });
+      expect(during.ok).toBe(true);
+      // Give the PUBLISH time to reach the paused Redis, then drop every connection but the admin's.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const killed = Number(await admin.sendCommand(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]));
+      expect(killed).toBeGreaterThan(0);
+      await admin.sendCommand(["CLIENT", "UNPAUSE"]);
+      // Vitest fails this file on any unhandled rejection; the servers also keep playing.
+      const after = await a.send({ type: "post", text: "said once Redis was back" });
+      expect(after.ok).toBe(true);
+      const last = after.ok ? after.version : 0;
+      await b.waitForVersion(last, 10_000);
+      const posts = b.view.transcript.filter((t) => t.kind === "post").map((t) => t.text);
+      expect(posts).toEqual(["said while the fan-out hung", "said once Redis was back"]);
+      expect(b.view).toEqual(await b.resync());
+      // The lost message is said in the log, as the operator's clue (without what it carried).
+      const lost = lines.filter((l) => l.includes("redis adapter publish lost"));
+      expect(lost.length).toBeGreaterThan(0);
+      expect(lost.join("\n")).not.toContain("said while");
+    } finally {
+      await admin.sendCommand(["CLIENT", "UNPAUSE"]).catch(() => {});
+      if (admin.isOpen) await admin.close();
+      await Promise.all(stores.map((s) => s.close()));
+      await adapterRedis.dispose();
     }
   });
 });

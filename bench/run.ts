@@ -266,6 +266,22 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/** The whole machine's CPU time so far, all cores, in clock ticks (/proc/stat): all of it, idle, and stolen. */
+interface HostCpu {
+  total: number;
+  idle: number;
+  /** Time a hypervisor gave to someone else while this machine wanted to run. */
+  steal: number;
+}
+
+function hostCpu(): HostCpu {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  const parts = [user, nice, system, idle, iowait, irq, softirq, steal].map((v) => v ?? 0);
+  return { total: parts.reduce((x, y) => x + y, 0), idle: (idle ?? 0) + (iowait ?? 0), steal: steal ?? 0 };
+}
+
 /** Resident set size in bytes, from /proc/<pid>/status. */
 function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -472,7 +488,16 @@ export interface RunResult {
     usedMemoryPerRoomKB: number;
   };
   joinMs: number;
-  progress?: { atMs: number; rssMB: number; cpuSeconds: number; stats: WindowStats; readings?: SoakReadings }[];
+  progress?: {
+    atMs: number;
+    rssMB: number;
+    cpuSeconds: number;
+    stats: WindowStats;
+    readings?: SoakReadings;
+    /** The machine's CPU and the load generator's, to tell a slower server from a busier machine. */
+    host?: HostCpu;
+    loadCpuSeconds?: number;
+  }[];
   /** With --profile: where the server's CPU time went (self time), by area and by function. */
   profile?: ProfileSummary;
 }
@@ -573,7 +598,8 @@ async function withLoad(
   hooks: {
     onJoined(joinMs: number): Promise<void>;
     onWindowStart(): Promise<void>;
-    onProgress?(atMs: number, stats: WindowStats): void;
+    /** A progress sample; `loadPid` is the load generator's process. */
+    onProgress?(atMs: number, stats: WindowStats, loadPid: number | undefined): void;
     /** Runs as soon as the window closes, before the load generator disconnects its sockets. */
     onWindowEnd(): Promise<void>;
   },
@@ -602,7 +628,7 @@ async function withLoad(
           } else if (msg.type === "window-start") {
             await hooks.onWindowStart();
           } else if (msg.type === "progress") {
-            hooks.onProgress?.(msg.atMs, msg.stats);
+            hooks.onProgress?.(msg.atMs, msg.stats, child.pid);
           } else if (msg.type === "window-end") {
             clearTimeout(timer);
             await hooks.onWindowEnd();
@@ -802,8 +828,15 @@ async function runOnceInner(spec: RunSpec): Promise<RunResult> {
             redisStart = await commandStats(spec.redisUrl);
           }
         },
-        onProgress: (atMs, s) => {
-          const sample: (typeof progress)[number] = { atMs, rssMB: rss() / 2 ** 20, cpuSeconds: cpu(), stats: s };
+        onProgress: (atMs, s, loadPid) => {
+          const sample: (typeof progress)[number] = {
+            atMs,
+            rssMB: rss() / 2 ** 20,
+            cpuSeconds: cpu(),
+            stats: s,
+            host: hostCpu(),
+            ...(loadPid ? { loadCpuSeconds: cpuSeconds(loadPid) } : {}),
+          };
           progress.push(sample);
           if (spec.readings && spec.target === "attune" && servers.length === 1) {
             const redisUrl = deploymentOf(spec.variant) !== "memory" ? spec.redisUrl : undefined;
@@ -1031,12 +1064,12 @@ function markdown(report: BenchReport): string {
       lines.push("");
     }
     lines.push(
-      "| minute | RSS MB | interval p99 ms | server CPU ms per command (interval) | load generator's event-loop delay p99 ms |",
+      "| minute | RSS MB | interval p99 ms | server CPU ms per command (interval) | load generator's event-loop delay p99 ms | load generator CPU % of a core | machine busy % (all cores) | stolen by the host % |",
     );
-    lines.push("|---:|---:|---:|---:|---:|");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const p of s.samples)
       lines.push(
-        `| ${f(p.minute)} | ${f(p.rssMB)} | ${f(p.intervalPeerP99, 2)} | ${f(p.cpuMsPerCommand ?? Number.NaN, 3)} | ${f(p.loadLagP99, 2)} |`,
+        `| ${f(p.minute)} | ${f(p.rssMB)} | ${f(p.intervalPeerP99, 2)} | ${f(p.cpuMsPerCommand ?? Number.NaN, 3)} | ${f(p.loadLagP99, 2)} | ${f(p.loadCpuPct ?? Number.NaN, 1)} | ${f(p.hostBusyPct ?? Number.NaN, 1)} | ${f(p.hostStealPct ?? Number.NaN, 1)} |`,
       );
     lines.push("");
     if (s.samples.some((p) => p.commandMeanMs !== undefined)) {
@@ -1070,6 +1103,28 @@ function intervalCpuMsPerCommand(
   const commands = now.stats.intervalPeer?.n ?? 0;
   if (!before || commands === 0) return undefined;
   return ((now.cpuSeconds - before.cpuSeconds) * 1000) / commands;
+}
+
+/**
+ * How busy the machine was over one soak interval: all cores together (% of all of them), the share a hypervisor
+ * gave to others (steal), and the load generator's own CPU (% of one core). None for the first interval.
+ */
+function intervalMachine(
+  before: { atMs: number; host?: HostCpu; loadCpuSeconds?: number } | undefined,
+  now: { atMs: number; host?: HostCpu; loadCpuSeconds?: number },
+): { hostBusyPct?: number; hostStealPct?: number; loadCpuPct?: number } {
+  if (!before?.host || !now.host) return {};
+  const total = now.host.total - before.host.total;
+  const out: { hostBusyPct?: number; hostStealPct?: number; loadCpuPct?: number } = {};
+  if (total > 0) {
+    out.hostBusyPct = ((total - (now.host.idle - before.host.idle)) / total) * 100;
+    out.hostStealPct = ((now.host.steal - before.host.steal) / total) * 100;
+  }
+  const seconds = (now.atMs - before.atMs) / 1000;
+  if (before.loadCpuSeconds !== undefined && now.loadCpuSeconds !== undefined && seconds > 0) {
+    out.loadCpuPct = ((now.loadCpuSeconds - before.loadCpuSeconds) / seconds) * 100;
+  }
+  return out;
 }
 
 /** What the soak readings say about one interval (absent for the first, which has nothing to count from). */
@@ -1148,6 +1203,10 @@ interface BenchReport {
       /** Server CPU time per applied command since the previous sample: does a command cost more as rooms age? */
       cpuMsPerCommand?: number;
       loadLagP99: number;
+      /** The machine over the interval: all cores busy, stolen by the host, and the load generator's CPU. */
+      hostBusyPct?: number;
+      hostStealPct?: number;
+      loadCpuPct?: number;
     })[];
     /** RSS and interval p99 at minute 5 and at the end, and the change between them (%). */
     flat?: {
@@ -1451,6 +1510,7 @@ async function main(): Promise<void> {
         intervalPeerP99: p.stats.intervalPeer?.p99 ?? Number.NaN,
         cpuMsPerCommand: intervalCpuMsPerCommand(samples[i - 1], p),
         loadLagP99: p.stats.intervalLoadLagP99 ?? Number.NaN,
+        ...intervalMachine(samples[i - 1], p),
         ...intervalReadings(samples[i - 1]?.readings, p.readings, p.stats.intervalPeer?.n ?? 0),
       }));
       const at5 = points.find((p) => p.minute >= 5);

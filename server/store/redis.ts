@@ -162,10 +162,18 @@ function reconnectStrategy(state: { ready: boolean }) {
     state.ready ? Math.min(50 * 2 ** retries, 2000) : new Error(`cannot reach Redis: ${cause.message}`);
 }
 
+/**
+ * No time-out of node-redis' own: #bounded already bounds every call (and tells an unanswered write from a refused
+ * one). node-redis' default (5 s) would arm an AbortSignal.timeout per command, whose timer fires and builds a
+ * DOMException for every command long after its reply came.
+ */
+const commandOptions = { timeout: 0 };
+
 function buildClient(options: RedisStoreOptions, state: { ready: boolean }) {
   return createClient({
     url: options.url,
     scripts,
+    commandOptions,
     // Commands issued while Redis is away reject at once instead of piling up in memory.
     disableOfflineQueue: true,
     // A Redis that hangs must not let pending commands grow without bound either.
@@ -178,6 +186,7 @@ function buildCluster(options: RedisStoreOptions, state: { ready: boolean }) {
   return createCluster({
     rootNodes: (options.clusterNodes ?? []).map((url) => ({ url })),
     scripts,
+    commandOptions,
     defaults: {
       disableOfflineQueue: true,
       commandsQueueMaxLength: 10_000,

@@ -255,6 +255,11 @@ export class PracticeService {
     const w = p ? await this.#store.findWaiting(id, hashToken(ticket), this.#now()) : null;
     if (!p || !w) return fail(404, ErrorCode.TOKEN_EXPIRED, "this wait has ended; open the link again to wait");
     if (!w.seat) return { ok: true, value: { status: "waiting", practiceName: p.displayName } };
+    // The seat goes to one ask only. Two asks at once with this ticket (two tabs, or a slow poll overtaken by the
+    // next) would otherwise each be issued a token, the second switching off the first one's.
+    if (!(await this.#store.removeWaiting(id, w.id))) {
+      return fail(409, ErrorCode.SEAT_TAKEN_OVER, "you joined from another window or tab; carry on there");
+    }
     // The seat's token is made now, for this partner's page alone (the one issued at creation was never handed out).
     const issued = await this.#sessions.reissueSeat(
       { sessionId: w.seat.sessionId, seat: "therapist" },
@@ -262,7 +267,6 @@ export class PracticeService {
       w.seat.seat,
     );
     if (!issued.ok) return fail(410, ErrorCode.SESSION_NOT_FOUND, "the session you were started into has ended");
-    await this.#store.removeWaiting(id, w.id);
     this.#log.info(
       { practice: id, waiting: w.id, session: w.seat.sessionId, seat: w.seat.seat, audit: "seat-taken" },
       "waiting partner took their seat",

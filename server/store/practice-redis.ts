@@ -177,8 +177,9 @@ export class RedisPracticeStore implements PracticeStore {
     return true;
   }
 
-  async removeWaiting(id: string, waitingId: string): Promise<void> {
-    await this.#client.hDel(this.#key(id, ":w"), waitingId);
+  async removeWaiting(id: string, waitingId: string): Promise<boolean> {
+    // HDEL answers how many fields it removed: of two calls at once, one gets 1.
+    return (await this.#client.hDel(this.#key(id, ":w"), waitingId)) === 1;
   }
 
   async close(): Promise<void> {

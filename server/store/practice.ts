@@ -85,8 +85,11 @@ export interface PracticeStore {
     seat: NonNullable<WaitingPartner["seat"]>,
     expiresAt: number,
   ): Promise<boolean>;
-  /** Forgets a waiting partner (they took their seat, or left). */
-  removeWaiting(id: string, waitingId: string): Promise<void>;
+  /**
+   * Forgets a waiting partner (they took their seat, or left). True only for the one call that removed them, so
+   * of two simultaneous calls exactly one learns it did.
+   */
+  removeWaiting(id: string, waitingId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -177,8 +180,8 @@ export class MemoryPracticeStore implements PracticeStore {
     return true;
   }
 
-  async removeWaiting(id: string, waitingId: string): Promise<void> {
-    this.#waiting.get(id)?.delete(waitingId);
+  async removeWaiting(id: string, waitingId: string): Promise<boolean> {
+    return this.#waiting.get(id)?.delete(waitingId) ?? false;
   }
 
   async close(): Promise<void> {}

@@ -90,7 +90,9 @@ describe.each(variants)("practices ($name)", (variant) => {
     expect(view.body).toMatchObject({ displayName: "Rivera Couples", exercises: [], waiting: [] });
     // The room link shown again is the one handed out (derived, never stored).
     expect(view.body.roomLink).toBe(made.body.links.room);
-    expect((await api(server.url, "GET", "/api/practice", `${owner.slice(0, -1)}x`)).status).toBe(401);
+    // One character changed (never to the one it already was).
+    const altered = `${owner.slice(0, -1)}${owner.endsWith("x") ? "y" : "x"}`;
+    expect((await api(server.url, "GET", "/api/practice", altered)).status).toBe(401);
     expect((await api(server.url, "GET", "/api/practice")).status).toBe(401);
   });
 
@@ -212,6 +214,39 @@ async function waitWithKey(url: string, room: string, firstName: string): Promis
 }
 
 describe.each(variants)("sessions from the waiting list are end-to-end encrypted ($name)", (variant) => {
+  it("two asks at once with one ticket: one is handed the seat, the other told where; the token works", async () => {
+    const server = await startTestServer({ ...variant.options(), therapistApiKeys: [KEY] });
+    const made = await api(server.url, "POST", "/api/practices", KEY, { displayName: "Rivera Couples" });
+    const owner = tokenIn(made.body.links.practice);
+    const room = tokenIn(made.body.links.room);
+    const robin = await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "Quillon" });
+    const kai = await api(server.url, "POST", "/api/standing-room/wait", room, { firstName: "Mirabeau" });
+    const waiting = (await api(server.url, "GET", "/api/practice", owner)).body.waiting as { id: string }[];
+    const started = await api(server.url, "POST", "/api/practice/sessions", owner, {
+      a: waiting[0]!.id,
+      b: waiting[1]!.id,
+      channel: "spoken",
+    });
+    expect(started.status).toBe(201);
+    const asks = await Promise.all(
+      Array.from({ length: 4 }, () => api(server.url, "GET", "/api/standing-room/ticket", robin.body.ticket)),
+    );
+    const given = asks.filter((r) => r.status === 200);
+    expect(given).toHaveLength(1);
+    expect(given[0]!.body).toEqual({ status: "started", token: expect.any(String), seat: "a" });
+    for (const r of asks.filter((x) => x.status !== 200)) {
+      // Each loser is told plainly (409 while it raced the winner, 404 once the wait is over).
+      expect([404, 409]).toContain(r.status);
+      if (r.status === 409) expect(r.body.error.message).toBe("you joined from another window or tab; carry on there");
+    }
+    // The one token handed out is live: no later ask switched it off.
+    const a = await Participant.join(`${server.url}/join/${given[0]!.body.token}`);
+    open.push(a);
+    await a.waitFor((v) => v.admitted.a);
+    expect(a.view!.you.seat).toBe("a");
+    expect((await api(server.url, "GET", "/api/standing-room/ticket", kai.body.ticket)).status).toBe(200);
+  });
+
   it("wraps each partner's keys to their own page: the session is encrypted and the server keeps no key", async () => {
     const { lines, logger } = capture("debug");
     const practiceStore = new MemoryPracticeStore();

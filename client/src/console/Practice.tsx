@@ -951,8 +951,14 @@ export function StandingWaitPage() {
     if (!place) return;
     heading.current?.focus();
     let live = true;
+    // One ask at a time: a slow answer must not be overtaken by the next poll's (the seat is handed out once).
+    let asking = false;
     const check = async () => {
-      const out = await call<TicketAnswer>("GET", "/api/standing-room/ticket", place.ticket);
+      if (asking) return;
+      asking = true;
+      const out = await call<TicketAnswer>("GET", "/api/standing-room/ticket", place.ticket).finally(() => {
+        asking = false;
+      });
       if (!live) return;
       if (!out.ok) {
         storage()?.removeItem(TICKET_KEY);

@@ -215,8 +215,8 @@ class AttuneRoom implements RoomDriver {
   async join(): Promise<void> {
     [this.#a, this.#b] = await Promise.all([
       // Each partner keeps the tail of the conversation only: this process plays every device of the run.
-      Participant.join(this.spec.a, { timeoutMs: 30_000, keepEntries: KEEP_ENTRIES }),
-      Participant.join(this.spec.b, { timeoutMs: 30_000, keepEntries: KEEP_ENTRIES }),
+      Participant.join(this.spec.a, { timeoutMs: 30_000, keepEntries: KEEP_ENTRIES, keepEvents: KEEP_ENTRIES }),
+      Participant.join(this.spec.b, { timeoutMs: 30_000, keepEntries: KEEP_ENTRIES, keepEvents: KEEP_ENTRIES }),
     ]);
     for (const p of [this.#a, this.#b]) {
       p.on("view", (view) => this.#onView(p, view));

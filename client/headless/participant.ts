@@ -48,6 +48,11 @@ export interface JoinOptions {
    * collector part of every latency it measures; a real client keeps everything (the default).
    */
   keepEntries?: number;
+  /**
+   * How many recent engine events `events` keeps (default 10,000). A load generator that never reads them keeps a
+   * few, for the same reason as keepEntries: a thousand devices' histories would grow its heap for the whole run.
+   */
+  keepEvents?: number;
 }
 
 export interface SendOptions {
@@ -144,6 +149,7 @@ export class Participant {
   #gapTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #gapGraceMs: number;
   readonly #keepEntries: number | undefined;
+  readonly #keepEvents: number;
   /** Opens the sealed texts of an encrypted session with the keys of this seat's link. */
   readonly opener: TextOpener;
 
@@ -153,11 +159,13 @@ export class Participant {
     gapGraceMs: number,
     keys: SessionKeys,
     keepEntries?: number,
+    keepEvents = EVENTS_KEPT,
   ) {
     this.socket = socket;
     this.opener = new TextOpener(keys);
     this.#gapGraceMs = gapGraceMs;
     this.#keepEntries = keepEntries;
+    this.#keepEvents = Math.max(0, keepEvents);
     this.#view = keepEntries === undefined ? first : trimLists(first, keepEntries);
     socket.on("snapshot", (view) => this.#onSnapshot(view));
     socket.on("update", (msg) => {
@@ -217,7 +225,16 @@ export class Participant {
       };
       const onSnapshot = (view: SessionView) => {
         cleanup();
-        resolve(new Participant(socket, view, opts.gapGraceMs ?? DEFAULT_GAP_GRACE_MS, keys, opts.keepEntries));
+        resolve(
+          new Participant(
+            socket,
+            view,
+            opts.gapGraceMs ?? DEFAULT_GAP_GRACE_MS,
+            keys,
+            opts.keepEntries,
+            opts.keepEvents,
+          ),
+        );
       };
       const onError = (err: Error) => fail(connectErrorMessage(err));
       const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms waiting for the first snapshot`), timeoutMs);
@@ -444,7 +461,7 @@ export class Participant {
       this.#setView(applyUpdate(this.#view, next));
       if (next.events.length > 0) {
         this.events.push(...next.events);
-        if (this.events.length > EVENTS_KEPT) this.events.splice(0, this.events.length - EVENTS_KEPT);
+        if (this.events.length > this.#keepEvents) this.events.splice(0, this.events.length - this.#keepEvents);
         this.#emit("events", next.events, next.version);
       }
     }

@@ -183,26 +183,34 @@ describe("updates", () => {
     expect(p.events.map((e) => (e.type === "step-changed" ? e.stepId : e.type))).toEqual(["two", "three", "four"]);
   });
 
-  it("with keepEntries, keeps only the tail of each conversation list; without it, everything", async () => {
+  it("with keepEntries and keepEvents, keeps only the tail of each list and of the events; without, everything", async () => {
     let socket: ServerSocket | undefined;
     const h = await startHarness((s) => {
       socket = s;
     });
     h.version = 1;
-    const lean = await Participant.join(`${h.origin}/join/good-token-a`, { timeoutMs: 3000, keepEntries: 2 });
+    const lean = await Participant.join(`${h.origin}/join/good-token-a`, {
+      timeoutMs: 3000,
+      keepEntries: 2,
+      keepEvents: 1,
+    });
     participants.push(lean);
     const leanSocket = socket!;
     const full = await join(h);
     const fullSocket = socket!;
     const line = (n: number) => ({ seat: "a" as const, text: `line ${n}`, at: n, stepId: "talk", exerciseId: "x" });
     for (let v = 2; v <= 5; v++) {
-      const update = { version: v, from: v - 1, events: [], append: { transcript: [line(v)] } };
+      const events = [{ type: "step-changed", stepId: `step ${v}` }];
+      const update = { version: v, from: v - 1, events, append: { transcript: [line(v)] } };
       leanSocket.emit("update", update as never);
       fullSocket.emit("update", update as never);
     }
     await Promise.all([lean.waitForVersion(5, 2000), full.waitForVersion(5, 2000)]);
     expect(lean.view.transcript.map((e) => e.text)).toEqual(["line 4", "line 5"]);
     expect(full.view.transcript.map((e) => e.text)).toEqual(["line 2", "line 3", "line 4", "line 5"]);
+    const steps = (p: Participant) => p.events.map((e) => (e.type === "step-changed" ? e.stepId : e.type));
+    expect(steps(lean)).toEqual(["step 5"]);
+    expect(steps(full)).toEqual(["step 2", "step 3", "step 4", "step 5"]);
   });
 
   it("asks for a resync on a gap and adopts the snapshot", async () => {

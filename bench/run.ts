@@ -535,6 +535,8 @@ interface SoakReadings {
   gcSeconds: number;
   /** Event-loop delay p99 since the previous scrape (prom-client resets it at each), seconds. */
   eventLoopP99: number;
+  /** The server's V8 heap in use, bytes (what RSS holds that is live JavaScript). */
+  heapUsedBytes: number;
   /** Redis: CPU seconds (user + system) and microseconds spent inside commands, all commands. */
   redisCpuSeconds: number;
   redisUsec: number;
@@ -567,6 +569,7 @@ async function readSoak(origin: string, token: string, redisUrl: string | undefi
     },
     gcSeconds: promSum(text, "nodejs_gc_duration_seconds_sum"),
     eventLoopP99: promSum(text, "nodejs_eventloop_lag_p99_seconds"),
+    heapUsedBytes: promSum(text, "nodejs_heap_size_used_bytes"),
     redisCpuSeconds: Number.NaN,
     redisUsec: Number.NaN,
     redisUsedMemory: Number.NaN,
@@ -1079,12 +1082,12 @@ function markdown(report: BenchReport): string {
       );
       lines.push("");
       lines.push(
-        "| minute | command mean ms | store update mean ms | server GC ms per command | server event-loop p99 ms | Redis CPU ms per command | Redis µs in commands per command | Redis MB |",
+        "| minute | command mean ms | store update mean ms | server GC ms per command | server event-loop p99 ms | server heap used MB | Redis CPU ms per command | Redis µs in commands per command | Redis MB |",
       );
-      lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|");
+      lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
       for (const p of s.samples)
         lines.push(
-          `| ${f(p.minute)} | ${n(p.commandMeanMs, 3)} | ${n(p.storeUpdateMeanMs, 3)} | ${n(p.gcMsPerCommand, 3)} | ${n(p.eventLoopP99Ms)} | ${n(p.redisCpuMsPerCommand, 3)} | ${n(p.redisUsecPerCommand, 1)} | ${n(p.redisUsedMemoryMB, 1)} |`,
+          `| ${f(p.minute)} | ${n(p.commandMeanMs, 3)} | ${n(p.storeUpdateMeanMs, 3)} | ${n(p.gcMsPerCommand, 3)} | ${n(p.eventLoopP99Ms)} | ${n(p.heapUsedMB, 1)} | ${n(p.redisCpuMsPerCommand, 3)} | ${n(p.redisUsecPerCommand, 1)} | ${n(p.redisUsedMemoryMB, 1)} |`,
         );
       lines.push("");
     }
@@ -1133,7 +1136,8 @@ function intervalReadings(
   now: SoakReadings | undefined,
   commands: number,
 ): Partial<SoakInterval> {
-  if (!before || !now) return now ? { eventLoopP99Ms: now.eventLoopP99 * 1000 } : {};
+  if (!before || !now)
+    return now ? { eventLoopP99Ms: now.eventLoopP99 * 1000, heapUsedMB: now.heapUsedBytes / 2 ** 20 } : {};
   const dCommands = now.commands.count - before.commands.count;
   const dUpdates = now.storeUpdates.count - before.storeUpdates.count;
   return {
@@ -1142,6 +1146,7 @@ function intervalReadings(
       dUpdates > 0 ? ((now.storeUpdates.seconds - before.storeUpdates.seconds) * 1000) / dUpdates : Number.NaN,
     gcMsPerCommand: commands > 0 ? ((now.gcSeconds - before.gcSeconds) * 1000) / commands : Number.NaN,
     eventLoopP99Ms: now.eventLoopP99 * 1000,
+    heapUsedMB: now.heapUsedBytes / 2 ** 20,
     redisCpuMsPerCommand:
       commands > 0 ? ((now.redisCpuSeconds - before.redisCpuSeconds) * 1000) / commands : Number.NaN,
     redisUsecPerCommand: commands > 0 ? (now.redisUsec - before.redisUsec) / commands : Number.NaN,
@@ -1159,6 +1164,8 @@ interface SoakInterval {
   gcMsPerCommand: number;
   /** The server's event-loop delay p99 over the interval. */
   eventLoopP99Ms: number;
+  /** The server's V8 heap in use at the sample. */
+  heapUsedMB: number;
   redisCpuMsPerCommand: number;
   /** Time Redis spent inside commands, per applied command (µs). */
   redisUsecPerCommand: number;

@@ -15,17 +15,24 @@
 const PUBLISH_METHODS = new Set<PropertyKey>(["publish", "PUBLISH", "sPublish", "SPUBLISH"]);
 
 export function withCaughtPublish<T extends object>(client: T, onError: (err: Error) => void): T {
+  // The adapter reaches for xAdd and publish on every broadcast: each method is wrapped once, not on each access.
+  const wrapped = new Map<PropertyKey, { of: unknown; fn: unknown }>();
   return new Proxy(client, {
     get(target, prop) {
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== "function" || prop === "constructor") return value;
+      const known = wrapped.get(prop);
+      if (known?.of === value) return known.fn;
       const method = value as (...args: unknown[]) => unknown;
-      if (!PUBLISH_METHODS.has(prop)) return method.bind(target);
-      return (...args: unknown[]) =>
-        Promise.resolve(method.apply(target, args)).catch((err: unknown) => {
-          onError(err instanceof Error ? err : new Error(String(err)));
-          return 0;
-        });
+      const fn = !PUBLISH_METHODS.has(prop)
+        ? method.bind(target)
+        : (...args: unknown[]) =>
+            Promise.resolve(method.apply(target, args)).catch((err: unknown) => {
+              onError(err instanceof Error ? err : new Error(String(err)));
+              return 0;
+            });
+      wrapped.set(prop, { of: value, fn });
+      return fn;
     },
   });
 }

@@ -94,11 +94,6 @@ export class WaitingPartner {
     return new WaitingPartner(origin, out.value, pair, pair ? await privacyCode(pair.publicKey) : null);
   }
 
-  /** Whether the therapist has started this partner's session yet (asking never takes the seat while waiting). */
-  async #askOnce(): Promise<Answer<TicketAnswer>> {
-    return ask<TicketAnswer>(this.origin, "GET", "/api/standing-room/ticket", this.#ticket);
-  }
-
   /**
    * Asks until the session starts, then joins the seat it was given (with its keys, in an encrypted session).
    * Rejects when the wait ends without a seat, when the seat's keys do not open, or after `waitTimeoutMs`.
@@ -107,7 +102,7 @@ export class WaitingPartner {
     const { pollMs = 500, waitTimeoutMs = 60_000, ...join } = opts;
     const end = Date.now() + waitTimeoutMs;
     for (;;) {
-      const out = await this.#askOnce();
+      const out = await ask<TicketAnswer>(this.origin, "GET", "/api/standing-room/ticket", this.#ticket);
       if (!out.ok) throw new Error(`the wait ended without a seat (${out.status}): ${out.message}`);
       if (out.value.status === "started") return this.#join(out.value, join);
       if (Date.now() + pollMs > end) throw new Error(`no session started within ${waitTimeoutMs} ms`);

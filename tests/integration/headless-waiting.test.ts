@@ -6,8 +6,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Participant } from "../../client/headless/participant.ts";
 import { parseRoomLink, WaitingPartner } from "../../client/headless/waiting.ts";
-import { privacyCode, wrapSeatKeys } from "../../shared/key-exchange.ts";
-import { generateSessionKeys, keyFragmentFor, linkWithKeys, sealNames } from "../../shared/session-crypto.ts";
+import { privacyCode } from "../../shared/key-exchange.ts";
+import { generateSessionKeys, linkWithKeys, sealNames } from "../../shared/session-crypto.ts";
+import { api, tokenIn, wrapForSeats } from "../support/practice-api.ts";
 import { startTestServer } from "../support/server.ts";
 
 const KEY = "practice-key-0123456789abcdef";
@@ -15,21 +16,6 @@ const open: Participant[] = [];
 afterEach(() => {
   for (const p of open.splice(0)) p.close();
 });
-
-async function api(url: string, method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever the server answered, field by field.
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
-
-const tokenIn = (link: string) => decodeURIComponent(new URL(link).pathname.split("/").pop()!);
 
 async function practice() {
   const server = await startTestServer({ therapistApiKeys: [KEY] });
@@ -43,13 +29,10 @@ async function startEncrypted(url: string, owner: string, a: WaitingPartner, b: 
   const listed = (await api(url, "GET", "/api/practice", owner)).body.waiting as { id: string; publicKey: string }[];
   const keyOf = (w: WaitingPartner) => listed.find((x) => x.id === w.waitingId)!.publicKey;
   const keys = await generateSessionKeys();
-  const wrapped = {
-    a: await wrapSeatKeys(keyOf(swap ? b : a), keyFragmentFor(keys, "a", "therapist"), {
-      waitingId: a.waitingId,
-      seat: "a",
-    }),
-    b: await wrapSeatKeys(keyOf(b), keyFragmentFor(keys, "b", "therapist"), { waitingId: b.waitingId, seat: "b" }),
-  };
+  const wrapped = await wrapForSeats(keys, {
+    a: { publicKey: keyOf(swap ? b : a), waitingId: a.waitingId },
+    b: { publicKey: keyOf(b), waitingId: b.waitingId },
+  });
   const names = await sealNames(keys, { a: "Quillon", b: "Mirabeau" });
   const started = await api(url, "POST", "/api/practice/sessions", owner, {
     a: a.waitingId,

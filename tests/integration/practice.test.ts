@@ -19,7 +19,6 @@ import {
   keepPrivateKey,
   unwrapSeatKeys,
   type WaitingKeyPair,
-  wrapSeatKeys,
 } from "../../shared/key-exchange.ts";
 import {
   generateSessionKeys,
@@ -30,6 +29,7 @@ import {
 } from "../../shared/session-crypto.ts";
 import { type ByteTap, startByteTap } from "../support/byte-tap.ts";
 import { GRATITUDE_MINUTE } from "../support/exercises.ts";
+import { api, tokenIn, wrapForSeats } from "../support/practice-api.ts";
 import { startTestServer, storeVariants } from "../support/server.ts";
 import { redisDump } from "../support/store-dump.ts";
 
@@ -52,21 +52,6 @@ function capture(level: "info" | "debug" = "info") {
   });
   return { lines, logger: createLogger(level, stream) };
 }
-
-async function api(url: string, method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever the server answered, field by field.
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-}
-
-const tokenIn = (link: string) => decodeURIComponent(new URL(link).pathname.split("/").pop()!);
 
 describe.each(variants)("practices ($name)", (variant) => {
   it("refuses a missing or wrong key in plain words, and opens a practice with a good one", async () => {
@@ -205,6 +190,9 @@ interface WaitingPage {
   pair: WaitingKeyPair;
 }
 
+/** The waiting page as the console sees it. */
+const seatOf = (page: WaitingPage) => ({ publicKey: page.pair.publicKey, waitingId: page.waitingId });
+
 async function waitWithKey(url: string, room: string, firstName: string): Promise<WaitingPage> {
   const pair = await generateWaitingKeyPair();
   const out = await api(url, "POST", "/api/standing-room/wait", room, { firstName, publicKey: pair.publicKey });
@@ -281,10 +269,7 @@ describe.each(variants)("sessions from the waiting list are end-to-end encrypted
     // The console: keys made here, names sealed, each partner's fragment wrapped to their own page.
     const keys = await generateSessionKeys();
     const fragments = { a: keyFragmentFor(keys, "a", "therapist"), b: keyFragmentFor(keys, "b", "therapist") };
-    const wrappedKeys = {
-      a: await wrapSeatKeys(robin.pair.publicKey, fragments.a, { waitingId: robin.waitingId, seat: "a" }),
-      b: await wrapSeatKeys(kai.pair.publicKey, fragments.b, { waitingId: kai.waitingId, seat: "b" }),
-    };
+    const wrappedKeys = await wrapForSeats(keys, { a: seatOf(robin), b: seatOf(kai) });
     const names = await sealNames(keys, { a: "Quillon", b: "Mirabeau" });
     const pair = { a: robin.waitingId, b: kai.waitingId, channel: "typed" };
     const started = await api(url, "POST", "/api/practice/sessions", owner, { ...pair, names, wrappedKeys });
@@ -418,16 +403,7 @@ describe.each(variants)("sessions from the waiting list are end-to-end encrypted
     const kai = await waitWithKey(server.url, room, "Mirabeau");
     const keys = await generateSessionKeys();
     const names = await sealNames(keys, { a: "Quillon", b: "Mirabeau" });
-    const wrappedKeys = {
-      a: await wrapSeatKeys(robin.pair.publicKey, keyFragmentFor(keys, "a", "therapist"), {
-        waitingId: robin.waitingId,
-        seat: "a",
-      }),
-      b: await wrapSeatKeys(kai.pair.publicKey, keyFragmentFor(keys, "b", "therapist"), {
-        waitingId: kai.waitingId,
-        seat: "b",
-      }),
-    };
+    const wrappedKeys = await wrapForSeats(keys, { a: seatOf(robin), b: seatOf(kai) });
     const pair = { a: robin.waitingId, b: kai.waitingId, channel: "typed" };
     const refusals: [Record<string, unknown>, number, RegExp][] = [
       [{ names }, 400, /^wrappedKeys: an encrypted session needs each partner's keys/],
@@ -482,16 +458,7 @@ describe.each(variants)("sessions from the waiting list are end-to-end encrypted
     expect(seat.body).toEqual({ status: "started", token: expect.any(String), seat: "a" });
     // The partner still waiting with a key starts encrypted with another who has one.
     const third = await waitWithKey(server.url, room, "Sorrel");
-    const late = {
-      a: await wrapSeatKeys(kai.pair.publicKey, keyFragmentFor(keys, "a", "therapist"), {
-        waitingId: kai.waitingId,
-        seat: "a",
-      }),
-      b: await wrapSeatKeys(third.pair.publicKey, keyFragmentFor(keys, "b", "therapist"), {
-        waitingId: third.waitingId,
-        seat: "b",
-      }),
-    };
+    const late = await wrapForSeats(keys, { a: seatOf(kai), b: seatOf(third) });
     const ok = await api(server.url, "POST", "/api/practice/sessions", owner, {
       a: kai.waitingId,
       b: third.waitingId,

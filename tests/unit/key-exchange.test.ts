@@ -6,7 +6,6 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SpaceCryptoError } from "../../shared/crypto.ts";
 import {
   generateWaitingKeyPair,
   importPublicKey,
@@ -23,17 +22,9 @@ import {
   wrapSeatKeys,
 } from "../../shared/key-exchange.ts";
 import { generateSessionKeys, keyFragmentFor, readKeyFragment } from "../../shared/session-crypto.ts";
+import { cryptoFailure } from "../support/crypto-failure.ts";
 
 const PLACE = { waitingId: "w-0123456789", seat: "a" as const };
-
-async function failure(promise: Promise<unknown>): Promise<SpaceCryptoError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SpaceCryptoError);
-  return err as SpaceCryptoError;
-}
 
 describe("a waiting page's key pair", () => {
   it("has a raw P-256 public key in base64url, and a private key kept as a JWK and restored", async () => {
@@ -53,12 +44,12 @@ describe("a waiting page's key pair", () => {
 
   it("refuses a kept key that is missing or damaged, in words", async () => {
     for (const jwk of [null, "text", {}, { kty: "EC", crv: "P-256" }, { kty: "RSA", d: "x" }]) {
-      const err = await failure(restorePrivateKey(jwk));
+      const err = await cryptoFailure(restorePrivateKey(jwk));
       expect(err.problem).toBe("key");
       expect(err.message).toBe("the key this page kept for your session is missing or damaged");
     }
     const jwk = await keepPrivateKey((await generateWaitingKeyPair()).privateKey);
-    expect((await failure(restorePrivateKey({ ...jwk, d: "AAAA" }))).problem).toBe("key");
+    expect((await cryptoFailure(restorePrivateKey({ ...jwk, d: "AAAA" }))).problem).toBe("key");
   });
 
   it("refuses public keys of the wrong shape, length or curve point", async () => {
@@ -70,7 +61,7 @@ describe("a waiting page's key pair", () => {
     }
     expect(isPublicKeyText(notOnCurve)).toBe(true);
     expect(await isPublicKey(notOnCurve)).toBe(false);
-    expect((await failure(importPublicKey(notOnCurve))).message).toBe("this is not a waiting page's public key");
+    expect((await cryptoFailure(importPublicKey(notOnCurve))).message).toBe("this is not a waiting page's public key");
   });
 });
 
@@ -104,13 +95,13 @@ describe("wrapping a seat's keys for a waiting page", () => {
     const kai = await generateWaitingKeyPair();
     const keys = await generateSessionKeys();
     const forRobin = await wrapSeatKeys(robin.publicKey, keyFragmentFor(keys, "a", "therapist"), PLACE);
-    const err = await failure(unwrapSeatKeys(kai, forRobin, PLACE));
+    const err = await cryptoFailure(unwrapSeatKeys(kai, forRobin, PLACE));
     expect(err.problem).toBe("unreadable");
     expect(err.message).toBe(
       "the keys for your session cannot be opened on this page: they were made for another page, or changed on the way",
     );
     // Kai's private key with Robin's public key claimed as their own does not open it either.
-    expect((await failure(unwrapSeatKeys({ ...kai, publicKey: robin.publicKey }, forRobin, PLACE))).problem).toBe(
+    expect((await cryptoFailure(unwrapSeatKeys({ ...kai, publicKey: robin.publicKey }, forRobin, PLACE))).problem).toBe(
       "unreadable",
     );
   });
@@ -125,15 +116,18 @@ describe("wrapping a seat's keys for a waiting page", () => {
       [prefix, ephemeral, flip(iv, 2), ct].join("."),
       [prefix, ephemeral, iv, `${ct.slice(0, -4)}${ct.slice(-4) === "AAAA" ? "BBBB" : "AAAA"}`].join("."),
     ];
-    for (const text of altered) expect((await failure(unwrapSeatKeys(pair, text, PLACE))).problem).toBe("unreadable");
+    for (const text of altered)
+      expect((await cryptoFailure(unwrapSeatKeys(pair, text, PLACE))).problem).toBe("unreadable");
     // Another ephemeral key (a valid point): the derived key differs.
     const other = (await generateWaitingKeyPair()).publicKey;
-    expect((await failure(unwrapSeatKeys(pair, [prefix, other, iv, ct].join("."), PLACE))).problem).toBe("unreadable");
+    expect((await cryptoFailure(unwrapSeatKeys(pair, [prefix, other, iv, ct].join("."), PLACE))).problem).toBe(
+      "unreadable",
+    );
     for (const place of [
       { waitingId: "w-another", seat: "a" as const },
       { waitingId: PLACE.waitingId, seat: "b" as const },
     ]) {
-      expect((await failure(unwrapSeatKeys(pair, wrapped, place))).problem).toBe("unreadable");
+      expect((await cryptoFailure(unwrapSeatKeys(pair, wrapped, place))).problem).toBe("unreadable");
     }
     expect(waitContext(PLACE)).toBe("attune.wait/v1|w-0123456789|a");
   });
@@ -157,15 +151,15 @@ describe("wrapping a seat's keys for a waiting page", () => {
       `x1.B${"A".repeat(86)}.${iv}.${ct}`,
     ];
     for (const text of malformed) {
-      const err = await failure(unwrapSeatKeys(pair, text, PLACE));
+      const err = await cryptoFailure(unwrapSeatKeys(pair, text, PLACE));
       expect(err.problem, String(text)).toBe("malformed");
       expect(err.message).toBe("the keys for your session arrived in a form Attune cannot read");
     }
-    expect((await failure(wrapSeatKeys("not-a-key", "k=abc", PLACE))).problem).toBe("key");
-    expect((await failure(wrapSeatKeys(pair.publicKey, "", PLACE))).problem).toBe("malformed");
-    expect((await failure(wrapSeatKeys(pair.publicKey, "k".repeat(WRAPPED_FRAGMENT_MAX + 1), PLACE))).problem).toBe(
-      "malformed",
-    );
+    expect((await cryptoFailure(wrapSeatKeys("not-a-key", "k=abc", PLACE))).problem).toBe("key");
+    expect((await cryptoFailure(wrapSeatKeys(pair.publicKey, "", PLACE))).problem).toBe("malformed");
+    expect(
+      (await cryptoFailure(wrapSeatKeys(pair.publicKey, "k".repeat(WRAPPED_FRAGMENT_MAX + 1), PLACE))).problem,
+    ).toBe("malformed");
   });
 
   it("round-trips any fragment text up to the bound, and every wrapped string has the checked form", async () => {
@@ -198,6 +192,6 @@ describe("the privacy code", () => {
     expect(code).toMatch(/^\d{4} \d{4} \d{4} \d{4}$/);
     expect(await privacyCode(one.publicKey)).toBe(code);
     expect(await privacyCode(two.publicKey)).not.toBe(code);
-    expect((await failure(privacyCode("nope"))).problem).toBe("key");
+    expect((await cryptoFailure(privacyCode("nope"))).problem).toBe("key");
   });
 });

@@ -4,7 +4,7 @@
  * only sealed text (shared/engine/texts.ts) — refusing cleartext and changing nothing.
  */
 import { describe, expect, it } from "vitest";
-import { isSealedText, openText, SpaceCryptoError, sealedTextMax, sealText } from "../../shared/crypto.ts";
+import { isSealedText, openText, sealedTextMax, sealText } from "../../shared/crypto.ts";
 import { apply, createSession, viewFor } from "../../shared/engine.ts";
 import type { Command, SessionState, SessionView } from "../../shared/protocol.ts";
 import { LIMITS } from "../../shared/protocol.ts";
@@ -21,18 +21,10 @@ import {
   UNOPENED_TEXT,
 } from "../../shared/session-crypto.ts";
 import { act, refuse } from "../support/play.ts";
+import { cryptoFailure } from "../support/crypto-failure.ts";
 
 const T0 = Date.UTC(2026, 4, 1, 18, 0, 0);
 const PLACE = { sessionId: "sess-1", seat: "a" as const, field: "say.text", exerciseId: "ex", stepId: "send" };
-
-async function failure(promise: Promise<unknown>): Promise<SpaceCryptoError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SpaceCryptoError);
-  return err as SpaceCryptoError;
-}
 
 describe("sealed texts", () => {
   it("round-trip any Unicode text with a fresh IV each time, in the e1.<iv>.<ct> form", async () => {
@@ -59,7 +51,7 @@ describe("sealed texts", () => {
       { ...PLACE, partner: "a" as const },
     ];
     for (const place of moved) {
-      expect((await failure(openText(key, textContext(place), sealed))).problem).toBe("unreadable");
+      expect((await cryptoFailure(openText(key, textContext(place), sealed))).problem).toBe("unreadable");
     }
   });
 
@@ -67,14 +59,14 @@ describe("sealed texts", () => {
     const keys = await generateSessionKeys();
     const sealed = await sealText(keys.conversation, textContext(PLACE), "whole");
     const last = sealed.at(-1) === "A" ? "B" : "A";
-    expect((await failure(openText(keys.conversation, textContext(PLACE), sealed.slice(0, -1) + last))).problem).toBe(
-      "unreadable",
-    );
-    expect((await failure(openText(keys.conversation, textContext(PLACE), sealed.slice(0, 30)))).problem).toBe(
+    expect(
+      (await cryptoFailure(openText(keys.conversation, textContext(PLACE), sealed.slice(0, -1) + last))).problem,
+    ).toBe("unreadable");
+    expect((await cryptoFailure(openText(keys.conversation, textContext(PLACE), sealed.slice(0, 30)))).problem).toBe(
       "malformed",
     );
-    expect((await failure(openText(keys.notes, textContext(PLACE), sealed))).problem).toBe("unreadable");
-    expect((await failure(openText(keys.private.a, textContext(PLACE), sealed))).problem).toBe("unreadable");
+    expect((await cryptoFailure(openText(keys.notes, textContext(PLACE), sealed))).problem).toBe("unreadable");
+    expect((await cryptoFailure(openText(keys.private.a, textContext(PLACE), sealed))).problem).toBe("unreadable");
   });
 
   it("stay within sealedTextMax for the worst case of each plaintext limit", async () => {
@@ -122,7 +114,7 @@ describe("keys in links", () => {
   });
 
   it("refuse a mistyped key with a clear error that does not repeat it", async () => {
-    const err = await failure(readKeyFragment("k=abc"));
+    const err = await cryptoFailure(readKeyFragment("k=abc"));
     expect(err.problem).toBe("key");
     expect(err.message).not.toContain("abc");
   });
